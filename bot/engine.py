@@ -1,0 +1,519 @@
+"""The conversation engine: one event in, replies out, in one database transaction.
+
+Routing order: command → pending step → choice → free text. A typed number answers the
+numbered choices shown last (that is how Zalo and the console pick, and Telegram users may type
+too). Each user's events are handled one at a time, in arrival order; different users run
+concurrently. A duplicate (channel, update id) is acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from bot import i18n
+from bot.chat import Choice, Incoming, Kind, Reply, escape, parse_choice, text_length
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content import ContentLibrary
+from bot.i18n import N_, Catalogs, _
+from bot.outbox import to_payload
+from bot.search import SearchIndex
+from db.models import Conversation, Role, User
+from db.org import OrgMap
+from db.repositories import Repos
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+Answer = Reply | Sequence[Reply] | None
+
+
+class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
+    """Raised to re-ask: the message is sent, the choices on screen stay, no state changes.
+
+    A handler raising it must not have written to the database before.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+Handler = Callable[[Incoming, "Context"], Awaitable[Answer]]
+H = TypeVar("H", bound=Handler)
+
+# Localised words that cancel from anywhere. The msgid holds the English words; each catalog
+# lists its own, separated by "|". Vietnamese ones always work, whatever the user's language.
+CANCEL_WORDS = N_("cancel|stop")
+CANCEL_COMMANDS = frozenset({"cancel", "huy", "stop"})
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """A main-menu line a feature contributes: a msgid label, a choice route, who sees it."""
+
+    position: int
+    label: str
+    route: str
+    args: tuple[str, ...] = ()
+    roles: frozenset[Role] | None = None
+
+    def visible_to(self, role: Role) -> bool:
+        """Whether a user with `role` sees this line."""
+        return self.roles is None or role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What handlers may use besides the database: built once by the app."""
+
+    settings: Settings
+    content: ContentLibrary
+    search: SearchIndex
+    catalogs: Catalogs
+    org: OrgMap
+    clock: Clock
+    menu: tuple[MenuEntry, ...] = ()
+    # Called after a transaction that queued proactive messages commits (wakes the outbox).
+    on_notify: Callable[[], None] = field(default=lambda: None)
+
+
+class State:
+    """The user's place in a conversation, saved with the event's transaction."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+        self.step: str | None = conversation.step
+        self.data: dict[str, Any] = dict(conversation.data or {})
+
+    def enter(self, step: str, **data: Any) -> None:
+        """Wait for `step` next, with fresh step data."""
+        self.step = step
+        self.data = dict(data)
+
+    def update(self, **data: Any) -> None:
+        """Add to the step data (JSON-serialisable values only)."""
+        self.data.update(data)
+
+    def clear(self) -> None:
+        """Leave any step."""
+        self.step = None
+        self.data = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A step-data value or `default`."""
+        return self.data.get(key, default)
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a handler needs for one event."""
+
+    event: Incoming
+    user: User
+    state: State
+    repos: Repos
+    services: Services
+    now: datetime
+    offered: list[tuple[str, str]]
+    notified: int = 0
+
+    async def notify(
+        self,
+        recipient: User,
+        build: Callable[[], Reply | Sequence[Reply]],
+        *,
+        key: str,
+        kind: str,
+        urgent: bool = False,
+        due_at: datetime | None = None,
+    ) -> bool:
+        """Queue a message to someone else, rendered in their language, sent after commit.
+
+        `key` makes it idempotent: the same key queued twice is sent once. False when a message
+        with this key already exists.
+        """
+        settings = self.services.settings
+        with i18n.use(self.services.catalogs, recipient.language or settings.default_language):
+            built = build()
+        replies = [built] if isinstance(built, Reply) else list(built)
+        added = await self.repos.outbox.enqueue(
+            key=key,
+            user_id=recipient.id,
+            kind=kind,
+            payload=to_payload(replies),
+            due_at=due_at or self.now,
+            urgent=urgent,
+            now=self.now,
+        )
+        self.notified += int(added)
+        return added
+
+    @property
+    def language(self) -> str:
+        """The user's language (Vietnamese until they choose)."""
+        return self.user.language or self.services.settings.default_language
+
+    @property
+    def role(self) -> Role:
+        """The user's role."""
+        return Role(self.user.role)
+
+
+@dataclass(slots=True)
+class _Route:
+    handler: Handler
+    roles: frozenset[Role] | None
+
+
+def _allowed(roles: Sequence[Role] | None) -> frozenset[Role] | None:
+    return frozenset(roles) if roles is not None else None
+
+
+@dataclass
+class Router:
+    """A feature's handlers: commands, steps, choices (by route) and free text."""
+
+    name: str
+    commands: dict[str, _Route] = field(default_factory=dict)
+    steps: dict[str, _Route] = field(default_factory=dict)
+    choices: dict[str, _Route] = field(default_factory=dict)
+    fallback: _Route | None = None
+    home: Handler | None = None
+    menu_entries: list[MenuEntry] = field(default_factory=list)
+
+    def menu(
+        self,
+        position: int,
+        label: str,
+        route: str,
+        *args: str,
+        roles: Sequence[Role] | None = None,
+    ) -> None:
+        """Add a line to the main menu (`label` is a msgid, translated when shown)."""
+        self.menu_entries.append(MenuEntry(position, label, route, args, _allowed(roles)))
+
+    def command(self, *names: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register a handler for "/name" commands."""
+
+        def register(handler: H) -> H:
+            for name in names:
+                self.commands[name] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
+
+    def step(self, *steps: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register the handler of a pending step; it may return None to pass the event on."""
+
+        def register(handler: H) -> H:
+            for step in steps:
+                self.steps[step] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
+
+    def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register a handler for choices whose payload route is one of `routes`."""
+
+        def register(handler: H) -> H:
+            for route in routes:
+                self.choices[route] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
+
+    def text(self, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register the handler of free text that nothing else claimed."""
+
+        def register(handler: H) -> H:
+            self.fallback = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
+
+    def main_menu(self, handler: H) -> H:
+        """Register the main menu, shown after /cancel and stale buttons."""
+        self.home = handler
+        return handler
+
+
+class _KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Engine:
+    """Turns incoming events into replies through the registered routers."""
+
+    def __init__(self, db: Database, services: Services, routers: Sequence[Router]) -> None:
+        self.db = db
+        self.services = services
+        self.routers = list(routers)
+        self._locks = _KeyedLocks()
+        homes = [router.home for router in self.routers if router.home is not None]
+        if len(homes) != 1:
+            raise ValueError("exactly one router must register the main menu")
+        self._home: Handler = homes[0]
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        """Handle one event; returns what to send back (nothing for a duplicate)."""
+        async with self._locks.hold(f"{event.channel}:{event.user_id}"):
+            for attempt in (1, 2):
+                try:
+                    replies, notified = await self._handle_once(event)
+                    if notified:
+                        self.services.on_notify()
+                    return replies
+                except IntegrityError:
+                    # Two processes created the same new user at once: the retry finds it.
+                    if attempt == 2:
+                        return await self._apologise(event)
+                except Exception:
+                    return await self._apologise(event)
+        return []  # pragma: no cover  (the loop always returns)
+
+    async def _handle_once(self, event: Incoming) -> tuple[list[Reply], int]:
+        now = self.services.clock.now()
+        async with self.db.session() as session:
+            repos = Repos.of(session)
+            if await repos.updates.seen(event.channel, event.update_id):
+                log.info("duplicate update %s/%s ignored", event.channel, event.update_id)
+                return [], 0
+            user = await repos.users.get_or_create(
+                event.channel, event.user_id, display_name=event.display_name, now=now
+            )
+            if not await repos.updates.claim(
+                event.channel, event.update_id, user_id=user.id, now=now
+            ):
+                await session.rollback()
+                return [], 0
+            conversation = await repos.conversations.load(
+                user.id, now=now, lock=not self.db.is_sqlite
+            )
+            state = State(conversation)
+            offered = [(str(p), str(lbl)) for p, lbl in conversation.choices or []]
+            ctx = Context(event, user, state, repos, self.services, now, offered)
+            with i18n.use(self.services.catalogs, ctx.language):
+                try:
+                    replies = await self._route(event, ctx)
+                except BadInput as bad:
+                    # Answered; the conversation stays exactly as it was.
+                    on_screen = tuple(Choice(p, label) for p, label in offered)
+                    return [Reply(bad.message, choices=on_screen)], 0
+            conversation.step = state.step
+            conversation.data = state.data
+            shown = [reply.choices for reply in replies if reply.choices]
+            conversation.choices = [[c.payload, c.label] for c in shown[-1]] if shown else []
+            conversation.updated_at = now
+            return replies, ctx.notified
+
+    async def _apologise(self, event: Incoming) -> list[Reply]:
+        log.exception("update %s/%s failed", event.channel, event.update_id)
+        language = self.services.settings.default_language
+        try:
+            async with self.db.session() as session:
+                repos = Repos.of(session)
+                user = await repos.users.find(event.channel, event.user_id)
+                if user is not None and user.language:
+                    language = user.language
+                # Record it, so a redelivery of a poisonous update is not retried forever.
+                await repos.updates.claim(
+                    event.channel,
+                    event.update_id,
+                    user_id=user.id if user else None,
+                    now=self.services.clock.now(),
+                )
+        except Exception:
+            log.exception("could not record failed update %s/%s", event.channel, event.update_id)
+        with i18n.use(self.services.catalogs, language):
+            return [
+                Reply(
+                    _(
+                        "Sorry, something went wrong on our side. Please try again in a "
+                        "moment, or send /cancel to start over."
+                    )
+                )
+            ]
+
+    # --- routing --------------------------------------------------------------------------
+
+    async def _route(self, event: Incoming, ctx: Context) -> list[Reply]:
+        """The replies to an event; bad input raises BadInput."""
+        if event.kind is Kind.command:
+            return await self._command(event, ctx)
+        if event.kind is Kind.text:
+            problem = self._text_problem(event.text)
+            if problem is not None:
+                raise BadInput(problem)
+            if _is_cancel(event.text):
+                return await self._cancel(event, ctx)
+            event = self._resolve_number(event, ctx)
+            ctx.event = event
+        if ctx.state.step is not None:
+            route = self._find("steps", ctx.state.step)
+            if route is None:
+                log.warning("unknown step %s; returning to the menu", ctx.state.step)
+                ctx.state.clear()
+                return await self._run(self._home, event, ctx)
+            if not self._permitted(route, ctx):
+                ctx.state.clear()
+                return [Reply(self._forbidden()), *await self._run(self._home, event, ctx)]
+            replies = await self._call(route.handler, event, ctx)
+            if replies is not None:
+                return replies
+        if event.kind is Kind.choice:
+            return await self._choice(event, ctx)
+        if event.kind is Kind.text:
+            if event.text.strip().rstrip(".").isdigit() and ctx.offered:
+                raise BadInput(
+                    _("Please send a number from 1 to {count}.").format(count=len(ctx.offered))
+                )
+            fallback = next((r.fallback for r in self.routers if r.fallback), None)
+            if fallback is not None and self._permitted(fallback, ctx):
+                return await self._run(fallback.handler, event, ctx)
+        raise BadInput(self._unexpected(event))
+
+    async def _command(self, event: Incoming, ctx: Context) -> list[Reply]:
+        if event.command in CANCEL_COMMANDS:
+            return await self._cancel(event, ctx)
+        route = self._find("commands", event.command)
+        if route is None:
+            raise BadInput(
+                _("I don't know the command /{command}. Send /help to see what I can do.").format(
+                    command=escape(event.command)
+                )
+            )
+        if not self._permitted(route, ctx):
+            raise BadInput(self._forbidden())
+        return await self._run(route.handler, event, ctx)
+
+    async def _choice(self, event: Incoming, ctx: Context) -> list[Reply]:
+        parsed = parse_choice(event.choice)
+        route = self._find("choices", parsed[0]) if parsed else None
+        if route is None:
+            ctx.state.clear()
+            stale = Reply(_("That button is out of date. Here is the main menu."))
+            return [stale, *await self._run(self._home, event, ctx)]
+        if not self._permitted(route, ctx):
+            raise BadInput(self._forbidden())
+        return await self._run(route.handler, event, ctx)
+
+    async def _cancel(self, event: Incoming, ctx: Context) -> list[Reply]:
+        had_step = ctx.state.step is not None
+        ctx.state.clear()
+        menu = await self._run(self._home, event, ctx)
+        if had_step:
+            return [Reply(_("Cancelled. Nothing was sent.")), *menu]
+        return menu
+
+    def _find(self, table: str, key: str) -> _Route | None:
+        for router in self.routers:
+            route: _Route | None = getattr(router, table).get(key)
+            if route is not None:
+                return route
+        return None
+
+    @staticmethod
+    def _permitted(route: _Route, ctx: Context) -> bool:
+        return route.roles is None or ctx.role in route.roles
+
+    @staticmethod
+    def _forbidden() -> str:
+        return _(
+            "Sorry, this is only for registered reporters and officers. If you have "
+            "an invite code, send /join followed by the code."
+        )
+
+    async def _run(self, handler: Handler, event: Incoming, ctx: Context) -> list[Reply]:
+        return await self._call(handler, event, ctx) or []
+
+    @staticmethod
+    async def _call(handler: Handler, event: Incoming, ctx: Context) -> list[Reply] | None:
+        answer = await handler(event, ctx)
+        if answer is None:
+            return None
+        if isinstance(answer, Reply):
+            return [answer]
+        return list(answer)
+
+    def _text_problem(self, text: str) -> str | None:
+        limit = self.services.settings.max_text_length
+        stripped = text.strip()
+        if not stripped:
+            return _("Your message was empty. Please type a few words or pick a number.")
+        if text_length(stripped) > limit:
+            return _(
+                "Your message is too long ({length} characters). Please send at most "
+                "{limit} characters."
+            ).format(length=text_length(stripped), limit=limit)
+        if not any(ch.isalnum() for ch in stripped):
+            return _(
+                "I can only read words and numbers. Please type a few words or pick a number."
+            )
+        return None
+
+    @staticmethod
+    def _resolve_number(event: Incoming, ctx: Context) -> Incoming:
+        text = event.text.strip().rstrip(".")
+        if text.isdigit() and ctx.offered and 1 <= int(text) <= len(ctx.offered):
+            return event.as_choice(ctx.offered[int(text) - 1][0])
+        return event
+
+    @staticmethod
+    def _unexpected(event: Incoming) -> str:
+        if event.kind is Kind.photo:
+            return _(
+                "Thank you for the photo, but I can't use it here. To send a report with "
+                'photos, choose "Send a report" or send /report.'
+            )
+        if event.kind is Kind.voice:
+            return _("I can't listen to voice messages yet. Please type your question.")
+        if event.kind is Kind.sticker:
+            return _("Nice sticker! Please type your question or pick a number.")
+        return _(
+            "I can't use this kind of message here. Please type your question or pick a number."
+        )
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c))).strip()
+
+
+def _is_cancel(text: str) -> bool:
+    """Whether the whole message is a cancel word in the user's language or Vietnamese."""
+    folded = _fold(text.casefold()).strip(" .!")
+    words = {_fold(w.casefold()) for w in _(CANCEL_WORDS).split("|")}
+    words |= {_fold(w.casefold()) for w in CANCEL_WORDS.split("|")}
+    words |= {"huy", "huy bo", "thoat", "dung lai", "quay lai menu"}
+    return folded in words

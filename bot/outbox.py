@@ -1,0 +1,320 @@
+"""The outbox: every proactive message is a row, sent by a worker through a rate limiter.
+
+Handlers call `Context.notify`, which renders the message in the recipient's language and
+inserts a row (unique dedupe key) in the handler's own transaction: nothing is announced that
+was not committed, and planning twice sends once. `OutboxWorker.flush` claims due rows (row
+locks with SKIP LOCKED on PostgreSQL, so several workers never take the same row), sends them,
+and records the outcome. A worker killed mid-send leaves its rows "sending"; after a lease they
+return to the queue flagged `possible_duplicate` — the only messages that can go out twice are
+the ones in flight at the kill, at most `outbox_concurrency` of them, since no Bot API takes an
+idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.chat import Attachment, AttachmentKind, Choice, Reply
+from bot.clock import Clock
+from bot.config import Settings
+from db.models import OutboxMessage, OutboxState
+from db.repositories import Repos
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryStatus(StrEnum):
+    """How one attempt to send ended."""
+
+    sent = "sent"
+    blocked = "blocked"  # the user blocked the bot: stop, mark them unreachable
+    retry = "retry"  # try again later (rate limit, server error, network)
+    failed = "failed"  # will never work (bad request): give up
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of sending one reply."""
+
+    status: DeliveryStatus
+    error: str = ""
+    retry_after: float | None = None
+
+
+class Sender(Protocol):
+    """A channel's way to send one reply to one chat (the adapters implement it)."""
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Delivery:
+        """Send `reply` to `chat_id`, retrying briefly on its own where the platform says so."""
+        ...
+
+
+def to_payload(replies: Sequence[Reply]) -> dict[str, Any]:
+    """Replies as JSON for the outbox row."""
+    return {"replies": [_reply_json(reply) for reply in replies]}
+
+
+def _reply_json(reply: Reply) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "text": reply.text,
+        "choices": [[c.payload, c.label] for c in reply.choices],
+    }
+    if reply.attachment is not None:
+        data["attachment"] = {
+            "kind": reply.attachment.kind.value,
+            "path": str(reply.attachment.path),
+            "caption": reply.attachment.caption,
+        }
+    return data
+
+
+def from_payload(payload: Mapping[str, Any]) -> list[Reply]:
+    """The replies stored in an outbox row."""
+    replies = []
+    for item in payload.get("replies", []):
+        attachment = None
+        if item.get("attachment"):
+            raw = item["attachment"]
+            attachment = Attachment(
+                AttachmentKind(raw["kind"]), Path(raw["path"]), raw.get("caption", "")
+            )
+        choices = tuple(Choice(p, label) for p, label in item.get("choices", []))
+        replies.append(Reply(item.get("text", ""), choices=choices, attachment=attachment))
+    return replies
+
+
+class RateLimiter:
+    """A global rate and a minimum interval per chat (Telegram: ~30/s overall, 1/s per chat)."""
+
+    def __init__(self, per_second: float, per_chat_interval: float) -> None:
+        self._interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._per_chat = per_chat_interval
+        self._next_global = 0.0
+        self._next_chat: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, chat_id: str) -> None:
+        """Wait until one more message to `chat_id` is allowed."""
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
+            self._next_global = start + self._interval
+            self._next_chat[chat_id] = start + self._per_chat
+            if len(self._next_chat) > 10_000:
+                self._next_chat = {k: v for k, v in self._next_chat.items() if v > now}
+        delay = start - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class FlushReport:
+    """What one flush did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    recovered: int = 0
+    skipped_quiet: bool = False
+    ids: list[int] = field(default_factory=list)
+
+
+def in_quiet_hours(settings: Settings, at: datetime) -> bool:
+    """Whether `at` falls in the quiet hours (local time; the window may wrap midnight)."""
+    local = at.astimezone(settings.tz).time()
+    start, end = settings.quiet_start, settings.quiet_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def next_morning(settings: Settings, at: datetime) -> datetime:
+    """The end of the quiet period containing `at` (or `at` itself outside quiet hours)."""
+    if not in_quiet_hours(settings, at):
+        return at
+    local = at.astimezone(settings.tz)
+    morning = local.replace(
+        hour=settings.quiet_end.hour, minute=settings.quiet_end.minute, second=0, microsecond=0
+    )
+    if morning <= local:
+        morning += timedelta(days=1)
+    return morning
+
+
+class OutboxWorker:
+    """Claims due outbox rows and sends them through the channels' senders."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender],
+        settings: Settings,
+        clock: Clock,
+        limiters: Mapping[str, RateLimiter] | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.senders = dict(senders)
+        self.settings = settings
+        self.clock = clock
+        self.limiters = dict(limiters or {})
+        self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask the running loop to flush now (called after a transaction enqueued messages)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, interval: float = 5.0) -> None:
+        """Flush every `interval` seconds, or sooner when woken, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox flush failed; retrying in %.0f s", interval)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait(
+                {waiter, stopper}, timeout=interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in (waiter, stopper):
+                task.cancel()
+            self._wake.clear()
+
+    async def flush(self, max_batches: int = 100) -> FlushReport:
+        """Send everything due now, batch by batch (a batch is as big as the concurrency)."""
+        report = FlushReport()
+        now = self.clock.now()
+        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+        async with self.db.session() as session:
+            report.recovered = await Repos.of(session).outbox.recover(stale_before=now - lease)
+        quiet = in_quiet_hours(self.settings, now)
+        report.skipped_quiet = quiet
+        for _ in range(max_batches):
+            async with self.db.session() as session:
+                claimed = await Repos.of(session).outbox.claim(
+                    now=self.clock.now(),
+                    limit=self.settings.outbox_concurrency,
+                    worker=self.worker_id,
+                    quiet=quiet,
+                    lock=not self.db.is_sqlite,
+                )
+                batch = [(row.id, row.user_id, row.payload, row.attempts) for row in claimed]
+            if not batch:
+                break
+            outcomes = await asyncio.gather(*(self._send(*item) for item in batch))
+            for (message_id, _user, _payload, _attempts), outcome in zip(
+                batch, outcomes, strict=True
+            ):
+                report.ids.append(message_id)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+        return report
+
+    async def _send(
+        self, message_id: int, user_id: int, payload: dict[str, Any], attempts: int
+    ) -> str:
+        async with self.db.session() as session:
+            user = await Repos.of(session).users.get(user_id)
+        if user is None:
+            await self._settle(message_id, OutboxState.failed, "user deleted")
+            return "failed"
+        sender = self.senders.get(user.channel)
+        if sender is None:
+            # No adapter for this channel in this process: leave it for one that has it.
+            await self._settle(
+                message_id,
+                OutboxState.pending,
+                "channel not running here",
+                retry_at=self.clock.now() + timedelta(minutes=1),
+            )
+            return "retried"
+        if user.unreachable:
+            await self._settle(message_id, OutboxState.blocked, "user unreachable")
+            return "blocked"
+        replies = from_payload(payload)
+        limiter = self.limiters.get(user.channel)
+        for reply in replies:
+            if limiter is not None:
+                await limiter.acquire(user.external_id)
+            try:
+                delivery = await sender.deliver(user.external_id, reply)
+            except Exception as exc:  # a sender bug must not kill the worker
+                log.exception("outbox message %s: sender raised", message_id)
+                delivery = Delivery(DeliveryStatus.retry, type(exc).__name__)
+            if delivery.status is DeliveryStatus.sent:
+                continue
+            return await self._after_failure(message_id, user.id, attempts, delivery)
+        await self._settle(message_id, OutboxState.sent, "", offered=replies, user_id=user.id)
+        return "sent"
+
+    async def _after_failure(
+        self, message_id: int, user_id: int, attempts: int, delivery: Delivery
+    ) -> str:
+        if delivery.status is DeliveryStatus.blocked:
+            async with self.db.session() as session:
+                user = await Repos.of(session).users.get(user_id)
+                if user is not None:
+                    user.unreachable = True
+            await self._settle(message_id, OutboxState.blocked, delivery.error)
+            return "blocked"
+        if (
+            delivery.status is DeliveryStatus.retry
+            and attempts < self.settings.outbox_max_attempts
+        ):
+            delay = delivery.retry_after or self._backoff(attempts)
+            await self._settle(
+                message_id,
+                OutboxState.pending,
+                delivery.error,
+                retry_at=self.clock.now() + timedelta(seconds=delay),
+            )
+            return "retried"
+        await self._settle(message_id, OutboxState.failed, delivery.error)
+        return "failed"
+
+    def _backoff(self, attempts: int) -> float:
+        base = float(self.settings.outbox_retry_base_seconds)
+        jitter = 1.0 + random.random() / 4  # noqa: S311 (jitter, not cryptography)
+        return float(base * 2 ** (attempts - 1) * jitter)
+
+    async def _settle(
+        self,
+        message_id: int,
+        state: OutboxState,
+        error: str,
+        *,
+        retry_at: datetime | None = None,
+        offered: Sequence[Reply] = (),
+        user_id: int | None = None,
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            repos = Repos.of(session)
+            await repos.outbox.settle(
+                message_id, state=state, now=now, error=error, retry_at=retry_at
+            )
+            shown = [reply.choices for reply in offered if reply.choices]
+            if shown and user_id is not None:
+                # A typed number should answer these choices — unless the user is in the middle
+                # of a step, whose own numbered answers must not be hijacked.
+                conversation = await repos.conversations.load(user_id, now=now)
+                if conversation.step is None:
+                    conversation.choices = [[c.payload, c.label] for c in shown[-1]]
+
+
+async def messages_for(db: Database, user_id: int) -> list[OutboxMessage]:
+    """Every outbox row of one user (for tests, the CLI and the web desk)."""
+    async with db.session() as session:
+        return await Repos.of(session).outbox.for_user(user_id)

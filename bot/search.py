@@ -1,0 +1,806 @@
+"""Free-text search over content topics, built for how villagers type on phones.
+
+Queries usually come without diacritics, with typos, chat spellings ("ko", "dc", "j") and missing
+spaces ("hotrolamnha"). The index is a small in-memory weighted term index over syllables and
+syllable bigrams (Vietnamese words are mostly two syllables, so bigrams are what separate "nhà ở"
+from "nhà trường"); a query is read into slots, each with a few weighted readings (exact, chat
+rewrite, Telex leftover, fuzzy), and a topic's score is the IDF-weighted share of the query it
+covers, field by field (title > keywords > headings > body).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = ["SearchDoc", "SearchHit", "SearchIndex", "normalize"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """One content page in one language, as the index sees it."""
+
+    topic_id: str
+    lang: str
+    title: str
+    keywords: tuple[str, ...]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One topic found for a query; `score` is in 0..1 and comparable across queries."""
+
+    topic_id: str
+    score: float
+    title: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation
+
+# Letters that Unicode does not decompose into base + combining mark.
+_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ƀ": "b", "Ƀ": "b", "ı": "i"})
+# Apostrophes inside names ("Ia H'Drai") are dropped, not turned into spaces: people type "hdrai".
+_APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
+_NON_WORD = re.compile(r"[\W_]+")
+# The Unicode blocks of combining marks (tones, breves, hooks, horns, dots).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, strip diacritics (đ→d), drop punctuation and collapse spaces."""
+    return " ".join(_NON_WORD.sub(" ", _fold(text)).split())
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip diacritics, keeping punctuation (phrase breaks) in place."""
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_FOLD)))
+    return _APOSTROPHE.sub("", text.translate(_FOLD).casefold())
+
+
+_PIECE = re.compile(r"[^\W\d_]+|\d+")
+# Vietnamese never doubles a letter three times: "vayyy", "nhaaa" are emphasis.
+_RUN = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def _raw_tokens(text: str) -> list[str]:
+    """Normalised tokens, with letters and digits split apart ("40tr" → "40", "tr")."""
+    return _folded_tokens(_fold(text))
+
+
+def _folded_tokens(folded: str) -> list[str]:
+    """Tokens of already folded text."""
+    return _PIECE.findall(_RUN.sub(r"\1", folded))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vietnamese syllable shapes (without tones), to tell words from run-together text and noise.
+
+_ONSETS = (
+    "", "b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh",
+    "p", "ph", "q", "qu", "r", "s", "t", "th", "tr", "v", "x",
+)
+_RHYMES = (
+    "a", "ac", "ach", "ai", "am", "an", "ang", "anh", "ao", "ap", "at", "au", "ay", "e", "ec",
+    "ech", "em", "en", "eng", "enh", "eo", "ep", "et", "eu", "i", "ia", "ich", "iec", "iem", "ien",
+    "ieng", "iep", "iet", "ieu", "im", "in", "inh", "ip", "it", "iu", "o", "oa", "oac", "oach",
+    "oai", "oam", "oan", "oang", "oanh", "oao", "oap", "oat", "oay", "oc", "oe", "oec", "oem",
+    "oen", "oeo", "oet", "oi", "om", "on", "ong", "ooc", "oong", "op", "ot", "u", "ua", "uan",
+    "uang", "uat", "uay", "uc", "ue", "uech", "uenh", "ui", "um", "un", "ung", "uo", "uoc", "uoi",
+    "uom", "uon", "uong", "uop", "uot", "uou", "up", "ut", "uu", "uy", "uya", "uych", "uyen",
+    "uyet", "uynh", "uyp", "uyt", "uyu", "y", "yem", "yen", "yet", "yeu",
+)
+_SYLLABLES: frozenset[str] = frozenset({o + r for o in _ONSETS for r in _RHYMES} | {"gi"})
+_VOWELS = frozenset("aeiouy")
+
+# ---------------------------------------------------------------------------------------------
+# Chat spellings and abbreviations, as token rewrites (keys are normalised).
+
+_CHAT: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    **dict.fromkeys(("ko", "k", "kg", "kh", "khg", "khog", "khom", "khum", "hok", "hk", "hem"),
+                    ("khong",)),
+    **dict.fromkeys(("dc", "dk", "dx", "dduoc"), ("duoc",)),
+    **dict.fromkeys(("j", "ji", "gj"), ("gi",)),
+    "ntn": ("nhu", "the", "nao"), "ntnao": ("nhu", "the", "nao"),
+    "lsao": ("lam", "sao"), "lm": ("lam",),
+    **dict.fromkeys(("bn", "bnh", "bnhieu", "bnhiu", "baonhiu"), ("bao", "nhieu")),
+    "vs": ("voi",), "ng": ("nguoi",), "ngta": ("nguoi", "ta"), "nc": ("nuoc",),
+    **dict.fromkeys(("mk", "mik", "mjk", "mh"), ("minh",)),
+    **dict.fromkeys(("cx", "cg", "cug"), ("cung",)),
+    "trc": ("truoc",), "ns": ("noi",), "bt": ("biet",), "bik": ("biet",), "pik": ("biet",),
+    "r": ("roi",), "t": ("toi",), "tui": ("toi",), "mng": ("moi", "nguoi"),
+    "vk": ("vo",), "ck": ("chong",), "bme": ("bo", "me"),
+    "hs": ("hoc", "sinh"), "gv": ("giao", "vien"), "sv": ("sinh", "vien"), "bs": ("bac", "si"),
+    "sdt": ("so", "dien", "thoai"), "dthoai": ("dien", "thoai"), "lq": ("lien", "quan"),
+    "ib": ("nhan", "tin"), "inb": ("nhan", "tin"), "tl": ("tra", "loi"), "trl": ("tra", "loi"),
+    "hnay": ("hom", "nay"), "hqua": ("hom", "qua"), "hum": ("hom",), "thui": ("thoi",),
+    "lun": ("luon",), "iu": ("yeu",), "wa": ("qua",), "z": ("vay",), "zay": ("vay",),
+    "thik": ("thich",), "nhiu": ("nhieu",), "mun": ("muon",), "dzay": ("vay",), "ad": ("admin",),
+    "tks": ("cam", "on"), "thanks": ("cam", "on"), "thank": ("cam", "on"),
+})
+
+# Rewrites applied only when the token is not a word of the indexed content: "hong" is "hông"
+# (không) in chat but "hỏng" (broken) in "nhà hư hỏng"; "mn" is "mọi người" or "miền núi".
+_CHAT_IF_UNKNOWN: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "hong": ("khong",), "mn": ("moi", "nguoi"), "bh": ("bao", "gio"), "bit": ("biet",),
+    "e": ("em",), "m": ("minh",), "b": ("ban",),
+    # Domain acronyms, expanded when the content itself does not use them.
+    "dtts": ("dan", "toc", "thieu", "so"), "mtqg": ("muc", "tieu", "quoc", "gia"),
+    "ct": ("chuong", "trinh"), "ctmtqg": ("chuong", "trinh", "muc", "tieu", "quoc", "gia"),
+    "nhcs": ("ngan", "hang", "chinh", "sach"),
+    "nhcsxh": ("ngan", "hang", "chinh", "sach", "xa", "hoi"),
+    "csxh": ("chinh", "sach", "xa", "hoi"), "ubnd": ("uy", "ban", "nhan", "dan"),
+    "hdnd": ("hoi", "dong", "nhan", "dan"), "mttq": ("mat", "tran", "to", "quoc"),
+    "ntm": ("nong", "thon", "moi"), "ktxh": ("kinh", "te", "xa", "hoi"), "kt": ("kinh", "te"),
+    "xh": ("xa", "hoi"), "bhyt": ("bao", "hiem", "y", "te"),
+    "cntt": ("cong", "nghe", "thong", "tin"),
+    "cds": ("chuyen", "doi", "so"), "ldtbxh": ("lao", "dong", "thuong", "binh", "xa", "hoi"),
+    "qd": ("quyet", "dinh"), "nq": ("nghi", "quyet"), "nd": ("nghi", "dinh"),
+    "bdg": ("binh", "dang", "gioi"), "sdd": ("suy", "dinh", "duong"),
+    "ptdtnt": ("pho", "thong", "dan", "toc", "noi", "tru"),
+    "ptdtbt": ("pho", "thong", "dan", "toc", "ban", "tru"), "dtnt": ("dan", "toc", "noi", "tru"),
+    "dbkk": ("dac", "biet", "kho", "khan"), "tdc": ("tai", "dinh", "cu"),
+    "tkvv": ("tiet", "kiem", "vay", "von"), "ubdt": ("uy", "ban", "dan", "toc"),
+    "lhpn": ("lien", "hiep", "phu", "nu"), "hpn": ("hoi", "phu", "nu"),
+    "cccd": ("can", "cuoc", "cong", "dan"), "cmnd": ("chung", "minh", "nhan", "dan"),
+    "hgd": ("ho", "gia", "dinh"), "bcd": ("ban", "chi", "dao"),
+    "dvhc": ("don", "vi", "hanh", "chinh"),
+})
+
+# Chat keys that are also ordinary syllable endings: "thing" is a typo, not "thi" + "ng".
+_NOT_PIECES = frozenset({"ng", "nh", "ch"})
+
+# Units that only mean something next to a number: "40tr", "500k", "2 ty".
+_NUMBER_UNITS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "tr": ("trieu",), "k": ("nghin",), "ngh": ("nghin",), "d": ("dong",), "h": ("gio",),
+})
+
+# Question words, politeness and chatter: they say how to ask, not what about. They still take
+# part in bigrams ("nhà ở" needs "ở", "cho vay" needs "cho"), just not as terms of their own.
+_STOP = frozenset((
+    "o", "cai", "a", "ah", "ak", "ha", "hi", "hj", "oi", "alo", "ad", "admin", "bot", "u", "uh", "uk", "um",
+    "ok", "oke", "okie", "oki", "vang", "da", "de", "nhe", "nhen", "nghen", "ne", "nhi", "thi",
+    "ma", "la", "va", "voi", "cua", "toi", "tui", "minh", "em", "ong", "ba", "chau", "bac", "co",
+    "khong", "duoc", "chua", "roi", "dang", "se", "vua", "gi", "nao", "sao", "the", "nhu", "ai",
+    "do", "ay", "kia", "nay", "hom", "nhung", "cac", "mot", "nhieu", "may", "rat", "qua",
+    "hoi", "xin", "chao", "muon", "biet", "phai", "nen", "hay", "hoac", "neu", "khi", "luc", "ve",
+    "den", "ra", "vao", "len", "xuong", "di", "cung", "nua", "het", "luon", "vi", "boi", "dung",
+    "chu", "thoi", "giup", "tim", "hieu", "cach", "nhe",
+))
+
+# Multi-word fillers whose words are all set aside, wherever they appear.
+_FILLERS: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
+    "cho toi hoi", "cho em hoi", "cho hoi", "xin hoi", "nhu the nao", "the nao", "nhu nao",
+    "ra sao", "la gi", "la sao", "lam sao", "lam the nao", "o dau", "thuoc dau", "tu dau",
+    "di dau", "bao nhieu tien", "bao nhieu", "bao gio", "khi nao", "luc nao", "tai sao",
+    "vi sao", "duoc khong", "co khong", "co phai", "phai khong", "dung khong", "cam on",
+    "vui long", "lam on", "xin chao", "chao ban", "ban oi", "muon biet", "muon hoi", "hom nay",
+    "the la", "co the", "lam gi", "sau khi", "truoc khi", "nao vay", "gi vay", "sao vay",
+    "khong vay", "dau vay", "ai vay", "chua vay",
+))
+
+# ---------------------------------------------------------------------------------------------
+# Weights (tuned on the project's own evaluation set; see tests/test_search.py).
+
+_FIELD_TITLE = 1.0
+_FIELD_KEYWORD = 0.9
+_FIELD_HEADING = 0.55
+_FIELD_BODY = 0.3
+_PASSING_DF = 0.6             # a body-only mention counts as this much of a document
+_BODY_TF_GAIN = 0.15          # extra body strength from repeated mentions, saturating
+_STOP_PAIR_SHARE = 0.5        # a pair with a function word counts this share of its word
+_PHRASE_WEIGHT = 0.5          # share of its words' weight a whole matched phrase adds
+_MAX_PHRASE = 6
+_BIGRAM_WEIGHT = 1.0          # a bigram unit counts like a term of its own IDF
+_UNKNOWN_WEIGHT = 2.0         # a content word the index has never seen still counts as asked
+_REF_WEIGHT = 2.0             # queries carrying less IDF mass than this are too vague to trust
+_MIN_SCORE = 0.04             # below this a hit is noise
+_CONFIDENT_SCORE = 0.5
+_CONFIDENT_MARGIN = 0.12
+_CONFIDENT_HIGH = 0.8
+_CONFIDENT_HIGH_MARGIN = 0.06
+
+_MAX_FUZZY_RUN = 16           # run-together tokens short enough to also try typo'd pieces
+_MAX_RUN = 160                # longest run-together token we try to split
+_SURE_TYPO = 0.8              # doubled or swapped letters: a slip, whatever else it could be
+_CLOSE_TYPO = 0.6             # edit confidence of a typo we trust more than a doubtful split
+_MAX_PIECE = 7                # the longest Vietnamese syllable ("nghieng") has 7 letters
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One way to read a query slot: a term and how sure we are that the user meant it."""
+
+    term: str
+    conf: float
+    exact: bool
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One word position of a query, with its candidate readings."""
+
+    readings: list[_Reading]
+    stop: bool
+    surface: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A query unit (a term slot or a pair of slots) ready for scoring."""
+
+    weight: float
+    options: tuple[tuple[str, float], ...]   # (term, conf·idf) alternatives
+
+
+class SearchIndex:
+    """Ranks content topics for a free-text question; build once, query many times."""
+
+    __slots__ = (
+        "_acronyms", "_bigrams", "_deletes", "_freq", "_idf", "_postings", "_titles", "_topics",
+        "_vocab",
+    )
+
+    def __init__(
+        self,
+        topics: list[str],
+        titles: list[str],
+        postings: dict[str, list[tuple[int, float]]],
+        idf: dict[str, float],
+        freq: dict[str, int],
+        deletes: dict[str, list[str]],
+        acronyms: dict[str, tuple[str, ...]],
+    ) -> None:
+        """Hold a built index; use `SearchIndex.build`."""
+        self._topics = topics
+        self._titles = titles
+        self._postings = postings
+        self._idf = idf
+        self._freq = freq
+        self._vocab = frozenset(freq)
+        self._bigrams = frozenset(k for k in postings if " " in k)
+        self._deletes = deletes
+        self._acronyms = acronyms
+
+    # -----------------------------------------------------------------------------------------
+    # Building
+
+    @classmethod
+    def build(cls, docs: Iterable[SearchDoc]) -> SearchIndex:
+        """Index every page of every language; results are per topic."""
+        topic_ids: list[str] = []
+        topic_no: dict[str, int] = {}
+        titles: dict[str, tuple[bool, str]] = {}
+        # term → topic → field strengths seen
+        strengths: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+        freq: dict[str, int] = defaultdict(int)
+        phrase_count: dict[tuple[str, ...], int] = defaultdict(int)
+        # whole title and keyword phrases ("dân tộc ít người") → topic → field strength
+        whole: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        for doc in docs:
+            if doc.topic_id not in topic_no:
+                topic_no[doc.topic_id] = len(topic_ids)
+                topic_ids.append(doc.topic_id)
+            t = topic_no[doc.topic_id]
+            is_vi = doc.lang == "vi"
+            if doc.topic_id not in titles or (is_vi and not titles[doc.topic_id][0]):
+                titles[doc.topic_id] = (is_vi, doc.title)
+            for phrase, strength in _fields(doc):
+                for term in _terms(phrase):
+                    strengths[term][t].append(strength)
+                if strength >= _FIELD_KEYWORD and 2 <= len(phrase) <= _MAX_PHRASE:
+                    whole[_phrase_key(phrase)][t] = max(whole[_phrase_key(phrase)][t], strength)
+                for tok in phrase:
+                    freq[tok] += 1
+                if strength >= _FIELD_HEADING:
+                    # Acronym-worthy names ("bảo hiểm y tế") are in titles, keywords, headings.
+                    _count_phrases(phrase, phrase_count)
+        n = len(topic_ids)
+        postings: dict[str, list[tuple[int, float]]] = {}
+        idf: dict[str, float] = {}
+        for term, per_topic in strengths.items():
+            postings[term] = [(t, _combine(values)) for t, values in per_topic.items()]
+            # A page that only mentions a word in passing counts as part of a page, so words that
+            # name one topic but are mentioned everywhere ("uy tín", "Ia Tơi") keep some weight.
+            df = sum(1.0 if max(values) > _FIELD_BODY else _PASSING_DF for values in per_topic.values())
+            idf[term] = _idf(n, df)
+        for key, per_topic_strength in whole.items():
+            postings[key] = list(per_topic_strength.items())
+        vocab = {w for w in freq if not w.isdigit()}
+        return cls(
+            topics=topic_ids,
+            titles=[titles[tid][1] for tid in topic_ids],
+            postings=postings,
+            idf=idf,
+            freq=dict(freq),
+            deletes=_deletion_index(vocab),
+            acronyms=_acronym_table(phrase_count),
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # Searching
+
+    def search(self, query: str, limit: int = 5) -> list[SearchHit]:
+        """Rank topics for `query`, best first, one hit per topic; [] for empty or noise."""
+        if limit <= 0 or not self._topics:
+            return []
+        slots = self._read(query)
+        units = self._units(slots)
+        total = sum(u.weight for u in units)
+        if total <= 0.0:
+            return []
+        gained: dict[int, float] = defaultdict(float)
+        for unit in units:
+            best: dict[int, float] = {}
+            for term, value in unit.options:
+                for topic, strength in self._postings.get(term, ()):
+                    got = value * strength
+                    if got > best.get(topic, 0.0):
+                        best[topic] = got
+            for topic, got in best.items():
+                gained[topic] += got
+        # Vague queries ("ho tro", "chuong trinh") carry little IDF mass: damp them.
+        vagueness = min(1.0, total / _REF_WEIGHT) ** 0.5
+        scored = sorted(
+            ((min(1.0, got / total * vagueness), topic) for topic, got in gained.items()),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        return [
+            SearchHit(self._topics[topic], round(score, 4), self._titles[topic])
+            for score, topic in scored[:limit]
+            if score >= _MIN_SCORE
+        ]
+
+    def is_confident(self, hits: Sequence[SearchHit]) -> bool:
+        """Tell whether hits[0] is safe to show as the answer without asking back."""
+        if not hits:
+            return False
+        top = hits[0].score
+        second = hits[1].score if len(hits) > 1 else 0.0
+        if top >= _CONFIDENT_HIGH:
+            return top - second >= _CONFIDENT_HIGH_MARGIN
+        return top >= _CONFIDENT_SCORE and top - second >= _CONFIDENT_MARGIN
+
+    # -----------------------------------------------------------------------------------------
+    # Reading a query into slots
+
+    def _read(self, query: str) -> list[_Slot]:
+        """Turn the query into word slots with weighted readings."""
+        tokens = self._merge_split_words(_raw_tokens(query))
+        words: list[tuple[str, bool, float]] = []   # (term, exact, conf)
+        for i, tok in enumerate(tokens):
+            near_number = (i > 0 and tokens[i - 1].isdigit()) or (
+                i + 1 < len(tokens) and tokens[i + 1].isdigit())
+            words.extend(self._resolve(tok, near_number))
+        stops = _mark_fillers([w for w, _, _ in words])
+        slots: list[_Slot] = []
+        for (term, exact, conf), stop in zip(words, stops, strict=True):
+            stop = stop or term in _STOP
+            if exact or stop:
+                readings = [_Reading(term, conf, exact=True)]
+            else:
+                readings = self._fuzzy(term)
+            slots.append(_Slot(readings, stop, term))
+        self._settle_fuzzy(slots)
+        for slot in slots:
+            # "nhnug" read as "nhung" is a function word like any other
+            if slot.readings and slot.readings[0].term in _STOP:
+                slot.stop = True
+        return slots
+
+    def _merge_split_words(self, tokens: list[str]) -> list[str]:
+        """Rejoin a word split by a stray space ("h drai" → "hdrai") when the index knows it."""
+        out: list[str] = []
+        for tok in tokens:
+            if out and not tok.isdigit() and not out[-1].isdigit():
+                joined = out[-1] + tok
+                known = out[-1] in self._vocab and tok in self._vocab
+                if joined in self._vocab and not known:
+                    out[-1] = joined
+                    continue
+            out.append(tok)
+        return out
+
+    def _resolve(self, tok: str, near_number: bool) -> list[tuple[str, bool, float]]:
+        """Read one raw token into terms: (term, exact, conf) triples."""
+        if tok.isdigit():
+            return [(tok, True, 1.0)]
+        if near_number and tok in _NUMBER_UNITS:
+            return [(w, True, 1.0) for w in _NUMBER_UNITS[tok]]
+        if tok in _CHAT:
+            return [(w, True, 1.0) for w in _CHAT[tok]]
+        known = tok in self._vocab
+        if not known and tok in _CHAT_IF_UNKNOWN:
+            return [(w, True, 1.0) for w in _CHAT_IF_UNKNOWN[tok]]
+        if known and (tok in _SYLLABLES or len(tok) > 1):
+            return [(tok, True, 1.0)]
+        if tok in _SYLLABLES or tok in _STOP:
+            pieces = self._segment(tok, index_only=True)
+            if pieces:
+                return [t for p in pieces for t in self._resolve(p, near_number=False)]
+            return [(tok, False, 1.0)]
+        untelexed = _untelex(tok)
+        if untelexed and (untelexed in self._vocab or untelexed in _SYLLABLES):
+            return [(untelexed, untelexed in self._vocab, 0.9)]
+        if untelexed and (pieces := self._segment(untelexed, index_only=True)):
+            return [t for p in pieces for t in self._resolve(p, near_number=False)]
+        if len(tok) >= 4 and tok in self._acronyms and sum(c in _VOWELS for c in tok) <= 1:
+            return [(w, True, 0.9) for w in self._acronyms[tok]]
+        pieces = self._segment(tok, index_only=False)
+        if pieces and self._prefer_split(tok, pieces):
+            return [t for p in pieces for t in self._resolve(p, near_number=False)]
+        return [(tok, False, 1.0)]
+
+    def _prefer_split(self, tok: str, pieces: list[str]) -> bool:
+        """Tell a run-together phrase from a typo: "vayvon" is two words, "duung" a slip."""
+        if any(f"{a} {b}" in self._bigrams for a, b in itertools.pairwise(pieces)):
+            return True
+        typo = max((r.conf for r in self._fuzzy(tok)), default=0.0)
+        if all(p in self._vocab or p in _CHAT or p in _STOP for p in pieces):
+            return typo < _SURE_TYPO
+        return typo < _CLOSE_TYPO
+
+    def _segment(self, tok: str, *, index_only: bool) -> list[str] | None:
+        """Split run-together syllables ("hotrolamnha") by dynamic programming over known words.
+
+        Pieces cost 1 when the index knows them, more when they are merely Vietnamese-shaped or
+        unknown; a pair of pieces the index has seen together gets a bonus. `index_only` asks for
+        a split into indexed words joined by a known bigram (for tokens that are themselves words).
+        """
+        n = len(tok)
+        if n < 3 or n > _MAX_RUN:
+            return None
+        # Long run-together messages may hold a few words the index has never seen.
+        max_unknown = 1 + n // 15
+        inf = float("inf")
+        # best[i][piece] = (cost, previous piece) for a split of tok[:i] ending with `piece`
+        best: list[dict[str, tuple[float, str | None, int]]] = [{} for _ in range(n + 1)]
+        best[0][""] = (0.0, None, 0)
+        for i in range(n):
+            if not best[i]:
+                continue
+            for j in range(i + 1, min(n, i + _MAX_PIECE) + 1):
+                piece = tok[i:j]
+                cost = self._piece_cost(piece, index_only=index_only, fuzzy=n <= _MAX_FUZZY_RUN)
+                if cost == inf:
+                    continue
+                unknown = 1 if cost >= 3.0 else 0
+                for prev, (prev_cost, _, prev_unknown) in best[i].items():
+                    if prev_unknown + unknown > max_unknown:
+                        continue
+                    total = prev_cost + cost
+                    if prev and f"{prev} {piece}" in self._bigrams:
+                        total -= 0.5
+                    if piece not in best[j] or total < best[j][piece][0]:
+                        best[j][piece] = (total, prev, prev_unknown + unknown)
+        if not best[n]:
+            return None
+        last = min(best[n], key=lambda p: best[n][p][0])
+        cost = best[n][last][0]
+        pieces: list[str] = []
+        i, step = n, last
+        while step:
+            pieces.append(step)
+            back = best[i][step][1]
+            i -= len(step)
+            step = back or ""
+        pieces.reverse()
+        if len(pieces) < 2:
+            return None
+        if index_only:
+            joined = any(f"{a} {b}" in self._bigrams for a, b in itertools.pairwise(pieces))
+            return pieces if joined else None
+        whole = 1.4 if tok in _SYLLABLES else 3.0 + max(0, n - _MAX_PIECE) * 0.5
+        return pieces if cost < whole else None
+
+    def _piece_cost(self, piece: str, *, index_only: bool, fuzzy: bool = False) -> float:
+        """Cost of one piece in a run-together split (inf when not allowed)."""
+        single = len(piece) == 1
+        if (single and piece not in _VOWELS and piece not in _CHAT) or piece in _NOT_PIECES:
+            return float("inf")
+        if piece in self._vocab and (piece in _SYLLABLES or len(piece) >= 3):
+            # Frequent words are likelier pieces; single vowels ("o", "a") are a last resort.
+            return (1.8 if single else 1.0) - 0.1 * min(1.0, math.log1p(self._freq[piece]) / 7)
+        if index_only:
+            return float("inf")
+        if piece in _CHAT or piece in _STOP:
+            return 2.2 if single else 1.1
+        if piece in _SYLLABLES:
+            return 2.4 if single else 1.4
+        if fuzzy and len(piece) >= 3 and self._fuzzy(piece):
+            return 1.9   # a typo inside run-together text ("kiuhphi")
+        return 3.0 if len(piece) >= 2 else float("inf")
+
+    def _fuzzy(self, term: str) -> list[_Reading]:
+        """Indexed words within a small edit distance of an unknown word, as weaker readings."""
+        n = len(term)
+        if n < 3 or term.isdigit():
+            return []
+        max_dist = 1 if n < 6 else 2
+        candidates: set[str] = set(self._deletes.get(term, ()))
+        for variant in _deletions(term, max_dist):
+            candidates.update(self._deletes.get(variant, ()))
+            if variant in self._vocab:
+                candidates.add(variant)
+        readings: list[tuple[float, int, str]] = []
+        for cand in candidates:
+            if abs(len(cand) - n) > max_dist or len(cand) < 2 or cand.isdigit():
+                continue
+            dist = _osa_distance(term, cand, max_dist)
+            if dist > max_dist or dist > (1 if len(cand) < 6 else 2):
+                continue
+            conf = _edit_confidence(term, cand, dist)
+            readings.append((conf, self._freq.get(cand, 0), cand))
+        readings.sort(reverse=True)
+        return [_Reading(c, conf, False) for conf, _, c in readings[:6]]
+
+    def _settle_fuzzy(self, slots: list[_Slot]) -> None:
+        """Trust a fuzzy reading more when it forms a known bigram with a neighbour.
+
+        Vietnamese syllables are short, so "hoa" is one edit from a dozen words; the neighbour
+        ("hoa tro" → "ho tro") is what tells which one was meant.
+        """
+        for i, slot in enumerate(slots):
+            if not slot.readings or slot.readings[0].exact:
+                continue
+            shaped = slot.surface in _SYLLABLES
+            before = slots[i - 1].readings if i > 0 else []
+            after = slots[i + 1].readings if i + 1 < len(slots) else []
+            settled: list[_Reading] = []
+            for r in slot.readings:
+                support = any(
+                    f"{a.term} {r.term}" in self._bigrams for a in before if a.exact
+                ) + any(f"{r.term} {b.term}" in self._bigrams for b in after if b.exact)
+                if support:
+                    conf = min(0.9, r.conf * (1.0 if shaped else 1.5 ** support))
+                elif shaped:
+                    # A real word the index lacks ("gầy", "cháu"): a typo only if context says so.
+                    continue
+                elif len(slot.surface) <= 4:
+                    conf = r.conf * 0.6
+                else:
+                    conf = r.conf
+                settled.append(_Reading(r.term, conf, exact=False))
+            slot.readings = sorted(settled, key=lambda r: -r.conf)[:4]
+
+    def _units(self, slots: list[_Slot]) -> list[_Unit]:
+        """Query units: each content slot, and each adjacent pair the index has seen together."""
+        units: list[_Unit] = []
+        for slot in slots:
+            if slot.stop:
+                continue
+            options = tuple(
+                (r.term, r.conf * self._idf[r.term]) for r in slot.readings if r.term in self._idf
+            )
+            if options:
+                # The slot weighs what its likeliest reading's word weighs, so a guess earns
+                # only its confidence's share.
+                term, _ = max(options, key=lambda option: option[1])
+                units.append(_Unit(self._idf[term], options))
+            elif len(slot.surface) >= 2:
+                units.append(_Unit(_UNKNOWN_WEIGHT, ()))
+        units.extend(self._phrase_units(slots))
+        for left, right in itertools.pairwise(slots):
+            if left.stop and right.stop:
+                continue
+            pairs: list[tuple[str, float]] = []
+            for a in left.readings:
+                for b in right.readings:
+                    key = f"{a.term} {b.term}"
+                    if key in self._idf:
+                        # A bigram is rare almost by definition; capping it by its words keeps
+                        # chance junctions ("kế hoạch | tuyên truyền") from outweighing words.
+                        # Pairs with a function word ("nhà ở", "cho vay", "có chương") are
+                        # phrases or junctions; they count at most half their content word.
+                        if left.stop or right.stop:
+                            word = b.term if left.stop else a.term
+                            idf = _STOP_PAIR_SHARE * min(self._idf[key], self._idf.get(word, 0.0))
+                        else:
+                            idf = min(self._idf[key],
+                                      self._idf.get(a.term, 0.0) + self._idf.get(b.term, 0.0))
+                        pairs.append((key, a.conf * b.conf * idf * _BIGRAM_WEIGHT))
+            if pairs:
+                units.append(_Unit(max(v for _, v in pairs), tuple(pairs)))
+        return units
+
+
+    def _phrase_units(self, slots: list[_Slot]) -> Iterable[_Unit]:
+        """A whole title or keyword phrase said in the query is worth more than its words."""
+        terms = [slot.readings[0].term if slot.readings else slot.surface for slot in slots]
+        for start in range(len(terms) - 1):
+            for size in range(2, min(_MAX_PHRASE, len(terms) - start) + 1):
+                words = terms[start:start + size]
+                key = _phrase_key(words)
+                if key in self._postings:
+                    weight = _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
+                    yield _Unit(weight, ((key, weight),))
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _phrase_key(words: Sequence[str]) -> str:
+    """Posting key of a whole phrase (distinct from bigram keys, which use a space)."""
+    return "|".join(words)
+
+
+def _idf(n: int, df: float) -> float:
+    """Inverse document frequency over `n` topics, positive even for words every topic has."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+
+def _fields(doc: SearchDoc) -> Iterable[tuple[list[str], float]]:
+    """Phrases of a page with their field strength; punctuation ends a phrase."""
+    for part in _split_phrases(_fold(doc.title)):
+        yield part, _FIELD_TITLE
+    for keyword in doc.keywords:
+        for part in _split_phrases(_fold(keyword)):
+            yield part, _FIELD_KEYWORD
+    for line in _fold(doc.body).splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            for part in _split_phrases(stripped.lstrip("#")):
+                yield part, _FIELD_HEADING
+            continue
+        for bold in _BOLD.findall(stripped):
+            for part in _split_phrases(bold):
+                yield part, _FIELD_HEADING
+        for part in _split_phrases(_BOLD_MARK.sub(" ", stripped)):
+            yield part, _FIELD_BODY
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_BOLD_MARK = re.compile(r"\*\*")
+# Phrase breaks (no bigram spans them): sentence and clause punctuation, but not the "/" of
+# "88/2019/QH14" or the "-" of "KT-XH".
+_PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»…–—|]+|\s-\s")
+
+
+def _split_phrases(folded: str) -> list[list[str]]:
+    """Token lists of the phrases of already folded text."""
+    out = []
+    for part in _PHRASE_BREAK.split(folded):
+        tokens = _folded_tokens(part)
+        if tokens:
+            out.append(tokens)
+    return out
+
+
+def _terms(phrase: list[str]) -> Iterable[str]:
+    """Unigrams and bigrams of a phrase."""
+    yield from phrase
+    for a, b in itertools.pairwise(phrase):
+        yield f"{a} {b}"
+
+
+def _combine(strengths: list[float]) -> float:
+    """One strength per topic and term: each kind of field counts once, body mentions saturate."""
+    missing = 1.0
+    for s in set(strengths):
+        if s > _FIELD_BODY:
+            missing *= 1.0 - s
+    tf = sum(1 for s in strengths if s <= _FIELD_BODY)
+    if tf:
+        missing *= 1.0 - (_FIELD_BODY + _BODY_TF_GAIN * (1.0 - 1.0 / tf))
+    return min(1.0, 1.0 - missing)
+
+
+def _count_phrases(phrase: list[str], counts: dict[tuple[str, ...], int]) -> None:
+    """Count word n-grams (2–6) for the acronym table."""
+    for size in range(2, 7):
+        for start in range(len(phrase) - size + 1):
+            gram = tuple(phrase[start:start + size])
+            if all(g.isalpha() for g in gram):
+                counts[gram] += 1
+
+
+def _acronym_table(counts: Mapping[tuple[str, ...], int]) -> dict[str, tuple[str, ...]]:
+    """Initial-letter acronyms of the content's frequent phrases ("bhyt" → "bao hiem y te")."""
+    best: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for gram, count in counts.items():
+        if any(word in _STOP for word in gram):
+            continue
+        acronym = "".join(word[0] for word in gram)
+        if len(acronym) < 4 or acronym in _SYLLABLES:
+            continue
+        if acronym not in best or count > best[acronym][0]:
+            best[acronym] = (count, gram)
+    return {acronym: gram for acronym, (_, gram) in best.items()}
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """Every string obtained from `word` by deleting up to `depth` letters."""
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        nxt = set()
+        for w in frontier:
+            for i in range(len(w)):
+                nxt.add(w[:i] + w[i + 1:])
+        out |= nxt
+        frontier = nxt
+    out.discard(word)
+    return out
+
+
+def _deletion_index(vocab: Iterable[str]) -> dict[str, list[str]]:
+    """Symmetric-deletion index (SymSpell) for fast fuzzy look-up of indexed words."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for word in vocab:
+        if len(word) < 2:
+            continue
+        for variant in _deletions(word, 1 if len(word) < 6 else 2):
+            index[variant].append(word)
+    return dict(index)
+
+
+def _osa_distance(a: str, b: str, limit: int) -> int:
+    """Damerau–Levenshtein distance (optimal string alignment), cut off above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _edit_confidence(typed: str, word: str, dist: int) -> float:
+    """How likely a typed form is a slip for `word`: doubled letters and swaps are common."""
+    if dist == 0:
+        return 1.0
+    if dist == 1:
+        if _RUN_OF_TWO.sub(r"\1", typed) == _RUN_OF_TWO.sub(r"\1", word):
+            return 0.8
+        if len(typed) == len(word) and sorted(typed) == sorted(word):
+            return 0.8
+        return 0.6 if len(typed) >= 5 else 0.45
+    return 0.4
+
+
+_RUN_OF_TWO = re.compile(r"(.)\1")
+_TONE_KEYS = frozenset("sfrxj")
+
+
+def _untelex(tok: str) -> str | None:
+    """Undo Telex keystrokes typed with the Vietnamese keyboard off ("trowj" → "tro").
+
+    Only forms that carry a Telex mark (a doubled vowel or "dd", a "w", or a tone key at the end)
+    are read this way, so English words ("test") are not turned into Vietnamese ones.
+    """
+    s = tok.replace("dd", "d").replace("w", "")
+    for double, single in (("aa", "a"), ("ee", "e"), ("oo", "o")):
+        s = s.replace(double, single)
+    if len(s) > 1 and s[-1] in _TONE_KEYS and set(s[:-1]) & _VOWELS:
+        s = s[:-1]
+    return s if s != tok and s else None
+
+
+def _mark_fillers(words: list[str]) -> list[bool]:
+    """Flag words that belong to a question formula ("cho tôi hỏi", "như thế nào")."""
+    flags = [False] * len(words)
+    for filler in _FILLERS:
+        size = len(filler)
+        for start in range(len(words) - size + 1):
+            if tuple(words[start:start + size]) == filler:
+                for k in range(start, start + size):
+                    flags[k] = True
+    return flags

@@ -1,0 +1,40 @@
+"""Repositories, one per aggregate, bundled per session. They never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories.conversations import ConversationRepository
+from db.repositories.feedback import FeedbackRepository
+from db.repositories.outbox import OutboxRepository
+from db.repositories.units import UnitRepository
+from db.repositories.updates import UpdateRepository
+from db.repositories.users import UserRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Repos:
+    """Every repository, sharing one session (one transaction)."""
+
+    session: AsyncSession
+    users: UserRepository
+    conversations: ConversationRepository
+    updates: UpdateRepository
+    units: UnitRepository
+    feedback: FeedbackRepository
+    outbox: OutboxRepository
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> Repos:
+        """Bundle the repositories over `session`."""
+        return cls(
+            session=session,
+            users=UserRepository(session),
+            conversations=ConversationRepository(session),
+            updates=UpdateRepository(session),
+            units=UnitRepository(session),
+            feedback=FeedbackRepository(session),
+            outbox=OutboxRepository(session),
+        )

@@ -1,0 +1,84 @@
+"""Questions in the user's own words, answered from content through the search index."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.chat import Incoming, Kind, Reply, choice, escape
+from bot.engine import BadInput, Context, Router
+from bot.i18n import _
+from handlers.content import topic_page
+
+router = Router("ask")
+
+QUOTE_LIMIT = 200  # characters of the user's question quoted back to them
+
+
+class AskStep(StrEnum):
+    """Steps of the ask flow."""
+
+    question = "ask.question"
+
+
+@router.choice("ask")
+@router.command("ask", "hoi")
+async def ask(event: Incoming, ctx: Context) -> Reply:
+    """Invite a question (or answer one given after /ask)."""
+    if event.kind is Kind.command and event.args.strip():
+        return answer(ctx, event.args)
+    ctx.state.enter(AskStep.question)
+    return Reply(
+        _(
+            "Type your question in your own words. Accents are not needed, for example: "
+            '"ho tro lam nha" or "vay von uu dai".'
+        ),
+        choices=(choice("menu", label=_("🏠 Main menu")),),
+    )
+
+
+@router.step(AskStep.question)
+async def take_question(event: Incoming, ctx: Context) -> Reply | None:
+    """Answer the typed question; menu choices pass through to their own handlers."""
+    if event.kind is Kind.choice:
+        return None
+    if event.kind is not Kind.text:
+        raise BadInput(_("Please type your question in words."))
+    ctx.state.clear()
+    return answer(ctx, event.text)
+
+
+@router.text()
+async def free_text(event: Incoming, ctx: Context) -> Reply:
+    """Text typed outside any step is a question too."""
+    return answer(ctx, event.text)
+
+
+def answer(ctx: Context, question: str) -> Reply:
+    """A confident match opens its page; a weak one offers the best three and a person."""
+    search = ctx.services.search
+    hits = search.search(question, limit=3)
+    if hits and search.is_confident(hits):
+        return topic_page(ctx, hits[0].topic_id, lead=_("Here is what I found:"))
+    quoted = escape(question.strip()[:QUOTE_LIMIT])
+    library = ctx.services.content
+    guesses = [
+        choice("t", hit.topic_id, label=library.title(hit.topic_id, ctx.language))
+        for hit in hits[:3]
+        if hit.topic_id in library
+    ]
+    people = [
+        choice("t", "gui-phan-anh", label=_("Ask an officer")),
+        choice("ask", label=_("Ask another question")),
+        choice("menu", label=_("🏠 Main menu")),
+    ]
+    if guesses:
+        text = _(
+            "You asked: “{question}”. I am not sure I understood. Is it one of these? "
+            "If not, you can ask an officer."
+        ).format(question=quoted)
+    else:
+        text = _(
+            "You asked: “{question}”. I could not find an answer. Try other words, or ask "
+            "an officer: the village head or the commune office can help too."
+        ).format(question=quoted)
+    return Reply(text, choices=(*guesses, *people))

@@ -1,0 +1,107 @@
+"""Browse the plan and the programme: topic pages with children, related, back, home."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.chat import Choice, Incoming, Reply, choice, escape
+from bot.engine import BadInput, Context, Router
+from bot.i18n import _, format_day
+from handlers.start import show_menu
+
+router = Router("content")
+
+
+def topic_page(ctx: Context, topic_id: str, *, lead: str = "") -> Reply:
+    """A topic in the user's language (or Vietnamese, with a note), with its navigation."""
+    found = ctx.services.content.get(topic_id, ctx.language)
+    if found is None:
+        raise BadInput(_("Sorry, that page does not exist any more."))
+    topic = found.topic
+    parts: list[str] = []
+    if lead:
+        parts.append(lead)
+    if found.fallback:
+        parts.append(
+            _("(This page is not translated into your language yet. Here it is in Vietnamese.)")
+        )
+    parts.append(f"**{escape(topic.title)}**")
+    parts.append(topic.markup())
+    source = ctx.services.content.source(topic_id)
+    if source.sources:
+        names = "; ".join(escape(s.title) for s in source.sources)
+        parts.append(_("Source: {sources}").format(sources=names))
+    if source.updated:
+        try:
+            updated = format_day(date.fromisoformat(source.updated))
+        except ValueError:
+            updated = escape(source.updated)
+        parts.append(_("Updated: {date}").format(date=updated))
+    parts.append(_("Was this page helpful?"))
+    return Reply("\n\n".join(parts), choices=page_choices(ctx, topic_id))
+
+
+def page_choices(ctx: Context, topic_id: str) -> tuple[Choice, ...]:
+    """Children, related topics, feedback, back and home."""
+    library = ctx.services.content
+    lang = ctx.language
+    choices = [
+        choice("t", child, label=library.title(child, lang))
+        for child in library.children(topic_id)
+    ]
+    source = library.source(topic_id)
+    for related in source.related:
+        if related in library and related != topic_id:
+            choices.append(choice("t", related, label="→ " + library.title(related, lang)))
+    choices.append(choice("fb", topic_id, 1, label=_("👍 Helpful")))
+    choices.append(choice("fb", topic_id, 0, label=_("👎 Not helpful")))
+    if source.parent is not None:
+        choices.append(choice("t", source.parent, label=_("⬅ Back")))
+    choices.append(choice("menu", label=_("🏠 Main menu")))
+    return tuple(choices)
+
+
+@router.choice("t")
+async def open_topic(event: Incoming, ctx: Context) -> Reply:
+    """Show the topic a choice points to."""
+    topic_id = event.choice.split(":")[2] if event.choice.count(":") >= 2 else ""
+    if topic_id not in ctx.services.content:
+        raise BadInput(_("Sorry, that page does not exist any more."))
+    ctx.state.clear()
+    return topic_page(ctx, topic_id)
+
+
+@router.choice("menu")
+async def open_menu(event: Incoming, ctx: Context) -> Reply:
+    """Go home."""
+    return await show_menu(event, ctx)
+
+
+@router.choice("fb")
+async def record_feedback(event: Incoming, ctx: Context) -> Reply:
+    """Store whether a page helped, thank the user, and offer the way on."""
+    parts = event.choice.split(":")
+    if len(parts) != 4 or parts[2] not in ctx.services.content or parts[3] not in ("0", "1"):
+        raise BadInput(_("Sorry, I could not record that answer."))
+    topic_id, helpful = parts[2], parts[3] == "1"
+    await ctx.repos.feedback.add(
+        user_id=ctx.user.id,
+        topic_id=topic_id,
+        language=ctx.language,
+        helpful=helpful,
+        now=ctx.now,
+    )
+    if helpful:
+        text = _("Thank you! Your answer helps us improve Loa.")
+    else:
+        text = _(
+            "Thank you for telling us. You can ask your question in your own words, or "
+            "ask an officer."
+        )
+    source = ctx.services.content.source(topic_id)
+    choices = []
+    if source.parent is not None:
+        choices.append(choice("t", source.parent, label=_("⬅ Back")))
+    choices.append(choice("ask", label=_("Ask a question")))
+    choices.append(choice("menu", label=_("🏠 Main menu")))
+    return Reply(text, choices=tuple(choices))

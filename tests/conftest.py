@@ -1,0 +1,89 @@
+"""Fixtures: a migrated database per run (SQLite, or the PostgreSQL in DATABASE_URL), a clean
+slate per test, a started Loa, and a `Chat` that plays a user through the engine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import Loa
+from bot.clock import FrozenClock
+from bot.config import Settings
+from db.base import Base
+from db.session import Database, downgrade_schema, upgrade_schema
+from tests.helpers import Chat
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def _test_database_url(tmp: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return url
+    # Never the developer's own SQLite file: a fresh one per run.
+    return f"sqlite+aiosqlite:///{tmp / 'loa-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated down and up twice (the migration stairway), then left at head."""
+    url = _test_database_url(tmp_path_factory.mktemp("db"))
+    upgrade_schema(url)
+    downgrade_schema(url, "base")
+    upgrade_schema(url)
+    return url
+
+
+@pytest.fixture
+def tmp_media(tmp_path: Path) -> Path:
+    """A media directory of the test's own."""
+    path = tmp_path / "media"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_media: Path) -> Settings:
+    """Settings that read nothing from the developer's environment or `.env`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        media_dir=tmp_media,
+        telegram_token=None,
+        zalo_token=None,
+    )
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Tuesday 25 November 2026, 09:00 in Vietnam."""
+    return FrozenClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
+
+
+async def _wipe(url: str) -> None:
+    db = Database(url)
+    async with db.session() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            await session.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 (our tables)
+    await db.close()
+
+
+@pytest.fixture
+async def loa(settings: Settings, clock: FrozenClock) -> AsyncIterator[Loa]:
+    """A started Loa on a clean database."""
+    await _wipe(settings.database_url)
+    app = await Loa.start(settings, clock=clock)
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+def chat(loa: Loa) -> Chat:
+    """A villager talking to Loa through the engine."""
+    return Chat(loa.engine, user="villager-1")

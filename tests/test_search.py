@@ -1,0 +1,360 @@
+"""Search: normalisation, typo/chat/run-together tolerance, noise handling and ranking quality."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.search import SearchDoc, SearchHit, SearchIndex, normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content"
+EVAL_FILE = Path(__file__).parent / "data" / "search-eval.yaml"
+DEV_FILE = Path(__file__).resolve().parents[2] / "shared" / "dev-questions.yaml"
+
+TOP1_TARGET = 0.85
+TOP3_TARGET = 0.95
+
+
+def load_docs(root: Path = CONTENT) -> list[SearchDoc]:
+    """Read content/<lang>/<topic>.md (YAML front matter between `---` lines) into SearchDocs."""
+    docs = []
+    for path in sorted(root.glob("*/*.md")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        if not lines or lines[0].strip() != "---":
+            continue
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+        meta: dict[str, Any] = yaml.safe_load("\n".join(lines[1:end])) or {}
+        docs.append(
+            SearchDoc(
+                topic_id=str(meta.get("id") or path.stem),
+                lang=path.parent.name,
+                title=str(meta.get("title", "")),
+                keywords=tuple(str(k) for k in meta.get("keywords") or ()),
+                body="\n".join(lines[end + 1 :]),
+            )
+        )
+    return docs
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    docs = load_docs()
+    if len({d.topic_id for d in docs}) < 5:
+        pytest.skip("content/ is not written yet")
+    return SearchIndex.build(docs)
+
+
+# A small hand-made corpus, so behaviour tests do not depend on how content is worded.
+TOY = [
+    SearchDoc(
+        "nha",
+        "vi",
+        "Hỗ trợ đất ở, nhà ở cho hộ nghèo",
+        ("làm nhà", "sửa nhà", "đất ở"),
+        "Hộ nghèo **chưa có nhà ở** được hỗ trợ làm nhà. Hỗ trợ nước sinh hoạt.",
+    ),
+    SearchDoc(
+        "truong",
+        "vi",
+        "Trường phổ thông dân tộc nội trú",
+        ("nhà trường", "học sinh"),
+        "Hỗ trợ nhà trường, học sinh nội trú và bán trú của dân tộc thiểu số.",
+    ),
+    SearchDoc(
+        "vay",
+        "vi",
+        "Vay vốn ưu đãi",
+        ("vay vốn", "ngân hàng chính sách", "lãi suất"),
+        "Hộ nghèo được vay vốn ưu đãi tối đa 40 triệu đồng, lãi suất thấp. Hỗ trợ cho vay.",
+    ),
+    SearchDoc(
+        "sdd",
+        "vi",
+        "Phòng chống suy dinh dưỡng trẻ em",
+        ("suy dinh dưỡng", "trẻ em"),
+        "Chăm sóc sức khỏe bà mẹ, trẻ em; hỗ trợ dinh dưỡng.",
+    ),
+    SearchDoc(
+        "dal",
+        "vi",
+        "Xã Ia Đal và xã Ia Tơi thay huyện Ia H'Drai",
+        ("sáp nhập", "Ia Dom"),
+        "Từ 1/7/2025 huyện Ia H'Drai không còn; Ia Dom nhập vào xã Ia Tơi.",
+    ),
+    SearchDoc("dal", "bdq", "Tơring Ia Đal", ("ia dal",), "Hla ƀar tơring ia Đal."),
+    SearchDoc(
+        "kp",
+        "vi",
+        "Kinh phí thực hiện",
+        ("nguồn kinh phí", "ngân sách"),
+        "Kinh phí từ ngân sách nhà nước và nguồn hợp pháp khác.",
+    ),
+    SearchDoc(
+        "uytin",
+        "vi",
+        "Người có uy tín",
+        ("già làng", "người uy tín"),
+        "Người có uy tín được tặng quà Tết, hỗ trợ khi ốm đau.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def toy() -> SearchIndex:
+    return SearchIndex.build(TOY)
+
+
+def top(index: SearchIndex, query: str) -> str | None:
+    hits = index.search(query)
+    return hits[0].topic_id if hits else None
+
+
+# --- normalize -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hỗ trợ NHÀ Ở", "ho tro nha o"),
+        ("Đất đai, ĐỒNG BÀO", "dat dai dong bao"),
+        ("  nhiều   khoảng   trắng\t\n", "nhieu khoang trang"),
+        ("Ia H'Drai / Ia H’Drai", "ia hdrai ia hdrai"),
+        ("88/2019/QH14", "88 2019 qh14"),
+        ("vay vốn?!... ưu đãi 😀", "vay von uu dai"),
+        ("Tơring ƀar", "toring bar"),
+        ("", ""),
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_normalize_is_nfc_nfd_safe() -> None:
+    text = "Suy dinh dưỡng, được hỗ trợ, Đắk Lắk"
+    assert (
+        normalize(unicodedata.normalize("NFD", text))
+        == normalize(unicodedata.normalize("NFC", text))
+        == "suy dinh duong duoc ho tro dak lak"
+    )
+
+
+# --- behaviour on a toy corpus -----------------------------------------------------------------
+
+
+def test_accents_case_and_d_do_not_matter(toy: SearchIndex) -> None:
+    assert top(toy, "vay von uu dai") == top(toy, "VAY VỐN ƯU ĐÃI") == "vay"
+    assert top(toy, "xa ia dal") == top(toy, "xã Ia Đal") == "dal"
+
+
+def test_nfd_query(toy: SearchIndex) -> None:
+    query = unicodedata.normalize("NFD", "phòng chống suy dinh dưỡng")
+    assert top(toy, query) == "sdd"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hoo tro lam nha",
+        "ho tro lam nah",
+        "suy dinh duogn",
+        "suy dinhh duong",
+        "vay vonn uu dai",
+        "nguoi co uy tinn",
+    ],
+)
+def test_typos(toy: SearchIndex, query: str) -> None:
+    clean = {
+        "hoo tro lam nha": "nha",
+        "ho tro lam nah": "nha",
+        "suy dinh duogn": "sdd",
+        "suy dinhh duong": "sdd",
+        "vay vonn uu dai": "vay",
+        "nguoi co uy tinn": "uytin",
+    }
+    assert top(toy, query) == clean[query]
+
+
+def test_short_typos_do_not_match_everything(toy: SearchIndex) -> None:
+    # "nah" is one edit from several words; alone it must not produce a confident answer.
+    assert not toy.is_confident(toy.search("xyz"))
+    assert not toy.is_confident(toy.search("qwe"))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("hotrolamnha", "nha"),
+        ("vayvon uudai", "vay"),
+        ("suydinhduong", "sdd"),
+        ("nguoicouytin", "uytin"),
+        ("huyen iahdrai", "dal"),
+        ("ia h drai", "dal"),
+    ],
+)
+def test_run_together_words(toy: SearchIndex, query: str, expected: str) -> None:
+    assert top(toy, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("nha ngheo ko co nha o thi dc ho tro j", "nha"),
+        ("vay dc bn tien vs lai suat ntn", "vay"),
+        ("muon vay 40tr", "vay"),
+        ("gia lang dc tang qua tet k", "uytin"),
+        ("nhaf owr", "nha"),  # Telex typed with the Vietnamese keyboard off
+    ],
+)
+def test_chat_spellings(toy: SearchIndex, query: str, expected: str) -> None:
+    assert top(toy, query) == expected
+
+
+def test_money_abbreviations(toy: SearchIndex) -> None:
+    assert toy.search("40tr") == toy.search("40 trieu") != []
+    assert toy.search("tr") != toy.search("trieu")
+
+
+def test_bigrams_separate_nha_o_from_nha_truong(toy: SearchIndex) -> None:
+    assert top(toy, "nha o") == "nha"
+    assert top(toy, "nha truong") == "truong"
+
+
+def test_question_words_do_not_drive_ranking(toy: SearchIndex) -> None:
+    plain = toy.search("kinh phi")
+    wordy = toy.search("cho toi hoi kinh phi la gi, o dau, bao nhieu tien a, nhu the nao nhe")
+    assert plain[0].topic_id == wordy[0].topic_id == "kp"
+    assert toy.search("cho toi hoi la gi nhu the nao a") == []
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?", "😀👍", "asdfgh", "...!!!", "zxcvbnm qwerty"])
+def test_noise_returns_nothing(toy: SearchIndex, query: str) -> None:
+    assert toy.search(query) == []
+
+
+@pytest.mark.parametrize("query", ["hôm nay trời mưa", "ok", "ho tro", "alo alo"])
+def test_noise_is_not_confident(toy: SearchIndex, query: str) -> None:
+    assert not toy.is_confident(toy.search(query))
+
+
+def test_one_hit_per_topic_and_limit(toy: SearchIndex) -> None:
+    hits = toy.search("ia dal ia hdrai ho tro nha o vay von", limit=10)
+    ids = [h.topic_id for h in hits]
+    assert len(ids) == len(set(ids))
+    assert len(toy.search("ho tro nha o vay von", limit=2)) <= 2
+    assert toy.search("vay von", limit=0) == []
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_hit_title_prefers_vietnamese(toy: SearchIndex) -> None:
+    hit = toy.search("tơring ƀar")[0]
+    assert hit.topic_id == "dal"
+    assert hit.title.startswith("Xã Ia Đal")
+
+
+def test_confident_on_clear_questions(toy: SearchIndex) -> None:
+    assert toy.is_confident(toy.search("vay von uu dai"))
+    assert toy.is_confident(toy.search("suy dinh duong tre em"))
+    assert not toy.is_confident([])
+    assert not toy.is_confident([SearchHit("a", 0.55, "A"), SearchHit("b", 0.53, "B")])
+
+
+def test_empty_index() -> None:
+    assert SearchIndex.build([]).search("vay von") == []
+
+
+# --- quality on real content -------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    name: str
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    confident: int = 0
+    confident_wrong: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.name}: top-1 {self.top1}/{self.total} ({self.top1 / self.total:.0%}), "
+            f"top-3 {self.top3}/{self.total} ({self.top3 / self.total:.0%}), confident "
+            f"{self.confident} ({self.confident_wrong} wrong)"
+        )
+
+
+def measure(index: SearchIndex, name: str, path: Path) -> Figures:
+    """Top-1/top-3 accuracy and confidence errors of `index` on a question file."""
+    figures = Figures(name)
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+        hits = index.search(item["q"], limit=5)
+        ids = [h.topic_id for h in hits]
+        ok1 = bool(ids) and ids[0] in item["topics"]
+        ok3 = bool(set(ids[:3]) & set(item["topics"]))
+        figures.total += 1
+        figures.top1 += ok1
+        figures.top3 += ok3
+        if index.is_confident(hits):
+            figures.confident += 1
+            figures.confident_wrong += not ok1
+        if not ok1:
+            got = ", ".join(f"{h.topic_id} {h.score:.2f}" for h in hits[:3])
+            figures.misses.append(f"  {item['q']!r} want {item['topics']} got [{got}]")
+    return figures
+
+
+def test_eval_file_covers_every_topic() -> None:
+    items = yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
+    topics_file = ROOT.parent / "shared" / "topics.yaml"
+    assert len(items) >= 120
+    if topics_file.exists():
+        ids = [t["id"] for t in yaml.safe_load(topics_file.read_text(encoding="utf-8"))]
+        counts = {tid: sum(item["topics"][0] == tid for item in items) for tid in ids}
+        assert all(n >= 3 for n in counts.values()), counts
+        assert all(t in ids for item in items for t in item["topics"])
+
+
+def test_quality(index: SearchIndex) -> None:
+    sets = [measure(index, "eval", EVAL_FILE)]
+    if DEV_FILE.exists():
+        sets.append(measure(index, "dev", DEV_FILE))
+    report = "\n".join(f.line() + "\n" + "\n".join(f.misses) for f in sets)
+    for f in sets:
+        assert f.top1 >= TOP1_TARGET * f.total, report
+        assert f.top3 >= TOP3_TARGET * f.total, report
+        # A confident answer skips the "did you mean" step, so it must nearly always be right.
+        assert f.confident_wrong <= max(1, f.confident // 30), report
+
+
+@pytest.mark.parametrize("query", ["asdfgh", "hôm nay trời mưa", "😀", "?", "ok", "alo"])
+def test_noise_on_real_content(index: SearchIndex, query: str) -> None:
+    assert not index.is_confident(index.search(query))
+
+
+def test_speed(index: SearchIndex) -> None:
+    docs = load_docs()
+    start = time.perf_counter()
+    SearchIndex.build(docs * max(1, 120 // max(1, len(docs))))
+    assert time.perf_counter() - start < 0.5
+    queries = [
+        "ho tro lam nha",
+        "hotrolamnha",
+        "suy dinh duogn",
+        "vay dc bn tien",
+        "chao ad cho em hoi nha em sap sap roi ma ko co tien sua thi co ho tro gi ko a",
+    ]
+    start = time.perf_counter()
+    for _ in range(20):
+        for q in queries:
+            index.search(q)
+    per_query = (time.perf_counter() - start) / (20 * len(queries))
+    assert per_query < 0.01
