@@ -1,11 +1,20 @@
 """Free-text search over content topics, built for how villagers type on phones.
 
-Queries usually come without diacritics, with typos, chat spellings ("ko", "dc", "j") and missing
-spaces ("hotrolamnha"). The index is a small in-memory weighted term index over syllables and
-syllable bigrams (Vietnamese words are mostly two syllables, so bigrams are what separate "nhà ở"
-from "nhà trường"); a query is read into slots, each with a few weighted readings (exact, chat
-rewrite, Telex leftover, fuzzy), and a topic's score is the IDF-weighted share of the query it
-covers, field by field (title > keywords > headings > body).
+Queries usually come without diacritics, with typos, chat spellings ("ko", "dc", "j"), Telex
+keystrokes left in ("nhaf owr") and missing spaces ("hotrolamnha"). How it works:
+
+- Index: every page (all languages) is folded (lower case, no diacritics, đ→d) and cut into
+  phrases at punctuation; syllables and syllable bigrams are posted per topic with a field
+  strength (title > keyword > heading/bold > body). Bigrams matter because Vietnamese words are
+  mostly two syllables: they are what separates "nhà ở" from "nhà trường". Whole title and
+  keyword phrases are posted too.
+- Query: tokens are rewritten (chat table, numbers with units, Telex), run-together text is split
+  by dynamic programming over the index's words and Vietnamese syllable shapes, unknown words get
+  fuzzy readings (SymSpell deletions, edit distance by length) that count only as much as their
+  neighbours confirm them; question formulas and particles are set aside.
+- Score: the IDF-weighted share of the query's syllables, bigrams and phrases that a topic
+  covers, so it lies in 0..1 and is comparable across queries; words the index has never seen
+  still count as asked, and vague queries are damped.
 """
 
 from __future__ import annotations
@@ -54,35 +63,32 @@ _NON_WORD = re.compile(r"[\W_]+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+_PIECE = re.compile(r"[^\W\d_]+|\d+")
+# Vietnamese never doubles a letter three times: "vayyy", "nhaaa" are emphasis.
+_RUN = re.compile(r"([^\W\d_])\1{2,}")
+
+
 def normalize(text: str) -> str:
     """Lower-case, strip diacritics (đ→d), drop punctuation and collapse spaces."""
     return " ".join(_NON_WORD.sub(" ", _fold(text)).split())
 
 
 def _fold(text: str) -> str:
-    """Lower-case and strip diacritics, keeping punctuation (phrase breaks) in place."""
+    """Lower-case, strip diacritics and letter runs, keeping punctuation (phrase breaks)."""
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_FOLD)))
-    return _APOSTROPHE.sub("", text.translate(_FOLD).casefold())
-
-
-_PIECE = re.compile(r"[^\W\d_]+|\d+")
-# Vietnamese never doubles a letter three times: "vayyy", "nhaaa" are emphasis.
-_RUN = re.compile(r"([^\W\d_])\1{2,}")
+    return _RUN.sub(r"\1", _APOSTROPHE.sub("", text.translate(_FOLD).casefold()))
 
 
 def _raw_tokens(text: str) -> list[str]:
     """Normalised tokens, with letters and digits split apart ("40tr" → "40", "tr")."""
-    return _folded_tokens(_fold(text))
-
-
-def _folded_tokens(folded: str) -> list[str]:
-    """Tokens of already folded text."""
-    return _PIECE.findall(_RUN.sub(r"\1", folded))
+    return _PIECE.findall(_fold(text))
 
 
 # ---------------------------------------------------------------------------------------------
 # Vietnamese syllable shapes (without tones), to tell words from run-together text and noise.
 
+# fmt: off
+# (compact word tables read better than one word per line)
 _ONSETS = (
     "", "b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh",
     "p", "ph", "q", "qu", "r", "s", "t", "th", "tr", "v", "x",
@@ -97,12 +103,14 @@ _RHYMES = (
     "uom", "uon", "uong", "uop", "uot", "uou", "up", "ut", "uu", "uy", "uya", "uych", "uyen",
     "uyet", "uynh", "uyp", "uyt", "uyu", "y", "yem", "yen", "yet", "yeu",
 )
+# fmt: on
 _SYLLABLES: frozenset[str] = frozenset({o + r for o in _ONSETS for r in _RHYMES} | {"gi"})
 _VOWELS = frozenset("aeiouy")
 
 # ---------------------------------------------------------------------------------------------
 # Chat spellings and abbreviations, as token rewrites (keys are normalised).
 
+# fmt: off
 _CHAT: Mapping[str, tuple[str, ...]] = MappingProxyType({
     **dict.fromkeys(("ko", "k", "kg", "kh", "khg", "khog", "khom", "khum", "hok", "hk", "hem"),
                     ("khong",)),
@@ -164,16 +172,20 @@ _NUMBER_UNITS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 
 # Question words, politeness and chatter: they say how to ask, not what about. They still take
 # part in bigrams ("nhà ở" needs "ở", "cho vay" needs "cho"), just not as terms of their own.
+# Syllables that are also parts of content words ("đề án", "bảo vệ", "di dân", "tự do", "quà Tết")
+# are left out on purpose: IDF already makes the frequent ones weightless. "em" stays: "cho em
+# hỏi", "nhà em" are far commoner in chat than "trẻ em", which its bigram still finds.
 _STOP = frozenset((
-    "o", "cai", "a", "ah", "ak", "ha", "hi", "hj", "oi", "alo", "ad", "admin", "bot", "u", "uh", "uk", "um",
-    "ok", "oke", "okie", "oki", "vang", "da", "de", "nhe", "nhen", "nghen", "ne", "nhi", "thi",
-    "ma", "la", "va", "voi", "cua", "toi", "tui", "minh", "em", "ong", "ba", "chau", "bac", "co",
-    "khong", "duoc", "chua", "roi", "dang", "se", "vua", "gi", "nao", "sao", "the", "nhu", "ai",
-    "do", "ay", "kia", "nay", "hom", "nhung", "cac", "mot", "nhieu", "may", "rat", "qua",
-    "hoi", "xin", "chao", "muon", "biet", "phai", "nen", "hay", "hoac", "neu", "khi", "luc", "ve",
-    "den", "ra", "vao", "len", "xuong", "di", "cung", "nua", "het", "luon", "vi", "boi", "dung",
-    "chu", "thoi", "giup", "tim", "hieu", "cach", "nhe",
+    "o", "a", "ah", "ak", "hi", "hj", "oi", "alo", "ad", "admin", "bot", "u", "uh", "uk", "um",
+    "ok", "oke", "okie", "oki", "vang", "da", "thi", "ma", "la", "va", "voi", "cua", "toi", "tui",
+    "minh", "em", "ong", "chau", "bac", "co", "cai", "khong", "duoc", "chua", "roi", "dang", "se",
+    "vua", "gi", "nao", "sao", "nhu", "ai", "ay", "kia", "nay", "hom", "nhung", "cac", "mot",
+    "xin", "chao", "muon", "phai", "nen", "hay", "hoac", "neu", "khi", "den", "ra", "vao", "len",
+    "xuong", "cung", "nua", "luon", "boi",
 ))
+
+# Sentence-final particles that are content words elsewhere: "nhé" / "nhẹ cân", "hả" / "hạ tầng".
+_PARTICLES = frozenset(("nhe", "nhen", "nghen", "ha", "ne", "nhi"))
 
 # Multi-word fillers whose words are all set aside, wherever they appear.
 _FILLERS: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
@@ -183,8 +195,10 @@ _FILLERS: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "vi sao", "duoc khong", "co khong", "co phai", "phai khong", "dung khong", "cam on",
     "vui long", "lam on", "xin chao", "chao ban", "ban oi", "muon biet", "muon hoi", "hom nay",
     "the la", "co the", "lam gi", "sau khi", "truoc khi", "nao vay", "gi vay", "sao vay",
-    "khong vay", "dau vay", "ai vay", "chua vay",
+    "khong vay", "dau vay", "ai vay", "chua vay", "bao lau", "tim hieu", "giup toi", "giup em",
+    "khong hieu",
 ))
+# fmt: on
 
 # ---------------------------------------------------------------------------------------------
 # Weights (tuned on the project's own evaluation set; see tests/test_search.py).
@@ -193,25 +207,35 @@ _FIELD_TITLE = 1.0
 _FIELD_KEYWORD = 0.9
 _FIELD_HEADING = 0.55
 _FIELD_BODY = 0.3
-_PASSING_DF = 0.6             # a body-only mention counts as this much of a document
-_BODY_TF_GAIN = 0.15          # extra body strength from repeated mentions, saturating
-_STOP_PAIR_SHARE = 0.5        # a pair with a function word counts this share of its word
-_PHRASE_WEIGHT = 0.5          # share of its words' weight a whole matched phrase adds
+_PASSING_DF = 0.6  # a body-only mention counts as this much of a document
+_BODY_TF_GAIN = 0.15  # extra body strength from repeated mentions, saturating
+_STOP_PAIR_SHARE = 0.5  # a pair with a function word counts this share of its word
+_ORPHAN_SHARE = 0.5  # a syllable that pairs with none of its neighbours
+_PHRASE_WEIGHT = 0.5  # share of its words' weight a whole matched phrase adds
 _MAX_PHRASE = 6
-_BIGRAM_WEIGHT = 1.0          # a bigram unit counts like a term of its own IDF
-_UNKNOWN_WEIGHT = 2.0         # a content word the index has never seen still counts as asked
-_REF_WEIGHT = 2.0             # queries carrying less IDF mass than this are too vague to trust
-_MIN_SCORE = 0.04             # below this a hit is noise
-_CONFIDENT_SCORE = 0.5
-_CONFIDENT_MARGIN = 0.12
-_CONFIDENT_HIGH = 0.8
-_CONFIDENT_HIGH_MARGIN = 0.06
+_UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
+_REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
+_MIN_SCORE = 0.04  # below this a hit is noise
+_CONFIDENT_SCORE = 0.45  # confidence rule, calibrated on tests/data/search-eval.yaml
+_CONFIDENT_MARGIN = 0.1
+_CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
+_CONFIDENT_HIGH = 0.9
+_CONFIDENT_LEAD_HIGH = 0.2  # …or 80 % of a winner that matches nearly all of the query
 
-_MAX_FUZZY_RUN = 16           # run-together tokens short enough to also try typo'd pieces
-_MAX_RUN = 160                # longest run-together token we try to split
-_SURE_TYPO = 0.8              # doubled or swapped letters: a slip, whatever else it could be
-_CLOSE_TYPO = 0.6             # edit confidence of a typo we trust more than a doubtful split
-_MAX_PIECE = 7                # the longest Vietnamese syllable ("nghieng") has 7 letters
+_MAX_QUERY_CHARS = 2000
+_MAX_QUERY_TOKENS = 80  # far more than the longest real question
+_MAX_FUZZY_LEN = 12  # longer tokens are run-together text, not misspelt words
+_MAX_FUZZY_RUN = 16  # run-together tokens short enough to also try typo'd pieces
+_MAX_RUN = 160  # longest run-together token we try to split
+_SURE_TYPO = 0.8  # doubled or swapped letters: a slip, whatever else it could be
+_CLOSE_TYPO = 0.6  # edit confidence of a typo we trust more than a doubtful split
+_MAX_PIECE = 7  # the longest Vietnamese syllable ("nghieng") has 7 letters
+# Costs of pieces in a run-together split: an indexed word costs about 1, a word that merely
+# looks Vietnamese more, an unknown piece most; two pieces the index has seen side by side
+# ("vay von") earn a bonus.
+_SHAPED_PIECE = 1.4
+_UNKNOWN_PIECE = 3.0
+_PAIR_BONUS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,14 +261,21 @@ class _Unit:
     """A query unit (a term slot or a pair of slots) ready for scoring."""
 
     weight: float
-    options: tuple[tuple[str, float], ...]   # (term, conf·idf) alternatives
+    options: tuple[tuple[str, float], ...]  # (term, conf·idf) alternatives
 
 
 class SearchIndex:
     """Ranks content topics for a free-text question; build once, query many times."""
 
     __slots__ = (
-        "_acronyms", "_bigrams", "_deletes", "_freq", "_idf", "_postings", "_titles", "_topics",
+        "_acronyms",
+        "_bigrams",
+        "_deletes",
+        "_freq",
+        "_idf",
+        "_postings",
+        "_titles",
+        "_topics",
         "_vocab",
     )
 
@@ -309,7 +340,7 @@ class SearchIndex:
             postings[term] = [(t, _combine(values)) for t, values in per_topic.items()]
             # A page that only mentions a word in passing counts as part of a page, so words that
             # name one topic but are mentioned everywhere ("uy tín", "Ia Tơi") keep some weight.
-            df = sum(1.0 if max(values) > _FIELD_BODY else _PASSING_DF for values in per_topic.values())
+            df = sum(1.0 if max(v) > _FIELD_BODY else _PASSING_DF for v in per_topic.values())
             idf[term] = _idf(n, df)
         for key, per_topic_strength in whole.items():
             postings[key] = list(per_topic_strength.items())
@@ -364,29 +395,40 @@ class SearchIndex:
             return False
         top = hits[0].score
         second = hits[1].score if len(hits) > 1 else 0.0
-        if top >= _CONFIDENT_HIGH:
-            return top - second >= _CONFIDENT_HIGH_MARGIN
-        return top >= _CONFIDENT_SCORE and top - second >= _CONFIDENT_MARGIN
+        # A clear winner: good enough on its own, and well ahead of the runner-up both in
+        # absolute terms and relative to its own score (a near-complete match needs less lead).
+        lead = _CONFIDENT_LEAD_HIGH if top >= _CONFIDENT_HIGH else _CONFIDENT_LEAD
+        return (
+            top >= _CONFIDENT_SCORE
+            and top - second >= _CONFIDENT_MARGIN
+            and second <= top * (1.0 - lead)
+        )
 
     # -----------------------------------------------------------------------------------------
     # Reading a query into slots
 
     def _read(self, query: str) -> list[_Slot]:
         """Turn the query into word slots with weighted readings."""
-        tokens = self._merge_split_words(_raw_tokens(query))
-        words: list[tuple[str, bool, float]] = []   # (term, exact, conf)
-        for i, tok in enumerate(tokens):
-            near_number = (i > 0 and tokens[i - 1].isdigit()) or (
-                i + 1 < len(tokens) and tokens[i + 1].isdigit())
-            words.extend(self._resolve(tok, near_number))
+        words: list[tuple[str, bool, float]] = []  # (term, exact, conf)
+        ends: set[int] = set()  # positions of words that end a sentence or clause
+        budget = _MAX_QUERY_TOKENS  # a pasted page must not cost more than a long question
+        for phrase in _split_phrases(_fold(query[:_MAX_QUERY_CHARS])):
+            tokens = self._merge_split_words(phrase[:budget])
+            budget -= len(tokens)
+            if not tokens:
+                break
+            for i, tok in enumerate(tokens):
+                near_number = (i > 0 and tokens[i - 1].isdigit()) or (
+                    i + 1 < len(tokens) and tokens[i + 1].isdigit()
+                )
+                words.extend(self._resolve(tok, near_number))
+            ends.add(len(words) - 1)
         stops = _mark_fillers([w for w, _, _ in words])
         slots: list[_Slot] = []
-        for (term, exact, conf), stop in zip(words, stops, strict=True):
-            stop = stop or term in _STOP
-            if exact or stop:
-                readings = [_Reading(term, conf, exact=True)]
-            else:
-                readings = self._fuzzy(term)
+        for k, ((term, exact, conf), stop) in enumerate(zip(words, stops, strict=True)):
+            # "nhé" closes a sentence; mid-sentence the same letters are "nhẹ" ("nhẹ cân").
+            stop = stop or term in _STOP or (term in _PARTICLES and k in ends)
+            readings = [_Reading(term, conf, exact=True)] if exact or stop else self._fuzzy(term)
             slots.append(_Slot(readings, stop, term))
         self._settle_fuzzy(slots)
         for slot in slots:
@@ -445,6 +487,18 @@ class SearchIndex:
         typo = max((r.conf for r in self._fuzzy(tok)), default=0.0)
         if all(p in self._vocab or p in _CHAT or p in _STOP for p in pieces):
             return typo < _SURE_TYPO
+        for i, piece in enumerate(pieces):
+            if piece in self._vocab or piece in _CHAT or piece in _STOP or piece in _SYLLABLES:
+                continue
+            # A misspelt piece ("kiuh" in "kiuhphi") must pair up with a neighbour as a word.
+            before = pieces[i - 1] if i > 0 else None
+            after = pieces[i + 1] if i + 1 < len(pieces) else None
+            if not any(
+                (before and f"{before} {r.term}" in self._bigrams)
+                or (after and f"{r.term} {after}" in self._bigrams)
+                for r in self._fuzzy(piece)
+            ):
+                return False
         return typo < _CLOSE_TYPO
 
     def _segment(self, tok: str, *, index_only: bool) -> list[str] | None:
@@ -460,7 +514,8 @@ class SearchIndex:
         # Long run-together messages may hold a few words the index has never seen.
         max_unknown = 1 + n // 15
         inf = float("inf")
-        # best[i][piece] = (cost, previous piece) for a split of tok[:i] ending with `piece`
+        # best[i][piece] = (cost, previous piece, unknown pieces) of the cheapest split of
+        # tok[:i] that ends with `piece`
         best: list[dict[str, tuple[float, str | None, int]]] = [{} for _ in range(n + 1)]
         best[0][""] = (0.0, None, 0)
         for i in range(n):
@@ -471,13 +526,13 @@ class SearchIndex:
                 cost = self._piece_cost(piece, index_only=index_only, fuzzy=n <= _MAX_FUZZY_RUN)
                 if cost == inf:
                     continue
-                unknown = 1 if cost >= 3.0 else 0
+                unknown = 1 if cost >= _UNKNOWN_PIECE else 0
                 for prev, (prev_cost, _, prev_unknown) in best[i].items():
                     if prev_unknown + unknown > max_unknown:
                         continue
                     total = prev_cost + cost
                     if prev and f"{prev} {piece}" in self._bigrams:
-                        total -= 0.5
+                        total -= _PAIR_BONUS
                     if piece not in best[j] or total < best[j][piece][0]:
                         best[j][piece] = (total, prev, prev_unknown + unknown)
         if not best[n]:
@@ -497,7 +552,11 @@ class SearchIndex:
         if index_only:
             joined = any(f"{a} {b}" in self._bigrams for a, b in itertools.pairwise(pieces))
             return pieces if joined else None
-        whole = 1.4 if tok in _SYLLABLES else 3.0 + max(0, n - _MAX_PIECE) * 0.5
+        whole = (
+            _SHAPED_PIECE
+            if tok in _SYLLABLES
+            else _UNKNOWN_PIECE + max(0, n - _MAX_PIECE) * _PAIR_BONUS
+        )
         return pieces if cost < whole else None
 
     def _piece_cost(self, piece: str, *, index_only: bool, fuzzy: bool = False) -> float:
@@ -513,15 +572,15 @@ class SearchIndex:
         if piece in _CHAT or piece in _STOP:
             return 2.2 if single else 1.1
         if piece in _SYLLABLES:
-            return 2.4 if single else 1.4
+            return 2.4 if single else _SHAPED_PIECE
         if fuzzy and len(piece) >= 3 and self._fuzzy(piece):
-            return 1.9   # a typo inside run-together text ("kiuhphi")
-        return 3.0 if len(piece) >= 2 else float("inf")
+            return 1.9  # a typo inside run-together text ("kiuhphi")
+        return _UNKNOWN_PIECE if len(piece) >= 2 else float("inf")
 
     def _fuzzy(self, term: str) -> list[_Reading]:
         """Indexed words within a small edit distance of an unknown word, as weaker readings."""
         n = len(term)
-        if n < 3 or term.isdigit():
+        if n < 3 or n > _MAX_FUZZY_LEN or term.isdigit():
             return []
         max_dist = 1 if n < 6 else 2
         candidates: set[str] = set(self._deletes.get(term, ()))
@@ -559,7 +618,7 @@ class SearchIndex:
                     f"{a.term} {r.term}" in self._bigrams for a in before if a.exact
                 ) + any(f"{r.term} {b.term}" in self._bigrams for b in after if b.exact)
                 if support:
-                    conf = min(0.9, r.conf * (1.0 if shaped else 1.5 ** support))
+                    conf = min(0.9, r.conf * (1.0 if shaped else 1.5**support))
                 elif shaped:
                     # A real word the index lacks ("gầy", "cháu"): a typo only if context says so.
                     continue
@@ -573,11 +632,17 @@ class SearchIndex:
     def _units(self, slots: list[_Slot]) -> list[_Unit]:
         """Query units: each content slot, and each adjacent pair the index has seen together."""
         units: list[_Unit] = []
-        for slot in slots:
+        for i, slot in enumerate(slots):
             if slot.stop:
                 continue
+            # Adjacent syllables usually make one word: when a syllable pairs with none of its
+            # neighbours in the index ("thời tiết" → "thời", "tiết"), its matches are likely
+            # parts of other words ("thời gian", "tiết kiệm") and count for less.
+            share = _ORPHAN_SHARE if self._orphan(slots, i) else 1.0
             options = tuple(
-                (r.term, r.conf * self._idf[r.term]) for r in slot.readings if r.term in self._idf
+                (r.term, share * r.conf * self._idf[r.term])
+                for r in slot.readings
+                if r.term in self._idf
             )
             if options:
                 # The slot weighs what its likeliest reading's word weighs, so a guess earns
@@ -603,20 +668,36 @@ class SearchIndex:
                             word = b.term if left.stop else a.term
                             idf = _STOP_PAIR_SHARE * min(self._idf[key], self._idf.get(word, 0.0))
                         else:
-                            idf = min(self._idf[key],
-                                      self._idf.get(a.term, 0.0) + self._idf.get(b.term, 0.0))
-                        pairs.append((key, a.conf * b.conf * idf * _BIGRAM_WEIGHT))
+                            idf = min(
+                                self._idf[key],
+                                self._idf.get(a.term, 0.0) + self._idf.get(b.term, 0.0),
+                            )
+                        pairs.append((key, a.conf * b.conf * idf))
             if pairs:
                 units.append(_Unit(max(v for _, v in pairs), tuple(pairs)))
         return units
 
+    def _orphan(self, slots: list[_Slot], i: int) -> bool:
+        """Tell whether slot i has content neighbours but forms a known bigram with none."""
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(slots)]
+        if all(slots[j].stop for j in neighbours):
+            return False
+        for j in neighbours:
+            left, right = (slots[j], slots[i]) if j < i else (slots[i], slots[j])
+            if any(
+                f"{a.term} {b.term}" in self._bigrams
+                for a in left.readings
+                for b in right.readings
+            ):
+                return False
+        return True
 
     def _phrase_units(self, slots: list[_Slot]) -> Iterable[_Unit]:
         """A whole title or keyword phrase said in the query is worth more than its words."""
         terms = [slot.readings[0].term if slot.readings else slot.surface for slot in slots]
         for start in range(len(terms) - 1):
             for size in range(2, min(_MAX_PHRASE, len(terms) - start) + 1):
-                words = terms[start:start + size]
+                words = terms[start : start + size]
                 key = _phrase_key(words)
                 if key in self._postings:
                     weight = _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
@@ -670,7 +751,7 @@ def _split_phrases(folded: str) -> list[list[str]]:
     """Token lists of the phrases of already folded text."""
     out = []
     for part in _PHRASE_BREAK.split(folded):
-        tokens = _folded_tokens(part)
+        tokens = _PIECE.findall(part)
         if tokens:
             out.append(tokens)
     return out
@@ -699,7 +780,7 @@ def _count_phrases(phrase: list[str], counts: dict[tuple[str, ...], int]) -> Non
     """Count word n-grams (2–6) for the acronym table."""
     for size in range(2, 7):
         for start in range(len(phrase) - size + 1):
-            gram = tuple(phrase[start:start + size])
+            gram = tuple(phrase[start : start + size])
             if all(g.isalpha() for g in gram):
                 counts[gram] += 1
 
@@ -726,7 +807,7 @@ def _deletions(word: str, depth: int) -> set[str]:
         nxt = set()
         for w in frontier:
             for i in range(len(w)):
-                nxt.add(w[:i] + w[i + 1:])
+                nxt.add(w[:i] + w[i + 1 :])
         out |= nxt
         frontier = nxt
     out.discard(word)
@@ -800,7 +881,7 @@ def _mark_fillers(words: list[str]) -> list[bool]:
     for filler in _FILLERS:
         size = len(filler)
         for start in range(len(words) - size + 1):
-            if tuple(words[start:start + size]) == filler:
+            if tuple(words[start : start + size]) == filler:
                 for k in range(start, start + size):
                     flags[k] = True
     return flags

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +78,7 @@ TOY = [
         "sdd",
         "vi",
         "Phòng chống suy dinh dưỡng trẻ em",
-        ("suy dinh dưỡng", "trẻ em"),
+        ("suy dinh dưỡng", "trẻ em", "trẻ nhẹ cân"),
         "Chăm sóc sức khỏe bà mẹ, trẻ em; hỗ trợ dinh dưỡng.",
     ),
     SearchDoc(
@@ -160,32 +159,28 @@ def test_nfd_query(toy: SearchIndex) -> None:
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "expected"),
     [
-        "hoo tro lam nha",
-        "ho tro lam nah",
-        "suy dinh duogn",
-        "suy dinhh duong",
-        "vay vonn uu dai",
-        "nguoi co uy tinn",
+        ("hoo tro lam nha", "nha"),  # doubled letter
+        ("ho tro lam nah", "nha"),  # swapped letters
+        ("suy dinh duogn", "sdd"),
+        ("suy dinhh duong", "sdd"),
+        ("suy dih duong", "sdd"),  # missing letter
+        ("vay vonn uu dai", "vay"),
+        ("nguoi co uy tinn", "uytin"),
+        ("kinh phu thuc hien", "kp"),  # wrong letter, settled by its neighbours
     ],
 )
-def test_typos(toy: SearchIndex, query: str) -> None:
-    clean = {
-        "hoo tro lam nha": "nha",
-        "ho tro lam nah": "nha",
-        "suy dinh duogn": "sdd",
-        "suy dinhh duong": "sdd",
-        "vay vonn uu dai": "vay",
-        "nguoi co uy tinn": "uytin",
-    }
-    assert top(toy, query) == clean[query]
+def test_typos(toy: SearchIndex, query: str, expected: str) -> None:
+    assert top(toy, query) == expected
 
 
-def test_short_typos_do_not_match_everything(toy: SearchIndex) -> None:
-    # "nah" is one edit from several words; alone it must not produce a confident answer.
-    assert not toy.is_confident(toy.search("xyz"))
-    assert not toy.is_confident(toy.search("qwe"))
+def test_short_words_are_not_fuzzy_matched_to_everything(toy: SearchIndex) -> None:
+    # "nah" is one edit away from several indexed words: a guess, never a direct answer.
+    assert not toy.is_confident(toy.search("nah"))
+    # A real word the index lacks ("mèo", cat) is not "corrected" into an indexed one.
+    assert toy.search("mèo") == []
+    assert [h.topic_id for h in toy.search("con mèo")] == [h.topic_id for h in toy.search("con")]
 
 
 @pytest.mark.parametrize(
@@ -217,6 +212,12 @@ def test_chat_spellings(toy: SearchIndex, query: str, expected: str) -> None:
     assert top(toy, query) == expected
 
 
+def test_sentence_particles_are_set_aside_only_at_the_end(toy: SearchIndex) -> None:
+    assert toy.search("vay von nhe") == toy.search("vay von")
+    assert toy.search("vay von nhé, lãi suất ạ?") == toy.search("vay von lai suat")
+    assert top(toy, "tre nhe can") == "sdd"  # "nhẹ cân", not "nhé"
+
+
 def test_money_abbreviations(toy: SearchIndex) -> None:
     assert toy.search("40tr") == toy.search("40 trieu") != []
     assert toy.search("tr") != toy.search("trieu")
@@ -239,7 +240,7 @@ def test_noise_returns_nothing(toy: SearchIndex, query: str) -> None:
     assert toy.search(query) == []
 
 
-@pytest.mark.parametrize("query", ["hôm nay trời mưa", "ok", "ho tro", "alo alo"])
+@pytest.mark.parametrize("query", ["hôm nay trời mưa", "ok", "alo alo", "thoi tiet mai the nao"])
 def test_noise_is_not_confident(toy: SearchIndex, query: str) -> None:
     assert not toy.is_confident(toy.search(query))
 
@@ -335,26 +336,26 @@ def test_quality(index: SearchIndex) -> None:
         assert f.confident_wrong <= max(1, f.confident // 30), report
 
 
-@pytest.mark.parametrize("query", ["asdfgh", "hôm nay trời mưa", "😀", "?", "ok", "alo"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "asdfgh",
+        "hôm nay trời mưa",
+        "😀",
+        "?",
+        "ok",
+        "alo",
+        "hello",
+        "test",
+        "xin chao",
+        "thoi tiet mai the nao",
+        "toi khong hieu",
+        # Words every page uses are too vague for a direct answer.
+        "ho tro",
+        "chuong trinh",
+        "dan toc",
+        "xa",
+    ],
+)
 def test_noise_on_real_content(index: SearchIndex, query: str) -> None:
     assert not index.is_confident(index.search(query))
-
-
-def test_speed(index: SearchIndex) -> None:
-    docs = load_docs()
-    start = time.perf_counter()
-    SearchIndex.build(docs * max(1, 120 // max(1, len(docs))))
-    assert time.perf_counter() - start < 0.5
-    queries = [
-        "ho tro lam nha",
-        "hotrolamnha",
-        "suy dinh duogn",
-        "vay dc bn tien",
-        "chao ad cho em hoi nha em sap sap roi ma ko co tien sua thi co ho tro gi ko a",
-    ]
-    start = time.perf_counter()
-    for _ in range(20):
-        for q in queries:
-            index.search(q)
-    per_query = (time.perf_counter() - start) / (20 * len(queries))
-    assert per_query < 0.01
