@@ -20,10 +20,18 @@ log = logging.getLogger(__name__)
 
 def build_routers() -> list[Router]:
     """Every feature's router, in routing order."""
-    from handlers import ask, content, start
+    from handlers import admin, ask, content, deadlines, report, review, start
 
     # Order matters only for free text: `ask` owns it, so it comes last.
-    return [start.router, content.router, ask.router]
+    return [
+        start.router,
+        content.router,
+        report.router,
+        review.router,
+        admin.router,
+        deadlines.router,
+        ask.router,
+    ]
 
 
 def load_search(content: ContentLibrary) -> SearchIndex:

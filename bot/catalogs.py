@@ -4,6 +4,9 @@ Babel's command line refuses languages without CLDR data (`pybabel init -l bdq` 
 this works on catalogs directly: a missing catalog is created from the template, never guessed.
 Fuzzy matching is off: a changed English string becomes an empty (untranslated) entry rather
 than silently inheriting a translation of something else.
+
+Loa reads the `.po` files itself (bot/i18n.py), so `.mo` files are only for other gettext
+consumers: `compile` writes them beside the catalogs (they are git-ignored, built at deploy).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.config import ROOT
 from bot.i18n import DOMAIN
 
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
+# Code comments starting with this tag reach translators (the .pot and the translator sheet).
+COMMENT_TAGS = ("Translators:",)
 METHOD_MAP = [("bot/**.py", "python"), ("handlers/**.py", "python")]
 PROJECT = "Loa"
 # A fixed date keeps the template byte-identical when no string changed.
@@ -38,7 +44,11 @@ def extract(root: Path = ROOT) -> Catalog:
     """Every translatable string in the code, as a template catalog."""
     template = Catalog(project=PROJECT, domain=DOMAIN, creation_date=EPOCH, fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(root), METHOD_MAP, keywords=KEYWORDS, strip_comment_tags=True
+        str(root),
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        comment_tags=COMMENT_TAGS,
+        strip_comment_tags=True,
     ):
         if dirs_ignored(filename):
             continue
@@ -105,6 +115,36 @@ def update(locales_dir: Path, languages: list[str]) -> UpdateReport:
             if code not in report.created:
                 report.changed.append(code)
     return report
+
+
+def write_catalog(path: Path, catalog: Catalog, code: str) -> bool:
+    """Write a language's catalog the way `update` does; True when the file changed."""
+    data = _set_language(render(catalog), code)
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def compile_catalogs(locales_dir: Path, languages: list[str]) -> list[Path]:
+    """Write `messages.mo` beside each language's `.po` (fuzzy entries left out); changed paths.
+
+    Works for bdq, sed and jra too: Babel writes a `.mo` without asking CLDR. Their `.mo` has no
+    Plural-Forms header; Loa uses no plural forms.
+    """
+    written = []
+    for code in languages:
+        po = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po.exists():
+            continue
+        buffer = BytesIO()
+        write_mo(buffer, read(po), use_fuzzy=False)
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.read_bytes() != buffer.getvalue():
+            mo.write_bytes(buffer.getvalue())
+            written.append(mo)
+    return written
 
 
 def _set_language(data: bytes, code: str) -> bytes:

@@ -146,11 +146,28 @@ class AttachmentKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A local file sent with a reply."""
+    """A local file sent with a reply.
+
+    `alternatives` hold the same media in other encodings, because channels take different
+    ones: a recording is Ogg Opus for Telegram's voice notes and AAC (by URL) for Zalo. A
+    channel sends `variant(<the suffixes it can use, best first>)`. `duration` in seconds, when
+    known, lets a channel show the length before the download.
+    """
 
     kind: AttachmentKind
     path: Path
     caption: str = ""
+    alternatives: tuple[Path, ...] = ()
+    duration: int | None = None
+
+    def variant(self, *suffixes: str) -> Path | None:
+        """The first file (path, then alternatives) with one of `suffixes`, in their order."""
+        files = (self.path, *self.alternatives)
+        for suffix in suffixes:
+            for file in files:
+                if file.suffix.lower() == suffix.lower():
+                    return file
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ import typer
 import yaml
 
 from bot.config import Settings
+from bot.i18n import Language
+from bot.logging import install_redaction, secrets_of
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -21,10 +23,20 @@ app = typer.Typer(
 )
 content_app = typer.Typer(help="Check the content files.", no_args_is_help=True)
 org_app = typer.Typer(help="Inspect the org file.", no_args_is_help=True)
-i18n_app = typer.Typer(help="Keep the UI string catalogs current.", no_args_is_help=True)
+i18n_app = typer.Typer(
+    help="Keep the UI string catalogs current; translator sheets; coverage.", no_args_is_help=True
+)
 app.add_typer(content_app, name="content")
 app.add_typer(org_app, name="org")
 app.add_typer(i18n_app, name="i18n")
+invite_app = typer.Typer(help="Create invite codes (roles).", no_args_is_help=True)
+reports_app = typer.Typer(help="Read field reports.", no_args_is_help=True)
+app.add_typer(invite_app, name="invite")
+app.add_typer(reports_app, name="reports")
+deadlines_app = typer.Typer(help="Reporting deadlines.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Reminders of reporting deadlines.", no_args_is_help=True)
+app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(reminders_app, name="reminders")
 
 
 def _settings() -> Settings:
@@ -36,6 +48,7 @@ def _settings() -> Settings:
     )
     # Alembic announces every migration step at INFO; Loa's own start-up line is enough.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    install_redaction(secrets_of(settings))
     return settings
 
 
@@ -43,29 +56,38 @@ def _settings() -> Settings:
 def run() -> None:
     """Run Loa: the configured channels, or the console when none is configured."""
     settings = _settings()
-    configured = settings.channels_configured
-    if configured:
-        typer.echo(
-            f"Channels configured ({', '.join(configured)}) are not available in this "
-            "build; unset their tokens to use the console.",
-            err=True,
-        )
+    if not settings.channels_configured:
+        asyncio.run(_run_console(settings))
+        return
+    from bot.runtime import check_config, serve
+
+    problems = check_config(settings)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
         raise typer.Exit(2)
-    asyncio.run(_run_console(settings))
+    code = asyncio.run(serve(settings))
+    if code:
+        raise typer.Exit(code)
 
 
 async def _run_console(settings: Settings) -> None:
     from bot.app import Loa
     from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleSender
     from bot.outbox import OutboxWorker
+    from bot.scheduler import Scheduler
 
     loa = await Loa.start(settings)
     worker = OutboxWorker(
         loa.db, {CHANNEL: ConsoleSender(sys.stdout)}, settings, loa.services.clock
     )
+    # Reminders are planned in the background and show after the next line typed.
+    scheduler = Scheduler(loa, worker, run_worker=False)
+    await scheduler.start()
     try:
         await ConsoleChannel(loa.engine.handle, sys.stdout, after=worker.flush).run(sys.stdin)
     finally:
+        await scheduler.stop()
         await loa.close()
 
 
@@ -193,6 +215,244 @@ def i18n_update() -> None:
         typer.echo(f"{code}: updated")
     if not report.created and not report.changed:
         typer.echo("all catalogs current")
+
+
+@i18n_app.command("compile")
+def i18n_compile() -> None:
+    """Write messages.mo beside every configured language's catalog (for other gettext tools)."""
+    from bot import catalogs
+
+    settings = _settings()
+    written = catalogs.compile_catalogs(settings.locales_dir, list(settings.languages))
+    for path in written:
+        typer.echo(f"{path.relative_to(settings.locales_dir)}: compiled")
+    if not written:
+        typer.echo("all .mo files current")
+
+
+def _translated_language(code: str) -> Language:
+    from bot.i18n import SOURCE_LANGUAGE, load_languages
+
+    settings = _settings()
+    if code == SOURCE_LANGUAGE or code not in settings.languages:
+        others = ", ".join(c for c in settings.languages if c != SOURCE_LANGUAGE)
+        typer.echo(f"error: {code!r} is not a language to translate into ({others})", err=True)
+        raise typer.Exit(2)
+    return load_languages(settings.locales_dir, (code,))[0]
+
+
+@i18n_app.command("export")
+def i18n_export(
+    lang: Annotated[str, typer.Option("--lang", help="The language, e.g. bdq.")],
+    out: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).")],
+) -> None:
+    """Write a translator workbook: every UI string and every topic, paragraph by paragraph."""
+    from bot.sheets import export
+
+    language = _translated_language(lang)
+    settings = _settings()
+    counts = export(settings.locales_dir, settings.content_dir, language, out)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    typer.echo(f"{out}: {language.code} ({summary})")
+
+
+@i18n_app.command("import")
+def i18n_import(
+    workbook: Annotated[Path, typer.Argument(help="A workbook made by `loa i18n export`.")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Refuse a sheet of another.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing.")] = False,
+) -> None:
+    """Read a translator workbook back: check every row, store the good ones, report."""
+    from bot.sheets import SheetError, read_edits
+    from bot.translations import apply_edits
+
+    settings = _settings()
+    try:
+        code, edits = read_edits(workbook, lang)
+    except SheetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    _translated_language(code)
+    report = apply_edits(settings.locales_dir, settings.content_dir, code, edits, dry_run=dry_run)
+    typer.echo(
+        f"{code}: {len(report.changed)} changed, {len(report.refused)} refused, "
+        f"{report.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+    )
+    for item in report.changed:
+        typer.echo(f"  changed  {item.sheet} row {item.row} {item.key!r}: {item.what}")
+    for item in report.refused:
+        typer.echo(f"  refused  {item.sheet} row {item.row} {item.key!r}: {item.what}")
+    for line in report.dropped:
+        typer.echo(f"  dropped  {line}")
+    for path in report.files:
+        typer.echo(f"  wrote    {path}")
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@i18n_app.command("coverage")
+def i18n_coverage(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Per language: UI strings translated, topics translated, recordings."""
+    from bot.translations import coverage
+
+    settings = _settings()
+    found = coverage(settings.locales_dir, settings.content_dir, settings.languages)
+    if as_json:
+        typer.echo(json.dumps([c.as_dict() for c in found], ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'language':<28} {'UI strings':>12} {'topics':>8} {'partial':>8} {'audio':>8}")
+    for c in found:
+        name = f"{c.code} {c.label}"
+        stale = f" ({c.ui_stale} stale)" if c.ui_stale else ""
+        typer.echo(
+            f"{name:<28} {c.ui_translated:>5}/{c.ui_total:<6} "
+            f"{c.topics_translated:>3}/{c.topics_total:<4} {c.topics_partial:>8} "
+            f"{c.recordings:>3}/{c.topics_total:<4}{stale}"
+        )
+
+
+@invite_app.command("create")
+def invite_create(
+    role: Annotated[str, typer.Option(help="reporter, officer or admin.")],
+    unit: Annotated[str, typer.Option(help="Unit id (or name) from the org file.")],
+    count: Annotated[int, typer.Option(min=1, max=50)] = 1,
+    expires: Annotated[str, typer.Option(help="Validity: 7d, 12h, 30m.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print one-time invite codes; a user sends /join CODE to take the role."""
+    from bot import reports_cli
+
+    settings = _settings()
+    try:
+        batch = asyncio.run(
+            reports_cli.create_invites(
+                settings, role=role, unit=unit, count=count, expires=expires
+            )
+        )
+    except reports_cli.OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(reports_cli.invite_json(batch), ensure_ascii=False))
+    else:
+        typer.echo(reports_cli.render_invites(batch))
+
+
+@reports_app.command("list")
+def reports_list(
+    unit: Annotated[str | None, typer.Option(help="A unit and the units under it.")] = None,
+    status: Annotated[str | None, typer.Option(help="submitted, approved, …")] = None,
+    since: Annotated[str | None, typer.Option(help="Activities on or after this date.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List field reports, newest first (drafts only with --status draft)."""
+    from bot import reports_cli
+
+    settings = _settings()
+    try:
+        rows = asyncio.run(
+            reports_cli.list_reports(
+                settings, unit=unit, status=status, since=since, limit=limit
+            )
+        )
+    except reports_cli.OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        json.dumps(rows, ensure_ascii=False) if as_json else reports_cli.render_list(rows)
+    )
+
+
+@reports_app.command("show")
+def reports_show(
+    report_id: Annotated[int, typer.Argument(help="The report number.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one report: answers, photos with their metadata, and its history."""
+    from bot import reports_cli
+
+    settings = _settings()
+    try:
+        data = asyncio.run(reports_cli.show_report(settings, report_id))
+    except reports_cli.OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        json.dumps(data, ensure_ascii=False) if as_json else reports_cli.render_report(data)
+    )
+
+
+@deadlines_app.command("list")
+def deadlines_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every deadline: stored ones with their counts, and the next ones from the rules."""
+    from bot import deadlines_cli
+
+    settings = _settings()
+    rows = asyncio.run(deadlines_cli.list_deadlines(settings))
+    typer.echo(
+        json.dumps(rows, ensure_ascii=False) if as_json else deadlines_cli.render_list(rows)
+    )
+
+
+@deadlines_app.command("add")
+def deadlines_add(
+    title: Annotated[str, typer.Option(help="What report is wanted.")],
+    due: Annotated[str, typer.Option(help="Due BEFORE this day: 2027-07-15 or 15/07/2027.")],
+    unit: Annotated[
+        list[str] | None, typer.Option(help="A unit id or name (repeat for more).")
+    ] = None,
+    all_units: Annotated[bool, typer.Option("--all", help="Every reporting unit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an ad-hoc deadline ("đột xuất, khi có yêu cầu"); officers are told at once."""
+    from dataclasses import asdict
+
+    from bot import deadlines_cli
+
+    settings = _settings()
+    try:
+        created = asyncio.run(
+            deadlines_cli.add_deadline(
+                settings, title=title, due=due, units=list(unit or []), all_units=all_units
+            )
+        )
+    except deadlines_cli.OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(asdict(created), ensure_ascii=False))
+    else:
+        typer.echo(
+            f"#{created.id} {created.title}: due before {created.due_before}, "
+            f"{len(created.units)} unit(s): {', '.join(created.units)}"
+        )
+
+
+@reminders_app.command("preview")
+def reminders_preview(
+    at: Annotated[str, typer.Option(help='Local time, "YYYY-MM-DD HH:MM".')],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What the planner would queue at that moment (nothing is written or sent)."""
+    from bot import deadlines_cli
+
+    settings = _settings()
+    try:
+        moment = deadlines_cli.parse_moment(at, settings)
+    except deadlines_cli.OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    data = asyncio.run(deadlines_cli.preview(settings, moment))
+    typer.echo(
+        json.dumps(data, ensure_ascii=False)
+        if as_json
+        else deadlines_cli.render_preview(data, settings)
+    )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -46,11 +47,68 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = Field(default=30.0, ge=0)
     outbox_lease_seconds: int = Field(default=300, ge=10)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # Reporting deadlines (bot/deadlines.py, bot/scheduler.py): the plan's reporting calendar and
+    # its reminder schedule; the planner turns it into outbox rows every few minutes.
+    deadlines_file: Path = ROOT / "db" / "org" / "deadlines.yaml"
+    planner_interval_minutes: float = Field(default=5.0, gt=0, le=60)
+
+    # Field reports (handlers/report.py, bot/media.py). Photos over the byte or pixel limit are
+    # refused with the reason; the pixel limit stays under Pillow's own bomb threshold (89 MP).
+    max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
+    report_max_age_days: int = Field(default=60, ge=1)
+    # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
+    invite_pepper: SecretStr = SecretStr("")
+    invite_valid_days: int = Field(default=7, ge=1, le=365)
+    join_failures_per_hour: int = Field(default=5, ge=1)
 
     telegram_token: SecretStr | None = None
     zalo_token: SecretStr | None = None
 
+    # Channels (bot/channels/, bot/runtime.py, bot/web.py). Polling unless WEBHOOK_LISTEN is set;
+    # base URLs point the adapters at another Bot-API-compatible server (tests, a local server).
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_webhook_url: str | None = None
+    webhook_listen: str | None = None  # "host:port" of Loa's own web server
+    public_base_url: str | None = None  # where that server is reachable (Zalo fetches media)
+    # Signs media URLs; random per process unless set (set it when several processes serve).
+    media_url_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32))
+    )
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    album_debounce_seconds: float = Field(default=1.0, ge=0)
+    polling_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    api_timeout_seconds: float = Field(default=30.0, gt=0)
+    send_max_attempts: int = Field(default=5, ge=1)
+    send_retry_base_seconds: float = Field(default=1.0, ge=0)
+    send_max_wait_seconds: float = Field(default=60.0, ge=0)  # longest retry_after honoured
+    telegram_rate_per_second: float = Field(default=25.0, ge=0)  # Telegram allows ~30/s
+    zalo_rate_per_second: float = Field(default=5.0, ge=0)  # Zalo publishes no figure
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
     log_level: str = "INFO"
+
+    @field_validator(
+        "telegram_token",
+        "zalo_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "zalo_webhook_secret",
+        "zalo_webhook_url",
+        "webhook_listen",
+        "public_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `ZALO_WEBHOOK_URL=` in a .env file means "not set", not "the empty URL".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -3,11 +3,21 @@
 Vietnamese (`vi`) is the source language and has every topic; other languages hold the topics a
 translator has written, and a missing one falls back to Vietnamese. The body may use a small
 Markdown subset: paragraphs, `**bold**`, "- " bullets and "## " headings.
+
+A translation written through the translator sheets (bot/sheets.py) records, in its front matter
+block `translation`, a hash of the Vietnamese text each part was translated from. Each part (the
+title, each paragraph) then falls back on its own: a part whose Vietnamese source has changed
+since, or that nobody translated yet, is shown in current Vietnamese, so a villager never reads
+an outdated translation of a fact. Files without that block are taken as complete translations.
+Recordings `content/<lang>/<topic-id>.ogg|.m4a|.aac` are offered with the page (bot/audio.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -17,8 +27,12 @@ from typing import Any
 
 import yaml
 
+from bot.audio import AUDIO_SUFFIXES, AudioCheck
+from bot.audio import check as check_recording
 from bot.chat import escape, text_length
 from bot.search import SearchDoc
+
+log = logging.getLogger(__name__)
 
 SOURCE_LANGUAGE = "vi"
 CHANNEL_LIMITS = {"telegram": 4096, "zalo": 2000}
@@ -28,6 +42,34 @@ PARAGRAPH_LIMIT = 1800
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# libyaml's safe loader when PyYAML has it: ten times faster over every page at start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def source_hash(text: str) -> str:
+    """A short fingerprint of a Vietnamese source text (what a translation was made from)."""
+    normal = unicodedata.normalize("NFC", text.strip())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:12]
+
+
+def split_paragraphs(body: str) -> list[str]:
+    """A Markdown body's paragraphs (the units translators translate), in order."""
+    return [p.strip() for p in _PARAGRAPH_BREAK.split(body.strip()) if p.strip()]
+
+
+def markup_of(text: str) -> str:
+    """Body text in Loa's reply markup (bold kept, headings bold, bullets as dots)."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("## "):
+            lines.append(f"**{_inline(stripped[3:])}**")
+        elif stripped.startswith("- "):
+            lines.append(f"• {_inline(stripped[2:])}")
+        else:
+            lines.append(_inline(stripped))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 class ContentError(ValueError):
@@ -40,6 +82,19 @@ class Source:
 
     title: str
     url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationMap:
+    """Which Vietnamese text each part of a translation was made from (source hashes).
+
+    `paragraphs` has one hash per body paragraph of the translation file, in order; `title` and
+    `keywords` are None when those are not translated.
+    """
+
+    title: str | None
+    keywords: str | None
+    paragraphs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +113,11 @@ class Topic:
     to_verify: tuple[str, ...]
     body: str
     path: Path
+    translation: TranslationMap | None = None
 
     def markup(self) -> str:
         """The body in Loa's reply markup (bold kept, headings bold, bullets as dots)."""
-        lines = []
-        for line in self.body.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("## "):
-                lines.append(f"**{_inline(stripped[3:])}**")
-            elif stripped.startswith("- "):
-                lines.append(f"• {_inline(stripped[2:])}")
-            else:
-                lines.append(_inline(stripped))
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        return markup_of(self.body)
 
     def paragraphs(self) -> list[str]:
         """The body's paragraphs, as the splitter will cut them."""
@@ -95,6 +142,17 @@ class Lookup:
 
     topic: Topic
     fallback: bool
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A topic read aloud in one language: the same audio in one or more encodings."""
+
+    topic_id: str
+    lang: str
+    files: tuple[Path, ...]
+    duration: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +172,38 @@ class CheckReport:
 class ContentLibrary:
     """Every topic in every language, loaded once at start."""
 
-    def __init__(self, topics: Iterable[Topic]) -> None:
+    def __init__(
+        self,
+        topics: Iterable[Topic],
+        recordings: Iterable[Recording] = (),
+        audio_checks: Iterable[AudioCheck] = (),
+    ) -> None:
+        files = {(topic.id, topic.lang): topic for topic in topics}
+        # Pages as shown: translations composed part by part with the current Vietnamese.
         self._topics: dict[tuple[str, str], Topic] = {}
-        for topic in topics:
-            self._topics[(topic.id, topic.lang)] = topic
+        self._progress: dict[tuple[str, str], Progress] = {}
+        for key, topic in files.items():
+            source = files.get((topic.id, SOURCE_LANGUAGE))
+            if topic.lang == SOURCE_LANGUAGE:
+                self._topics[key] = topic
+            elif source is None or topic.translation is None:
+                self._topics[key] = topic
+                self._progress[key] = Progress(1, 1, 0)
+            else:
+                self._topics[key], self._progress[key] = compose(source, topic)
         self.ids = sorted(
             {tid for tid, lang in self._topics if lang == SOURCE_LANGUAGE},
             key=lambda tid: (self._topics[(tid, SOURCE_LANGUAGE)].order, tid),
         )
+        self._recordings = {(r.topic_id, r.lang): r for r in recordings}
+        self._audio_checks = list(audio_checks)
 
     @classmethod
     def load(cls, content_dir: Path) -> ContentLibrary:
-        """Read every `content/<lang>/*.md` file."""
-        return cls(read_topic(path) for path in sorted(content_dir.glob("*/*.md")))
+        """Read every `content/<lang>/*.md` file and every recording beside them."""
+        topics = [read_topic(path) for path in sorted(content_dir.glob("*/*.md"))]
+        recordings, checks = load_recordings(content_dir)
+        return cls(topics, recordings, checks)
 
     def __contains__(self, topic_id: object) -> bool:
         return (topic_id, SOURCE_LANGUAGE) in self._topics
@@ -143,8 +220,9 @@ class ContentLibrary:
     def get(self, topic_id: str, lang: str) -> Lookup | None:
         """The page in `lang`, else in Vietnamese (marked as a fallback); None if unknown."""
         own = self._topics.get((topic_id, lang))
-        if own is not None:
-            return Lookup(own, fallback=False)
+        progress = self._progress.get((topic_id, lang), Progress(1, 1, 0))
+        if own is not None and progress.done > 0:
+            return Lookup(own, fallback=False, partial=progress.done < progress.total)
         source = self._topics.get((topic_id, SOURCE_LANGUAGE))
         if source is None:
             return None
@@ -160,8 +238,28 @@ class ContentLibrary:
         return [tid for tid in self.ids if self.source(tid).parent == topic_id]
 
     def translated(self, lang: str) -> list[str]:
-        """Topic ids that have a page of their own in `lang`."""
-        return [tid for tid in self.ids if (tid, lang) in self._topics]
+        """Topic ids fully translated into `lang` (every part current)."""
+        if lang == SOURCE_LANGUAGE:
+            return list(self.ids)
+        return [
+            tid
+            for tid in self.ids
+            if (progress := self._progress.get((tid, lang))) and progress.done == progress.total
+        ]
+
+    def progress(self, topic_id: str, lang: str) -> Progress | None:
+        """How much of a topic's translation into `lang` is shown (None: no translation file)."""
+        return self._progress.get((topic_id, lang))
+
+    def recording(self, topic_id: str, lang: str) -> Recording | None:
+        """The recording of a topic in `lang`, else in Vietnamese; None when there is none."""
+        return self._recordings.get((topic_id, lang)) or self._recordings.get(
+            (topic_id, SOURCE_LANGUAGE)
+        )
+
+    def recorded(self, lang: str) -> list[str]:
+        """Topic ids with a recording of their own in `lang`."""
+        return [tid for tid in self.ids if (tid, lang) in self._recordings]
 
     def search_docs(self) -> list[SearchDoc]:
         """Every page in every language, for the search index."""
@@ -173,8 +271,8 @@ class ContentLibrary:
                 keywords=topic.keywords,
                 body=topic.body,
             )
-            for topic in self._topics.values()
-            if topic.id in self
+            for key, topic in self._topics.items()
+            if topic.id in self and self._progress.get(key, Progress(1, 1, 0)).done > 0
         ]
 
     def check(self, required_ids: Iterable[str] = ()) -> CheckReport:
@@ -213,6 +311,18 @@ class ContentLibrary:
             if text_length(topic.title) > 200:
                 report.errors.append(f"{where}: title longer than 200 characters")
             report.to_verify.extend((where, item) for item in topic.to_verify)
+            progress = self._progress.get((tid, lang))
+            if progress is not None and progress.stale:
+                report.warnings.append(
+                    f"{where}: {progress.stale} translated part(s) shown in Vietnamese because "
+                    "the Vietnamese text changed since (export a translator sheet to review)"
+                )
+        for audio in self._audio_checks:
+            where = f"{audio.path.parent.name}/{audio.path.name}"
+            if audio.path.stem not in self:
+                report.errors.append(f"{where}: recording of a topic that has no vi page")
+            report.errors.extend(f"{audio.path.parent.name}/{e}" for e in audio.errors)
+            report.warnings.extend(f"{audio.path.parent.name}/{w}" for w in audio.warnings)
         self._check_cycles(report)
         return report
 
@@ -228,8 +338,82 @@ class ContentLibrary:
                 parent = self.source(parent).parent
 
 
-def read_topic(path: Path) -> Topic:
-    """Parse one content file; raise ContentError naming the file and the problem."""
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Parts of a translation (title + paragraphs) shown translated, of all; stale: outdated."""
+
+    done: int
+    total: int
+    stale: int
+
+
+def align(source: list[str], stored: tuple[str, ...] | list[str]) -> dict[int, int]:
+    """Match stored source hashes to the current Vietnamese ones, in order: {vi index: stored}."""
+    mapping: dict[int, int] = {}
+    start = 0
+    for j, wanted in enumerate(stored):
+        for i in range(start, len(source)):
+            if source[i] == wanted:
+                mapping[i] = j
+                start = i + 1
+                break
+    return mapping
+
+
+def compose(source: Topic, own: Topic) -> tuple[Topic, Progress]:
+    """A translation as shown: a part is translated where its source is current, else in vi."""
+    assert own.translation is not None
+    vi_paragraphs = split_paragraphs(source.body)
+    own_paragraphs = split_paragraphs(own.body)
+    mapping = align([source_hash(p) for p in vi_paragraphs], own.translation.paragraphs)
+    body = "\n\n".join(
+        own_paragraphs[mapping[i]] if i in mapping else paragraph
+        for i, paragraph in enumerate(vi_paragraphs)
+    )
+    title_current = own.translation.title == source_hash(source.title)
+    title_stale = own.translation.title is not None and not title_current
+    progress = Progress(
+        done=len(mapping) + int(title_current),
+        total=len(vi_paragraphs) + 1,
+        stale=len(own_paragraphs) - len(mapping) + int(title_stale),
+    )
+    shown = dataclasses.replace(own, title=own.title if title_current else source.title, body=body)
+    return shown, progress
+
+
+def load_recordings(content_dir: Path) -> tuple[list[Recording], list[AudioCheck]]:
+    """Every recording beside the pages; files that fail the check are not offered."""
+    checks = [
+        check_recording(path)
+        for path in sorted(content_dir.glob("*/*"))
+        if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file()
+    ]
+    grouped: dict[tuple[str, str], list[AudioCheck]] = {}
+    for audio in checks:
+        if audio.errors:
+            log.warning("recording not offered: %s", "; ".join(audio.errors))
+            continue
+        grouped.setdefault((audio.path.stem, audio.path.parent.name), []).append(audio)
+    recordings = [
+        Recording(
+            topic_id=stem,
+            lang=lang,
+            # Ogg Opus first: what Telegram plays as a voice note; channels pick by suffix.
+            files=tuple(
+                sorted(
+                    (a.path for a in found),
+                    key=lambda path: AUDIO_SUFFIXES.index(path.suffix.lower()),
+                )
+            ),
+            duration=found[0].info.duration if found[0].info else None,
+        )
+        for (stem, lang), found in sorted(grouped.items())
+    ]
+    return recordings, checks
+
+
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    """A content file's front matter and body; raise ContentError naming the problem."""
     try:
         text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -238,11 +422,17 @@ def read_topic(path: Path) -> Topic:
     if match is None:
         raise ContentError(f"{path}: no front matter between '---' lines")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: front matter is not YAML: {exc}") from exc
     if not isinstance(meta, dict):
         raise ContentError(f"{path}: front matter must be a mapping")
+    return meta, match.group(2)
+
+
+def read_topic(path: Path) -> Topic:
+    """Parse one content file; raise ContentError naming the file and the problem."""
+    meta, body = read_front_matter(path)
     lang = path.parent.name
     topic_id = _required_str(meta, "id", path)
     if topic_id != path.stem or not _ID.match(topic_id):
@@ -263,8 +453,31 @@ def read_topic(path: Path) -> Topic:
         sources=_sources(meta.get("sources"), path),
         updated=updated.isoformat() if isinstance(updated, dt.date) else str(updated),
         to_verify=_str_list(meta, "to_verify", path),
-        body=match.group(2).strip(),
+        body=body.strip(),
         path=path,
+        translation=_translation(meta.get("translation"), body, path),
+    )
+
+
+def _translation(value: Any, body: str, path: Path) -> TranslationMap | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ContentError(f"{path}: 'translation' must be a mapping")
+    hashes = value.get("paragraphs") or []
+    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+        raise ContentError(f"{path}: 'translation.paragraphs' must be a list of source hashes")
+    paragraphs = split_paragraphs(body)
+    if len(hashes) != len(paragraphs):
+        raise ContentError(
+            f"{path}: {len(paragraphs)} paragraphs but {len(hashes)} source hashes in "
+            "'translation.paragraphs' (write translations through the translator sheet)"
+        )
+    title, keywords = value.get("title"), value.get("keywords")
+    return TranslationMap(
+        title=str(title) if title else None,
+        keywords=str(keywords) if keywords else None,
+        paragraphs=tuple(hashes),
     )
 
 

@@ -4,6 +4,10 @@ Each string falls back on its own: user's language → Vietnamese → the Englis
 catalogs are read with Babel at start (no compiled `.mo` to go stale), skipping fuzzy and empty
 entries, so a half-translated language shows what it has and Vietnamese for the rest. Ba Na
 (bdq), Xơ Đăng (sed) and Gia Rai (jra) have no CLDR data: dates and numbers use `vi` rules.
+
+A language's name in itself comes from `locales/languages.yaml` (`native`) or, where that is
+empty, from its own catalog's translation of `LANGUAGE_NAME`, which only its translators write
+(through the translator sheet): a name is never guessed.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +26,9 @@ from babel.numbers import format_decimal
 
 SOURCE_LANGUAGE = "vi"
 DOMAIN = "messages"
+# The msgid whose translation is a language's own name ("Tiếng Việt" in vi). Marked for
+# extraction below, after N_ exists.
+LANGUAGE_NAME = "Name of this language, written in this language"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +68,19 @@ class Catalogs:
     """Every language's translations, with per-string fallback to Vietnamese."""
 
     def __init__(self, locales_dir: Path, languages: tuple[Language, ...]) -> None:
-        self.languages = languages
-        self._by_code = {language.code: language for language in languages}
         self._messages: dict[str, dict[str, str]] = {}
         for language in languages:
             self._messages[language.code] = _read_catalog(locales_dir, language.code)
         self._messages.setdefault(SOURCE_LANGUAGE, _read_catalog(locales_dir, SOURCE_LANGUAGE))
+        self.languages = tuple(self._named(language) for language in languages)
+        self._by_code = {language.code: language for language in self.languages}
+
+    def _named(self, language: Language) -> Language:
+        """The language with its own name from its catalog, when languages.yaml has none."""
+        own_name = self._messages[language.code].get(LANGUAGE_NAME, "").strip()
+        if language.native or not own_name or language.code == SOURCE_LANGUAGE:
+            return language
+        return replace(language, native=own_name)
 
     def language(self, code: str) -> Language:
         """The language with this code (unknown codes are treated as Vietnamese formats)."""
@@ -140,6 +154,11 @@ _ = gettext
 def N_(msgid: str) -> str:  # noqa: N802  (the gettext convention for "mark only")
     """Mark a string for extraction without translating it now."""
     return msgid
+
+
+# Translators: write your language's name as your community writes it (vi: "Tiếng Việt"). The
+# language menu shows it beside the Vietnamese name.
+N_("Name of this language, written in this language")
 
 
 def current_language() -> str:

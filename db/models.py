@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -125,6 +127,7 @@ class OutboxState(StrEnum):
     sent = "sent"
     failed = "failed"
     blocked = "blocked"
+    cancelled = "cancelled"  # no longer wanted (e.g. a reminder after the report came in)
 
 
 class OutboxMessage(Base):
@@ -153,3 +156,189 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_outbox_state_due_at", "state", "due_at"),)
+
+
+# --- invites and field reports (handlers/admin.py, report.py, review.py) --------------------
+
+
+class Invite(Base):
+    """A one-time code that gives its user a role bound to a unit; only its hash is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    used_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+
+class JoinFailure(Base):
+    """A wrong invite code a user typed: the rate limit counts these (in the database, so
+    every worker process sees the same count)."""
+
+    __tablename__ = "join_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_join_failures_user_id_at", "user_id", "at"),)
+
+
+class ReportStatus(StrEnum):
+    """Where a field report is: draft → submitted → approved | rejected | needs_info."""
+
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+    needs_info = "needs_info"
+
+
+class MediaKind(StrEnum):
+    """What a report attachment is."""
+
+    photo = "photo"
+    voice = "voice"
+
+
+class Report(Base):
+    """An outreach activity reported from the field; a draft until the reporter sends it."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    activity: Mapped[str | None] = mapped_column(String(32), default=None)
+    activity_other: Mapped[str] = mapped_column(String(200), default="")
+    activity_date: Mapped[date | None] = mapped_column(Date, default=None)
+    participants: Mapped[int | None] = mapped_column(Integer, default=None)
+    ethnic_minority: Mapped[int | None] = mapped_column(Integer, default=None)
+    women: Mapped[int | None] = mapped_column(Integer, default=None)
+    description: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.draft.value)
+    # The step a draft was left at, so /report resumes it after /cancel or a long pause.
+    draft_step: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (
+        Index("ix_reports_unit_id_status", "unit_id", "status"),
+        Index("ix_reports_reporter_id_status", "reporter_id", "status"),
+    )
+
+
+class ReportMedia(Base):
+    """A photo or voice note of a report: a content-addressed file plus what was read from it."""
+
+    __tablename__ = "report_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(255))
+    thumb_path: Mapped[str] = mapped_column(String(255), default="")
+    mime: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer, default=None)
+    height: Mapped[int | None] = mapped_column(Integer, default=None)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    gps_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    gps_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    # The same file was already attached to another report (possible reuse of an old photo).
+    duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportEvent(Base):
+    """The audit trail: every status change of a report, who made it, when, and why."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- reporting deadlines and submissions (bot/deadlines.py, handlers/deadlines.py) ---------
+
+
+class Deadline(Base):
+    """A report the units owe: one occurrence of a recurring rule, or an ad-hoc request.
+
+    `due_date` is the date as the plan writes it, "trước ngày 10/6": the report must be in
+    before that day, so the last day to submit is the day before.
+    """
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "rule:<rule id>:<year>" or "adhoc:<random>": stable, so planning (and outbox keys) never
+    # depend on row ids, and two processes materialising the same occurrence create one row.
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    rule_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    title: Mapped[str] = mapped_column(String(300))
+    due_date: Mapped[date] = mapped_column(Date)
+    # The reminder schedule, copied from the rules file when the row was made.
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeadlineUnit(Base):
+    """A unit that owes the report of a deadline."""
+
+    __tablename__ = "deadline_units"
+
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadlines.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class Submission(Base):
+    """A unit's report for a deadline, marked submitted in chat or recorded by an admin."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("deadline_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    submitted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    via: Mapped[str] = mapped_column(String(16))  # "chat" or "recorded" (by an admin)
+    note: Mapped[str] = mapped_column(Text, default="")
+    document_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    document_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    document_mime: Mapped[str] = mapped_column(String(100), default="")
+    document_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    document_name: Mapped[str] = mapped_column(String(255), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,10 +1,14 @@
-"""Browse the plan and the programme: topic pages with children, related, back, home."""
+"""Browse the plan and the programme: topic pages with children, related, back, home.
+
+A page with a recording offers "Listen", which sends it as a voice message: listening is opt-in
+because a recording costs a villager's mobile data (up to about 1 MB) on weak connections.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from bot.chat import Choice, Incoming, Reply, choice, escape
+from bot.chat import Attachment, AttachmentKind, Choice, Incoming, Reply, choice, escape
 from bot.engine import BadInput, Context, Router
 from bot.i18n import _, format_day
 from handlers.start import show_menu
@@ -24,6 +28,13 @@ def topic_page(ctx: Context, topic_id: str, *, lead: str = "") -> Reply:
     if found.fallback:
         parts.append(
             _("(This page is not translated into your language yet. Here it is in Vietnamese.)")
+        )
+    elif found.partial:
+        parts.append(
+            _(
+                "(Parts of this page are not translated into your language yet; they are "
+                "shown in Vietnamese.)"
+            )
         )
     parts.append(f"**{escape(topic.title)}**")
     parts.append(topic.markup())
@@ -45,10 +56,13 @@ def page_choices(ctx: Context, topic_id: str) -> tuple[Choice, ...]:
     """Children, related topics, feedback, back and home."""
     library = ctx.services.content
     lang = ctx.language
-    choices = [
+    choices = []
+    if library.recording(topic_id, lang) is not None:
+        choices.append(choice("listen", topic_id, label=_("🔊 Listen")))
+    choices.extend(
         choice("t", child, label=library.title(child, lang))
         for child in library.children(topic_id)
-    ]
+    )
     source = library.source(topic_id)
     for related in source.related:
         if related in library and related != topic_id:
@@ -69,6 +83,29 @@ async def open_topic(event: Incoming, ctx: Context) -> Reply:
         raise BadInput(_("Sorry, that page does not exist any more."))
     ctx.state.clear()
     return topic_page(ctx, topic_id)
+
+
+@router.choice("listen")
+async def listen(event: Incoming, ctx: Context) -> Reply:
+    """Send a page's recording as a voice message, with the page's way on."""
+    topic_id = event.choice.split(":")[2] if event.choice.count(":") >= 2 else ""
+    library = ctx.services.content
+    recording = library.recording(topic_id, ctx.language) if topic_id in library else None
+    if recording is None:
+        raise BadInput(_("Sorry, there is no recording of this page."))
+    ctx.state.clear()
+    text = "🔊 **" + escape(library.title(topic_id, ctx.language)) + "**"
+    if recording.lang != ctx.language:
+        text += "\n\n" + _("(This recording is in Vietnamese.)")
+    voice = Attachment(
+        AttachmentKind.voice,
+        recording.files[0],
+        alternatives=recording.files[1:],
+        duration=round(recording.duration) if recording.duration else None,
+    )
+    listen_payload = choice("listen", topic_id, label="").payload
+    on = tuple(c for c in page_choices(ctx, topic_id) if c.payload != listen_payload)
+    return Reply(text, choices=on, attachment=voice)
 
 
 @router.choice("menu")

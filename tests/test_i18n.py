@@ -6,18 +6,23 @@ may be invented, in the repository or in its tests.
 
 from __future__ import annotations
 
+import gettext
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.catalog import Catalog
+from sqlalchemy import select
 
 from bot import catalogs, i18n
 from bot.app import Loa
 from bot.clock import FrozenClock
 from bot.config import ROOT, Settings
 from bot.i18n import Catalogs, load_languages
+from db.models import Conversation, User
 from tests.helpers import Chat
+from tests.test_cli import run_loa
 
 LOCALES = ROOT / "locales"
 LANGUAGES = ["vi", "bdq", "sed", "jra"]
@@ -29,17 +34,87 @@ def test_template_is_current_with_the_code() -> None:
     assert fresh == stored, "run: loa i18n extract && loa i18n update"
 
 
+def catalog_problems(locales: Path, code: str) -> list[str]:
+    """What is wrong with a language's catalog: stale, fuzzy, placeholders, unformattable."""
+    template = {m.id for m in catalogs.read(locales / "messages.pot") if m.id}
+    catalog = catalogs.read(locales / code / "LC_MESSAGES" / "messages.po")
+    found = []
+    if {m.id for m in catalog if m.id} != template:
+        found.append(f"{code} is stale: run loa i18n update")
+    found.extend(f"{code}: fuzzy entry {m.id!r}" for m in catalog if m.id and m.fuzzy)
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        msgid, text = str(message.id), str(message.string)
+        if catalogs.placeholders(msgid) != catalogs.placeholders(text):
+            found.append(f"{code}: placeholders differ in {msgid!r}")
+            continue
+        try:
+            text.format(**dict.fromkeys(catalogs.placeholders(msgid), "x"))
+        except (KeyError, IndexError, ValueError):
+            found.append(f"{code}: cannot be formatted: {msgid!r}")
+    return found
+
+
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_every_catalog_matches_the_template(code: str) -> None:
-    template = {m.id for m in catalogs.read(LOCALES / "messages.pot") if m.id}
-    catalog = catalogs.read(LOCALES / code / "LC_MESSAGES" / "messages.po")
-    assert {m.id for m in catalog if m.id} == template, f"{code} is stale: run loa i18n update"
-    assert not [m.id for m in catalog if m.id and m.fuzzy], f"{code} has fuzzy entries"
-    for message in catalog:
-        if message.id and message.string:
-            assert catalogs.placeholders(str(message.id)) == catalogs.placeholders(
-                str(message.string)
-            ), f"{code}: placeholders differ in {message.id!r}"
+    assert catalog_problems(LOCALES, code) == []
+
+
+def test_stale_and_bad_catalogs_are_caught(tmp_path: Path) -> None:
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES, locales)
+    catalogs.update(locales, ["xtest"])
+    assert catalog_problems(locales, "xtest") == []
+    path = locales / "xtest" / "LC_MESSAGES" / "messages.po"
+    catalog = catalogs.read(path)
+    command = "I don't know the command /{command}. Send /help to see what I can do."
+    catalog[command].string = "XT /{cmd}"
+    catalog["Contacts"].string = "XT contacts"
+    catalog["Contacts"].flags.add("fuzzy")
+    catalog["Change language"].string = "XT {"
+    del catalog["Ask a question"]
+    catalogs.write_catalog(path, catalog, "xtest")
+    found = catalog_problems(locales, "xtest")
+    assert found == [
+        "xtest is stale: run loa i18n update",
+        "xtest: fuzzy entry 'Contacts'",
+        "xtest: cannot be formatted: 'Change language'",
+        f"xtest: placeholders differ in {command!r}",
+    ]
+
+
+def test_compile_writes_mo_files_that_gettext_reads_for_every_language(tmp_path: Path) -> None:
+    # .mo files are git-ignored (Loa reads the .po itself): compile must work, including for
+    # languages without CLDR data, and give exactly the catalog's translations.
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES, locales)
+    catalogs.update(locales, ["xtest"])
+    path = locales / "xtest" / "LC_MESSAGES" / "messages.po"
+    catalog = catalogs.read(path)
+    catalog["Contacts"].string = "XT contacts"
+    catalog["Ask a question"].string = "XT fuzzy"
+    catalog["Ask a question"].flags.add("fuzzy")
+    catalogs.write_catalog(path, catalog, "xtest")
+    codes = [*LANGUAGES, "xtest"]
+    env = {"LOCALES_DIR": str(locales), "LANGUAGES": ",".join(codes)}
+    result = run_loa("i18n", "compile", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "bdq/LC_MESSAGES/messages.mo: compiled" in result.stdout
+    for code in codes:
+        mo = locales / code / "LC_MESSAGES" / "messages.mo"
+        with mo.open("rb") as handle:
+            compiled = gettext.GNUTranslations(handle)
+        assert compiled.info()["language"] == code
+        for message in catalogs.read(mo.with_suffix(".po")):
+            if message.id and message.string and not message.fuzzy:
+                assert compiled.gettext(str(message.id)) == message.string
+    with (locales / "xtest/LC_MESSAGES/messages.mo").open("rb") as handle:
+        xtest = gettext.GNUTranslations(handle)
+    assert xtest.gettext("Contacts") == "XT contacts"
+    assert xtest.gettext("Ask a question") == "Ask a question"  # fuzzy: left out
+    again = run_loa("i18n", "compile", env=env)
+    assert again.stdout.strip() == "all .mo files current"
 
 
 def test_vietnamese_catalog_is_complete() -> None:
@@ -48,11 +123,21 @@ def test_vietnamese_catalog_is_complete() -> None:
 
 
 def test_minority_languages_hold_no_invented_translations() -> None:
+    names = {
+        item["code"]: item
+        for item in yaml.safe_load((LOCALES / "languages.yaml").read_text(encoding="utf-8"))
+    }
     for code in ("bdq", "sed", "jra"):
         catalog = catalogs.read(LOCALES / code / "LC_MESSAGES" / "messages.po")
         assert [m.id for m in catalog if m.id and m.string] == [], (
             f"{code}: translations must come from the district's translators (loa i18n import)"
         )
+        assert names[code]["native"] is None, f"{code}: a native name only from translators"
+        own = ROOT / "content" / code
+        assert not own.exists() or not [p.name for p in own.iterdir()], (
+            f"content/{code}: topics and recordings come from the translators"
+        )
+        assert not (LOCALES / code / "translator-notes.yaml").exists()
 
 
 def test_languages_without_cldr_data_format_like_vietnamese() -> None:
@@ -138,3 +223,40 @@ async def test_a_minority_language_user_gets_everything_in_vietnamese(chat: Chat
     assert "Một số phần chưa được dịch" in chat.text
     await chat.press("Liên hệ")
     assert "Trang này chưa được dịch sang tiếng của bạn" in chat.text
+
+
+async def test_language_can_be_switched_anywhere_and_stays_chosen(
+    chat: Chat, loa: Loa, settings: Settings, clock: FrozenClock
+) -> None:
+    await chat.send("/start")
+    await chat.press("Tiếng Việt")
+    await chat.press("Hỏi một câu")  # now in the middle of the question step
+    await chat.send("/ngonngu")
+    assert "Chọn ngôn ngữ của bạn:" in chat.text
+    await chat.send(chat.number("Gia Rai"))  # typed, as on Zalo
+    assert "Bạn đã chọn Tiếng Gia Rai" in chat.text
+    async with loa.db.session() as session:
+        user = (
+            await session.execute(select(User).where(User.external_id == chat.user))
+        ).scalar_one()
+        assert user.language == "jra"
+        step = await session.scalar(
+            select(Conversation.step).where(Conversation.user_id == user.id)
+        )
+        assert step is None  # the question step was left
+    # A restart (or another worker process) keeps the choice.
+    await loa.close()
+    again = await Loa.start(settings, clock=clock)
+    try:
+        other = Chat(again.engine, user=chat.user)
+        await other.send("/menu")
+        await other.press("Liên hệ")
+        assert "Trang này chưa được dịch sang tiếng của bạn" in other.text
+        assert "Cập nhật: 25/11/2026" in other.text  # Vietnamese date formats for jra
+        await other.send("/menu")
+        await other.press("Đổi ngôn ngữ")  # the menu line works as well as /language
+        await other.press("Tiếng Việt")
+        assert "Bạn đã chọn Tiếng Việt" in other.text
+        assert "chưa được dịch" not in other.text
+    finally:
+        await again.close()

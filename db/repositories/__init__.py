@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.conversations import ConversationRepository
+from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
+from db.repositories.invites import InviteRepository
 from db.repositories.outbox import OutboxRepository
+from db.repositories.reports import ReportRepository
 from db.repositories.units import UnitRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
@@ -25,6 +28,9 @@ class Repos:
     units: UnitRepository
     feedback: FeedbackRepository
     outbox: OutboxRepository
+    deadlines: DeadlineRepository
+    invites: InviteRepository
+    reports: ReportRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -37,4 +43,7 @@ class Repos:
             units=UnitRepository(session),
             feedback=FeedbackRepository(session),
             outbox=OutboxRepository(session),
+            deadlines=DeadlineRepository(session),
+            invites=InviteRepository(session),
+            reports=ReportRepository(session),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +119,29 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
         )
+
+    async def existing(self, keys: Collection[str]) -> set[str]:
+        """Which of these dedupe keys are already in the outbox (in any state)."""
+        found: set[str] = set()
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):  # keep IN lists of a sane size
+            chunk = ordered[start : start + 500]
+            stmt = select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))
+            found.update((await self.session.execute(stmt)).scalars())
+        return found
+
+    async def cancel_pending(self, key_prefix: str, *, reason: str) -> int:
+        """Withdraw messages not yet sent whose dedupe key starts with `key_prefix`."""
+        pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.state == OutboxState.pending.value,
+                OutboxMessage.dedupe_key.like(pattern + "%", escape="\\"),
+            )
+            .values(state=OutboxState.cancelled.value, last_error=reason[:2000])
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def for_user(self, user_id: int) -> list[OutboxMessage]:
         """Every message for one user, oldest first."""

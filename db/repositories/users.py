@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
@@ -48,6 +48,16 @@ class UserRepository:
             # They wrote to us, so they can be reached again (e.g. they unblocked the bot).
             user.unreachable = False
         return user
+
+    async def mark_unreachable(self, channel: str, external_id: str) -> bool:
+        """Note that messages cannot reach this user (they blocked the bot); False if unknown."""
+        stmt = (
+            update(User)
+            .where(User.channel == channel, User.external_id == external_id)
+            .values(unreachable=True)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_language(self, user: User, language: str) -> None:
         """Remember the user's language."""

@@ -1,0 +1,251 @@
+"""Operators' side of deadlines: `loa deadlines list|add`, `loa reminders preview --at`.
+
+Each command starts Loa as the bot does (migrating the database and syncing the org file), so
+it sees what the running bot sees. The preview runs the scheduler's own planner in dry-run
+mode at the given moment: it cannot disagree with what the scheduler queues then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.app import Loa
+from bot.clock import Clock, FrozenClock, SystemClock
+from bot.config import Settings
+from bot.deadlines import (
+    Calendar,
+    DeadlineView,
+    PlannedMessage,
+    all_deadlines,
+    create_adhoc,
+    open_deadlines,
+    rule_book,
+    rule_units,
+    tree_order,
+    upcoming,
+)
+from bot.outbox import in_quiet_hours
+from bot.scheduler import planner_for
+from db.repositories import Repos
+
+TITLE_MAX = 200
+
+
+class OperatorError(ValueError):
+    """A command's arguments do not fit (the message is for the operator)."""
+
+
+@asynccontextmanager
+async def _loa(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Loa]:
+    loa = await Loa.start(settings, clock=clock)
+    try:
+        yield loa
+    finally:
+        await loa.close()
+
+
+def parse_moment(text: str, settings: Settings) -> datetime:
+    """ "YYYY-MM-DD HH:MM" (or just the date, at 08:00) in local time, as an aware datetime."""
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            parsed = datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d":
+            parsed = parsed.replace(hour=8)
+        return parsed.replace(tzinfo=settings.tz)
+    raise OperatorError(f'expected a local time like "2027-06-02 08:00", not {text!r}')
+
+
+def parse_due(text: str) -> date:
+    """A due date as 2027-06-10 or 10/06/2027."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise OperatorError(f"expected a date like 2027-06-10 or 10/06/2027, not {text!r}")
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def _state(calendar: Calendar, now: datetime) -> str:
+    if now < calendar.opens_at:
+        return "upcoming"
+    return "open" if now < calendar.closes_at else "closed"
+
+
+def _row(view: DeadlineView, state: str, names: dict[str, str], today: date) -> dict[str, Any]:
+    states = {unit: view.unit_state(unit, today) for unit in view.units}
+    if state == "upcoming":
+        states = dict.fromkeys(view.units, "due")
+    return {
+        "id": view.id,
+        "key": view.key,
+        "title": view.title,
+        "rule": view.rule_id,
+        "due_before": view.due_date.isoformat(),
+        "last_day": view.last_day.isoformat(),
+        "state": state if view.id is not None or state != "open" else "open (not stored yet)",
+        "units": len(view.units),
+        "submitted": sum(1 for s in states.values() if s == "submitted"),
+        "late": [unit for unit, s in states.items() if s == "late"],
+        "late_names": [names.get(unit, unit) for unit, s in states.items() if s == "late"],
+    }
+
+
+async def list_deadlines(settings: Settings, clock: Clock | None = None) -> list[dict[str, Any]]:
+    """Every stored deadline, the ones open but not stored yet, and the next from the rules."""
+    now = (clock or SystemClock()).now()
+    rules = rule_book(settings.deadlines_file)
+    tz = settings.tz
+    today = now.astimezone(tz).date()
+    async with _loa(settings) as loa, loa.db.session() as session:
+        repos = Repos.of(session)
+        units = tree_order(await repos.units.active())
+        names = {unit.id: unit.name for unit in units}
+        stored = await all_deadlines(repos, rules, tz)
+        fresh = [
+            v
+            for v in await open_deadlines(repos, rules, tz, now, materialise=False)
+            if v.id is None
+        ]
+        keys = {v.key for v in stored} | {v.key for v in fresh}
+        rows = [_row(v, _state(v.calendar, now), names, today) for v in [*stored, *fresh]]
+        for rule, year, calendar in upcoming(rules, now, tz):
+            if rule.key(year) in keys:
+                continue
+            view = DeadlineView(
+                key=rule.key(year),
+                id=None,
+                rule_id=rule.id,
+                title=rule.title_for(year),
+                due_date=rule.due_date(year),
+                schedule=rule.schedule,
+                calendar=calendar,
+                units=tuple(rule_units(rule, units)),
+            )
+            rows.append(_row(view, "upcoming", names, today))
+    return sorted(rows, key=lambda row: (row["due_before"], row["key"]))
+
+
+def render_list(rows: list[dict[str, Any]]) -> str:
+    """The deadlines as an operator reads them."""
+    if not rows:
+        return "No deadlines."
+    lines = []
+    for row in rows:
+        due = date.fromisoformat(row["due_before"])
+        ident = f"#{row['id']}" if row["id"] is not None else "—"
+        lines.append(
+            f"{ident:>4}  {row['state']:<9} {row['title']} — due before {due:%d/%m/%Y} "
+            f"(last day {date.fromisoformat(row['last_day']):%d/%m/%Y}); "
+            f"{row['submitted']}/{row['units']} submitted"
+            + (f"; late: {', '.join(row['late_names'])}" if row["late"] else "")
+        )
+    return "\n".join(lines)
+
+
+# --- add ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """An ad-hoc deadline just created."""
+
+    id: int
+    key: str
+    title: str
+    due_before: str
+    units: list[str]
+
+
+async def add_deadline(
+    settings: Settings,
+    *,
+    title: str,
+    due: str,
+    units: list[str],
+    all_units: bool,
+    clock: Clock | None = None,
+) -> Created:
+    """Create an ad-hoc deadline for some units (or every reporting unit)."""
+    now = (clock or SystemClock()).now()
+    title = " ".join(title.split())
+    if not 3 <= len(title) <= TITLE_MAX:
+        raise OperatorError(f"the title must be 3 to {TITLE_MAX} characters")
+    due_date = parse_due(due)
+    today = now.astimezone(settings.tz).date()
+    if due_date <= today + timedelta(days=1):
+        raise OperatorError("the due date must be at least two days ahead (it means 'before')")
+    if bool(units) == all_units:
+        raise OperatorError("give --unit (one or more) or --all")
+    async with _loa(settings) as loa:
+        org = loa.services.org
+        chosen: list[str] = []
+        if all_units:
+            chosen = [unit.id for unit in org.units if unit.reporting]
+        for text in units:
+            resolution = org.resolve(text)
+            if resolution.unit is None:
+                raise OperatorError(f"unknown unit {text!r}: `loa org show` lists the units")
+            if resolution.unit.id not in chosen:
+                chosen.append(resolution.unit.id)
+        async with loa.db.session() as session:
+            deadline = await create_adhoc(
+                Repos.of(session),
+                rule_book(settings.deadlines_file),
+                title=title,
+                due_date=due_date,
+                unit_ids=chosen,
+                created_by=None,
+                now=now,
+            )
+    return Created(deadline.id, deadline.key, title, due_date.isoformat(), chosen)
+
+
+# --- preview --------------------------------------------------------------------------------
+
+
+async def preview(settings: Settings, at: datetime) -> dict[str, Any]:
+    """What the planner would queue at `at` (nothing is written or sent)."""
+    quiet = in_quiet_hours(settings, at)
+    async with _loa(settings, FrozenClock(at)) as loa:
+        planned: list[PlannedMessage] = await planner_for(loa).preview(at)
+    return {
+        "at": at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+        "timezone": settings.timezone,
+        "quiet_hours": quiet,
+        "messages": [message.as_json(settings.tz) for message in planned],
+    }
+
+
+def render_preview(data: dict[str, Any], settings: Settings) -> str:
+    """The preview as an operator reads it."""
+    head = f"At {data['at']} ({data['timezone']})"
+    if data["quiet_hours"]:
+        return (
+            f"{head}: quiet hours ({settings.quiet_start:%H:%M}–{settings.quiet_end:%H:%M}), "
+            "nothing is planned; reminders wait for the morning."
+        )
+    messages = data["messages"]
+    if not messages:
+        return f"{head}: no reminder is due."
+    lines = [f"{head} the planner would queue:"]
+    for item in messages:
+        due = date.fromisoformat(item["due_before"])
+        whom = item["recipient"] or "no officer registered"
+        note = "  (already queued)" if item["state"] == "queued" else ""
+        lines.append(
+            f"  {item['kind']:<12} {item['title']} (before {due:%d/%m/%Y})  "
+            f"{', '.join(item['units'])} → {whom}{note}"
+        )
+    new = sum(1 for item in messages if item["state"] == "new")
+    nobody = sum(1 for item in messages if item["state"] == "no-recipient")
+    lines.append(f"{new} new message(s); {nobody} unit(s) with nobody to tell.")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Report documents (PDF, Word .docx, Excel .xlsx): checked by content, stored like photos.
+
+The type is read from the bytes, never from the name or the MIME type the channel claims: a
+PDF starts with `%PDF-` and ends with `%%EOF`; a .docx or .xlsx is a ZIP whose
+`[Content_Types].xml` declares the main part of a Word document or an Excel workbook (so the
+macro-enabled .docm/.xlsm, which declare other types, are refused). Nothing is extracted from
+the ZIP, only its directory and that one small part are read. Files are stored under their
+sha256 in the media store (`ab/cd/<sha256>.<ext>`), beside the photos.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from enum import StrEnum
+from hashlib import sha256
+from pathlib import Path
+
+from bot.chat import MediaRef
+from bot.media import MediaStore, content_key
+
+MIME = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# The content type of each format's main part, and where that part lives.
+_OOXML = {
+    "docx": (
+        "word/",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    ),
+    "xlsx": ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+}
+_CONTENT_TYPES = "[Content_Types].xml"
+_CONTENT_TYPES_LIMIT = 1024 * 1024
+_NAME_LIMIT = 200
+
+
+class DocumentProblem(StrEnum):
+    """Why a document was refused (handlers say it in the user's language)."""
+
+    too_large = "too_large"
+    download_failed = "download_failed"
+    unsupported = "unsupported"
+    broken = "broken"
+
+
+class DocumentRejected(Exception):  # noqa: N818  (a verdict on the file, not a failure of ours)
+    """The document cannot be kept; `problem` says why."""
+
+    def __init__(self, problem: DocumentProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document as stored."""
+
+    sha256: str
+    key: str
+    mime: str
+    size: int
+    name: str
+
+
+async def take_document(store: MediaStore, ref: MediaRef, max_bytes: int) -> StoredDocument:
+    """Check and store a document the channel downloaded; raises DocumentRejected."""
+    if ref.problem == "too_large" or (ref.size is not None and ref.size > max_bytes):
+        raise DocumentRejected(DocumentProblem.too_large)
+    if ref.problem or ref.path is None:
+        raise DocumentRejected(DocumentProblem.download_failed)
+    return await asyncio.to_thread(
+        store_document, store, Path(ref.path), ref.file_name or "", max_bytes
+    )
+
+
+def store_document(
+    store: MediaStore, source: Path, file_name: str, max_bytes: int
+) -> StoredDocument:
+    """Check `source` is a PDF, DOCX or XLSX within the size limit, and store it (blocking)."""
+    try:
+        if source.stat().st_size > max_bytes:
+            raise DocumentRejected(DocumentProblem.too_large)
+        data = source.read_bytes()
+    except OSError as exc:
+        raise DocumentRejected(DocumentProblem.download_failed) from exc
+    if len(data) > max_bytes:  # it grew between stat and read
+        raise DocumentRejected(DocumentProblem.too_large)
+    extension = sniff(data)
+    digest = sha256(data).hexdigest()
+    key = content_key(digest, extension)
+    if not store.exists(key):
+        store.put(key, data)
+    return StoredDocument(
+        sha256=digest,
+        key=key,
+        mime=MIME[extension],
+        size=len(data),
+        name=clean_name(file_name, extension),
+    )
+
+
+def sniff(data: bytes) -> str:
+    """The document's type from its bytes: "pdf", "docx" or "xlsx"; raises DocumentRejected."""
+    if b"%PDF-" in data[:1024]:
+        if b"%%EOF" not in data[-2048:]:
+            raise DocumentRejected(DocumentProblem.broken)  # cut off in transit
+        return "pdf"
+    if not data.startswith(b"PK\x03\x04"):
+        raise DocumentRejected(DocumentProblem.unsupported)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            info = archive.getinfo(_CONTENT_TYPES) if _CONTENT_TYPES in names else None
+            if info is None or info.file_size > _CONTENT_TYPES_LIMIT:
+                raise DocumentRejected(DocumentProblem.unsupported)
+            types = archive.read(info).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise DocumentRejected(DocumentProblem.broken) from exc
+    for extension, (folder, main_type) in _OOXML.items():
+        if f'ContentType="{main_type}"' in types and any(n.startswith(folder) for n in names):
+            return extension
+    raise DocumentRejected(DocumentProblem.unsupported)
+
+
+def clean_name(file_name: str, extension: str) -> str:
+    """A file name safe to show and to send back: no path, no control characters."""
+    name = Path(file_name.replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    if not name:
+        name = f"report.{extension}"
+    if len(name) > _NAME_LIMIT:
+        stem, dot, suffix = name.rpartition(".")
+        name = (
+            (stem[: _NAME_LIMIT - len(suffix) - 1] + dot + suffix) if dot else name[:_NAME_LIMIT]
+        )
+    return name

@@ -1,0 +1,90 @@
+"""Keep secrets out of logs: every record is redacted when it is created.
+
+Bot API tokens travel in URL paths (`/bot<TOKEN>/sendMessage`), so any HTTP error that quotes
+its URL, and any traceback of one, would print the token. Redacting when a record is made
+(a log record factory), not in one handler, covers every handler at once: stderr, files, and
+the test suite's log capture.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.config import Settings
+
+MASK = "[REDACTED]"
+_MIN_SECRET = 6  # shorter strings would mask ordinary words
+
+_lock = threading.Lock()
+_secrets: tuple[str, ...] = ()
+_installed = False
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The configured values that must never be printed: tokens and webhook secrets."""
+    values: list[str] = []
+    for secret in (
+        settings.telegram_token,
+        settings.zalo_token,
+        settings.telegram_webhook_secret,
+        settings.zalo_webhook_secret,
+        settings.media_url_secret,
+    ):
+        if isinstance(secret, SecretStr) and secret.get_secret_value():
+            value = secret.get_secret_value()
+            values.append(value)
+            # A token's secret half ("<bot id>:<secret>") is as sensitive as the whole token.
+            _bot_id, sep, tail = value.partition(":")
+            if sep and len(tail) >= _MIN_SECRET:
+                values.append(tail)
+    return values
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """`text` with every configured secret (or the given ones) replaced by a mask."""
+    for secret in _secrets if secrets is None else secrets:
+        if secret and secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def install_redaction(values: Iterable[str]) -> None:
+    """Redact `values` (plus those installed before) from every log record from now on."""
+    global _secrets, _installed
+    with _lock:
+        merged = {*_secrets, *(v for v in values if v and len(v) >= _MIN_SECRET)}
+        # Longest first, so a token is masked whole before its own tail is looked for.
+        _secrets = tuple(sorted(merged, key=len, reverse=True))
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            if _secrets:
+                _redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is the logging module's to report
+        return
+    clean = redact(message)
+    if clean != message or record.args:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Formatters reuse exc_text when it is set: give them the redacted traceback.
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)

@@ -1,0 +1,180 @@
+"""The scheduler: plans reminders every few minutes and keeps the outbox flowing.
+
+Two pieces of work, both of them rows in Loa's own tables, so any number of processes may run
+them at once on PostgreSQL (on SQLite, one process):
+
+- the planner (bot/deadlines.py), an APScheduler job at start and every
+  PLANNER_INTERVAL_MINUTES: deadlines → outbox rows, idempotent by dedupe key;
+- the outbox worker (bot/outbox.py), a loop that claims due rows with SKIP LOCKED and sends
+  them, every OUTBOX_INTERVAL_SECONDS or at once when woken (after a handler or the planner
+  queued something).
+
+APScheduler keeps its jobs in memory only: its job stores must never be shared between
+processes (../shared/platform-notes.md §E.1), and nothing needs persisting — a restarted
+process plans again at start and finds the rows where they were. Jobs coalesce and never run
+twice at once; a run late by less than one interval still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app import Loa
+from bot.clock import Clock
+from bot.deadlines import PlannedMessage, Planner, rule_book
+from bot.outbox import OutboxWorker, RateLimiter, Sender
+
+log = logging.getLogger(__name__)
+
+# At most one message a second to one chat (Telegram's FAQ; assumed for Zalo too). The
+# channels' senders already hold each platform's overall rate (TELEGRAM_RATE_PER_SECOND,
+# ZALO_RATE_PER_SECOND), so the outbox adds only the per-chat spacing: nothing counted twice.
+PER_CHAT_INTERVAL = 1.0
+
+
+def channel_limiters(channels: Iterable[str]) -> dict[str, RateLimiter]:
+    """The outbox's per-chat limiter for each channel."""
+    return {name: RateLimiter(0.0, PER_CHAT_INTERVAL) for name in channels}
+
+
+def planner_for(loa: Loa, clock: Clock | None = None) -> Planner:
+    """The planner of a started Loa, reading DEADLINES_FILE."""
+    settings = loa.settings
+    return Planner(
+        loa.db,
+        settings,
+        loa.services.catalogs,
+        rule_book(settings.deadlines_file),
+        clock or loa.services.clock,
+    )
+
+
+def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
+    """An in-memory AsyncIOScheduler running `planner_job` at start and every few minutes."""
+    settings = loa.settings
+    interval = settings.planner_interval_minutes * 60
+    scheduler = AsyncIOScheduler(
+        timezone=settings.tz,
+        job_defaults={
+            "coalesce": True,  # after a stall, one run catches up: planning is idempotent
+            "max_instances": 1,
+            "misfire_grace_time": int(interval),
+        },
+    )
+    scheduler.add_job(
+        planner_job,
+        IntervalTrigger(seconds=interval, timezone=settings.tz),
+        id="planner",
+        name="plan reminders",
+        # APScheduler fires on the wall clock; the job itself reads the injected clock.
+        next_run_time=datetime.now(settings.tz),
+        replace_existing=True,
+    )
+    return scheduler
+
+
+class Scheduler:
+    """The planner job and the outbox loop of one process."""
+
+    def __init__(
+        self,
+        loa: Loa,
+        worker: OutboxWorker,
+        planner: Planner | None = None,
+        *,
+        run_worker: bool = True,
+    ) -> None:
+        self.loa = loa
+        self.worker = worker
+        # The console flushes after each line itself, so its output keeps its order.
+        self.run_worker = run_worker
+        self.planner = planner or planner_for(loa, worker.clock)
+        self.scheduler = build_scheduler(loa, self.plan)
+        self._stop = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._planning: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Start planning and sending; handlers' notifications wake the sender at once."""
+        services = dataclasses.replace(self.loa.services, on_notify=self.worker.wake)
+        self.loa.services = services
+        self.loa.engine.services = services
+        self._stop.clear()
+        if self.run_worker:
+            self._loop = asyncio.create_task(
+                self.worker.run(self._stop, self.loa.settings.outbox_interval_seconds)
+            )
+        self.scheduler.start()
+        log.info(
+            "scheduler running: planner every %.0f min, outbox worker %s",
+            self.loa.settings.planner_interval_minutes,
+            self.worker.worker_id,
+        )
+
+    async def plan(self) -> list[PlannedMessage]:
+        """Run the planner once (the job); wake the sender when something was queued."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._planning.add(task)
+        try:
+            planned = await self.planner.run()
+        except Exception:
+            log.exception("planning reminders failed; the next run tries again")
+            return []
+        finally:
+            if task is not None:
+                self._planning.discard(task)
+        queued = sum(1 for message in planned if message.state == "new")
+        if queued:
+            log.info("planner queued %d reminders", queued)
+            self.worker.wake()
+        return planned
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop planning and sending; work still running after `grace` seconds is cancelled.
+
+        A send cut off here stays "sending" until its lease ends, then goes out again flagged
+        as a possible duplicate: nothing is lost.
+        """
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop.set()
+        pending = [task for task in (self._loop, *self._planning) if task is not None]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._loop = None
+
+
+async def start_scheduler(
+    loa: Loa,
+    senders: Mapping[str, Sender],
+    *,
+    clock: Clock | None = None,
+    worker_id: str | None = None,
+) -> Scheduler:
+    """Build the outbox worker for these channel senders and start the scheduler."""
+    worker = OutboxWorker(
+        loa.db,
+        senders,
+        loa.settings,
+        clock or loa.services.clock,
+        limiters=channel_limiters(senders),
+        worker_id=worker_id,
+    )
+    scheduler = Scheduler(loa, worker)
+    await scheduler.start()
+    return scheduler

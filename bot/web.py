@@ -1,0 +1,137 @@
+"""Loa's own web server (webhook mode): both webhooks, a health check and signed media links.
+
+Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
+`GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
+`GET /media/{token}/{path}` (a file under MEDIA_DIR, only with the HMAC token for that exact
+path: no listing, no way out of the directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.channels.files import PublicFiles
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT = 5.0
+
+
+class WebhookChannel(Protocol):
+    """A channel that can receive its platform's webhook."""
+
+    name: str
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Handle one webhook request."""
+        ...
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """("host", port) from WEBHOOK_LISTEN "host:port" (IPv6 hosts in brackets)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"WEBHOOK_LISTEN must be host:port, not {value!r}")
+    host = host.strip("[]") or "0.0.0.0"  # noqa: S104 (":8080" means every interface)
+    return host, int(port)
+
+
+class WebServer:
+    """The aiohttp application and its listening socket."""
+
+    def __init__(
+        self,
+        listen: str,
+        db: Database,
+        channels: Mapping[str, WebhookChannel],
+        files: PublicFiles,
+        *,
+        shutdown_grace: float = 20.0,
+    ) -> None:
+        self.host, self.port = parse_listen(listen)
+        self.db = db
+        self.channels = dict(channels)
+        self.files = files
+        self.shutdown_grace = shutdown_grace
+        self._runner: web.AppRunner | None = None
+
+    def application(self) -> web.Application:
+        """The routes, ready to serve."""
+        app = web.Application()
+        for name, channel in self.channels.items():
+            app.router.add_post(f"/webhook/{name}", _guarded(name, channel.webhook))
+        app.router.add_get("/healthz", self.health)
+        app.router.add_get("/media/{token}/{path:.+}", self.media)
+        return app
+
+    async def start(self) -> None:
+        """Listen on WEBHOOK_LISTEN (port 0 picks a free port, see `port`)."""
+        # No access log: media URLs are capabilities and need not sit in log files.
+        runner = web.AppRunner(
+            self.application(), access_log=None, shutdown_timeout=self.shutdown_grace
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log.info("web server listening on %s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening and let requests in progress finish."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def health(self, request: web.Request) -> web.Response:
+        """GET /healthz: is the database reachable, which channels are configured."""
+        database = await self._database_ok()
+        healthy = database and bool(self.channels)
+        body = {
+            "ok": healthy,
+            "database": database,
+            "channels": sorted(self.channels),
+        }
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def _database_ok(self) -> bool:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT), self.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not reachable"; the reason is logged
+            log.warning("health check: database unreachable: %s", type(exc).__name__)
+            return False
+        return True
+
+    async def media(self, request: web.Request) -> web.StreamResponse:
+        """GET /media/{token}/{path}: a published file, or 404 for anything else."""
+        path = self.files.resolve(request.match_info["token"], request.match_info["path"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _guarded(
+    name: str, handler: Callable[[web.Request], Awaitable[web.Response]]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            # The platform retries a 500; the update is recorded only if it was handled.
+            log.exception("%s webhook failed", name)
+            return web.Response(status=500, text="failed")
+
+    return guarded

@@ -1,0 +1,72 @@
+"""Invites: one-time codes (stored as hashes) and the wrong-code record behind the rate limit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Invite, JoinFailure
+
+
+class InviteRepository:
+    """Store, find and redeem invites; count a user's wrong codes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        code_hash: str,
+        role: str,
+        unit_id: str,
+        created_by: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Invite:
+        """Store a new invite by its code's hash."""
+        invite = Invite(
+            code_hash=code_hash,
+            role=role,
+            unit_id=unit_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def find(self, code_hash: str) -> Invite | None:
+        """The invite whose code hashes to `code_hash`, used or not."""
+        stmt = select(Invite).where(Invite.code_hash == code_hash)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def redeem(self, invite_id: int, *, user_id: int, now: datetime) -> bool:
+        """Mark the invite used by `user_id`; False if someone used it first.
+
+        A conditional UPDATE, so two processes redeeming the same code cannot both win.
+        """
+        stmt = (
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .values(used_at=now, used_by=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def record_failure(self, user_id: int, now: datetime) -> None:
+        """Note a wrong code typed by `user_id`."""
+        self.session.add(JoinFailure(user_id=user_id, at=now))
+        await self.session.flush()
+
+    async def failures_since(self, user_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """How many wrong codes `user_id` typed since `since`, and when the oldest of them was."""
+        stmt = select(func.count(), func.min(JoinFailure.at)).where(
+            JoinFailure.user_id == user_id, JoinFailure.at >= since
+        )
+        count, oldest = (await self.session.execute(stmt)).one()
+        return int(count), oldest

@@ -1,0 +1,226 @@
+"""Field reports: drafts, attachments, status changes with their audit trail, and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    MediaKind,
+    Report,
+    ReportEvent,
+    ReportMedia,
+    ReportStatus,
+    Role,
+    Unit,
+    User,
+)
+
+
+class ReportRepository:
+    """Read and change reports; every status change writes a `ReportEvent`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- drafts -------------------------------------------------------------------------------
+
+    async def open_draft(self, reporter_id: int) -> Report | None:
+        """The reporter's unfinished report, if any (the newest one)."""
+        stmt = (
+            select(Report)
+            .where(Report.reporter_id == reporter_id, Report.status == ReportStatus.draft.value)
+            .order_by(Report.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def new_draft(self, reporter_id: int, unit_id: str, now: datetime) -> Report:
+        """Start a draft for `unit_id`."""
+        report = Report(
+            reporter_id=reporter_id,
+            unit_id=unit_id,
+            status=ReportStatus.draft.value,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(report)
+        await self.session.flush()
+        return report
+
+    async def get(self, report_id: int, *, lock: bool = False) -> Report | None:
+        """The report with this id; `lock` holds its row until the transaction ends, so two
+        officers deciding at once take turns (SQLite already runs one writer at a time)."""
+        if not lock:
+            return await self.session.get(Report, report_id)
+        stmt = (
+            select(Report)
+            .where(Report.id == report_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def discard(self, report: Report) -> None:
+        """Delete a draft and its attachment rows (stored files may be shared: they stay)."""
+        await self.session.execute(delete(ReportMedia).where(ReportMedia.report_id == report.id))
+        await self.session.delete(report)
+        await self.session.flush()
+
+    # --- attachments --------------------------------------------------------------------------
+
+    async def media(self, report_id: int, kind: MediaKind | None = None) -> list[ReportMedia]:
+        """A report's attachments in the order they came."""
+        stmt = select(ReportMedia).where(ReportMedia.report_id == report_id)
+        if kind is not None:
+            stmt = stmt.where(ReportMedia.kind == kind.value)
+        return list((await self.session.execute(stmt.order_by(ReportMedia.id))).scalars())
+
+    async def media_counts(self, report_ids: Collection[int]) -> dict[int, int]:
+        """How many photos each report has."""
+        if not report_ids:
+            return {}
+        stmt = (
+            select(ReportMedia.report_id, func.count())
+            .where(
+                ReportMedia.report_id.in_(list(report_ids)),
+                ReportMedia.kind == MediaKind.photo.value,
+            )
+            .group_by(ReportMedia.report_id)
+        )
+        return {rid: int(n) for rid, n in (await self.session.execute(stmt)).all()}
+
+    async def first_report_with(self, sha256: str, *, other_than: int) -> int | None:
+        """The earliest other report that already has this file attached."""
+        stmt = select(func.min(ReportMedia.report_id)).where(
+            ReportMedia.sha256 == sha256, ReportMedia.report_id != other_than
+        )
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    async def add_media(self, media: ReportMedia) -> ReportMedia:
+        """Attach a stored file to its report."""
+        self.session.add(media)
+        await self.session.flush()
+        return media
+
+    async def remove_media(self, report_id: int, kind: MediaKind) -> None:
+        """Detach every attachment of one kind (the files stay: they may be shared)."""
+        await self.session.execute(
+            delete(ReportMedia).where(
+                ReportMedia.report_id == report_id, ReportMedia.kind == kind.value
+            )
+        )
+
+    # --- status and audit trail ---------------------------------------------------------------
+
+    async def change_status(
+        self,
+        report: Report,
+        to: ReportStatus,
+        *,
+        actor_id: int | None,
+        now: datetime,
+        note: str = "",
+    ) -> ReportEvent:
+        """Move the report to `to` and record who did it, when and why."""
+        event = ReportEvent(
+            report_id=report.id,
+            actor_id=actor_id,
+            from_status=report.status,
+            to_status=to.value,
+            note=note,
+            at=now,
+        )
+        report.status = to.value
+        report.updated_at = now
+        if to is ReportStatus.submitted:
+            report.submitted_at = now
+            report.draft_step = ""
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def events(self, report_id: int) -> list[tuple[ReportEvent, User | None]]:
+        """The report's trail, oldest first, with the user who acted."""
+        stmt = (
+            select(ReportEvent, User)
+            .outerjoin(User, User.id == ReportEvent.actor_id)
+            .where(ReportEvent.report_id == report_id)
+            .order_by(ReportEvent.id)
+        )
+        return [(event, user) for event, user in (await self.session.execute(stmt)).all()]
+
+    # --- queries ------------------------------------------------------------------------------
+
+    async def for_reporter(self, reporter_id: int, limit: int = 10) -> list[Report]:
+        """A reporter's own reports, newest first."""
+        stmt = (
+            select(Report)
+            .where(Report.reporter_id == reporter_id)
+            .order_by(Report.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def find(
+        self,
+        *,
+        units: Collection[str] | None = None,
+        statuses: Collection[ReportStatus] | None = None,
+        since: date | None = None,
+        limit: int | None = None,
+        oldest_first: bool = False,
+        not_by: int | None = None,
+    ) -> tuple[list[Report], int]:
+        """Reports matching the filters (None: any) and how many there are in all.
+
+        Without `statuses`, drafts are left out: nobody but their reporter should see them.
+        `not_by` leaves out one reporter's reports (nobody reviews their own).
+        """
+        conditions: list[ColumnElement[bool]] = []
+        if units is not None:
+            conditions.append(Report.unit_id.in_(list(units)))
+        if statuses is not None:
+            conditions.append(Report.status.in_([s.value for s in statuses]))
+        else:
+            conditions.append(Report.status != ReportStatus.draft.value)
+        if since is not None:
+            conditions.append(Report.activity_date >= since)
+        if not_by is not None:
+            conditions.append(Report.reporter_id != not_by)
+        total = (
+            await self.session.execute(select(func.count()).select_from(Report).where(*conditions))
+        ).scalar_one()
+        order = Report.id.asc() if oldest_first else Report.id.desc()
+        stmt = select(Report).where(*conditions).order_by(order)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await self.session.execute(stmt)).scalars()), int(total)
+
+    async def subtree(self, unit_id: str) -> set[str]:
+        """`unit_id` and every unit under it (the tree is small: read it whole)."""
+        rows = (await self.session.execute(select(Unit.id, Unit.parent_id))).all()
+        children: dict[str | None, list[str]] = {}
+        for child, parent in rows:
+            children.setdefault(parent, []).append(child)
+        found = {unit_id}
+        todo = [unit_id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    async def users_with_role(
+        self, roles: Collection[Role], units: Collection[str] | None = None
+    ) -> list[User]:
+        """Users holding one of `roles` (bound to one of `units`, when given), by id."""
+        stmt = select(User).where(User.role.in_([r.value for r in roles]))
+        if units is not None:
+            stmt = stmt.where(User.unit_id.in_(list(units)))
+        return list((await self.session.execute(stmt.order_by(User.id))).scalars())

@@ -1,0 +1,128 @@
+"""Running the real Loa runtime against the fakes: settings, a running runtime, captured events."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.app import Loa
+from bot.chat import Incoming, Reply
+from bot.config import Settings
+from bot.runtime import Runtime
+
+FAST: dict[str, Any] = {
+    "polling_timeout_seconds": 1,
+    "api_timeout_seconds": 5.0,
+    "send_retry_base_seconds": 0.01,
+    "send_max_wait_seconds": 5.0,
+    "album_debounce_seconds": 0.3,
+    "shutdown_grace_seconds": 5.0,
+    "telegram_rate_per_second": 0.0,
+    "zalo_rate_per_second": 0.0,
+}
+
+
+def channel_settings(base: Settings, **overrides: Any) -> Settings:
+    """Settings for a channel test: the test's database and media, quick timings."""
+    values: dict[str, Any] = {
+        "database_url": base.database_url,
+        "media_dir": base.media_dir,
+        "telegram_token": None,
+        "zalo_token": None,
+        **FAST,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a webhook URL known before start)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def running(settings: Settings, loa: Loa | None = None) -> AsyncIterator[Runtime]:
+    """A started runtime, stopped (gracefully) at the end of the block."""
+    runtime = Runtime(settings, loa=loa)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+@dataclass
+class Seen:
+    """What the engine received: events, and the bytes of their spooled files at that moment."""
+
+    events: list[Incoming] = field(default_factory=list)
+    files: list[list[bytes | None]] = field(default_factory=list)
+    answers: list[list[Reply]] = field(default_factory=list)
+
+
+def capture(loa: Loa, monkeypatch: pytest.MonkeyPatch) -> Seen:
+    """Record every event the channels hand to the engine (the engine still answers)."""
+    seen = Seen()
+    original = loa.engine.handle
+
+    async def handle(event: Incoming) -> list[Reply]:
+        seen.events.append(event)
+        seen.files.append(_contents(event))
+        replies = await original(event)
+        seen.answers.append(replies)
+        return replies
+
+    monkeypatch.setattr(loa.engine, "handle", handle)
+    return seen
+
+
+def _contents(event: Incoming) -> list[bytes | None]:
+    return [Path(m.path).read_bytes() if m.path else None for m in event.media]
+
+
+def spooled(settings: Settings, path: str | None) -> bool:
+    """Whether `path` was a file in the inbound spool (`<MEDIA_DIR>/incoming/`)."""
+    return path is not None and Path(path).parent == (settings.media_dir / "incoming").resolve()
+
+
+def gone(path: str | None) -> bool:
+    """Whether the file at `path` no longer exists."""
+    return path is not None and not Path(path).exists()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until the async `check` holds (for state only the database shows)."""
+    for _ in range(int(within / 0.02)):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")
+
+
+def jpeg(width: int = 64, height: int = 48, colour: str = "green") -> bytes:
+    """A real, small JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def vi(loa: Loa, msgid: str) -> str:
+    """The Vietnamese text of a UI string (what a user who has not chosen a language reads)."""
+    return loa.services.catalogs.translate(msgid, "vi")
+
+
+APOLOGY = (
+    "Sorry, something went wrong on our side. Please try again in a moment, or send /cancel "
+    "to start over."
+)
