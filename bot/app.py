@@ -70,6 +70,7 @@ class Loa:
             org=org,
             clock=clock or SystemClock(),
             menu=tuple(entry for router in routers for entry in router.menu_entries),
+            commands=tuple(entry for router in routers for entry in router.help_entries),
         )
         log.info(
             "Loa ready: %d topics, %d units (%s), languages %s",

@@ -15,12 +15,11 @@ import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from enum import StrEnum
 from hashlib import sha256
 from pathlib import Path
 
 from bot.chat import MediaRef
-from bot.media import MediaStore, content_key
+from bot.media import MediaProblem, MediaRejected, MediaStore, content_key
 
 MIME = {
     "pdf": "application/pdf",
@@ -40,23 +39,6 @@ _CONTENT_TYPES_LIMIT = 1024 * 1024
 _NAME_LIMIT = 200
 
 
-class DocumentProblem(StrEnum):
-    """Why a document was refused (handlers say it in the user's language)."""
-
-    too_large = "too_large"
-    download_failed = "download_failed"
-    unsupported = "unsupported"
-    broken = "broken"
-
-
-class DocumentRejected(Exception):  # noqa: N818  (a verdict on the file, not a failure of ours)
-    """The document cannot be kept; `problem` says why."""
-
-    def __init__(self, problem: DocumentProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
-
-
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     """A document as stored."""
@@ -69,11 +51,11 @@ class StoredDocument:
 
 
 async def take_document(store: MediaStore, ref: MediaRef, max_bytes: int) -> StoredDocument:
-    """Check and store a document the channel downloaded; raises DocumentRejected."""
+    """Check and store a document the channel downloaded; raises MediaRejected."""
     if ref.problem == "too_large" or (ref.size is not None and ref.size > max_bytes):
-        raise DocumentRejected(DocumentProblem.too_large)
+        raise MediaRejected(MediaProblem.too_large)
     if ref.problem or ref.path is None:
-        raise DocumentRejected(DocumentProblem.download_failed)
+        raise MediaRejected(MediaProblem.download_failed)
     return await asyncio.to_thread(
         store_document, store, Path(ref.path), ref.file_name or "", max_bytes
     )
@@ -85,12 +67,12 @@ def store_document(
     """Check `source` is a PDF, DOCX or XLSX within the size limit, and store it (blocking)."""
     try:
         if source.stat().st_size > max_bytes:
-            raise DocumentRejected(DocumentProblem.too_large)
+            raise MediaRejected(MediaProblem.too_large)
         data = source.read_bytes()
     except OSError as exc:
-        raise DocumentRejected(DocumentProblem.download_failed) from exc
+        raise MediaRejected(MediaProblem.download_failed) from exc
     if len(data) > max_bytes:  # it grew between stat and read
-        raise DocumentRejected(DocumentProblem.too_large)
+        raise MediaRejected(MediaProblem.too_large)
     extension = sniff(data)
     digest = sha256(data).hexdigest()
     key = content_key(digest, extension)
@@ -106,26 +88,26 @@ def store_document(
 
 
 def sniff(data: bytes) -> str:
-    """The document's type from its bytes: "pdf", "docx" or "xlsx"; raises DocumentRejected."""
+    """The document's type from its bytes: "pdf", "docx" or "xlsx"; raises MediaRejected."""
     if b"%PDF-" in data[:1024]:
         if b"%%EOF" not in data[-2048:]:
-            raise DocumentRejected(DocumentProblem.broken)  # cut off in transit
+            raise MediaRejected(MediaProblem.broken)  # cut off in transit
         return "pdf"
     if not data.startswith(b"PK\x03\x04"):
-        raise DocumentRejected(DocumentProblem.unsupported)
+        raise MediaRejected(MediaProblem.unsupported)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             info = archive.getinfo(_CONTENT_TYPES) if _CONTENT_TYPES in names else None
             if info is None or info.file_size > _CONTENT_TYPES_LIMIT:
-                raise DocumentRejected(DocumentProblem.unsupported)
+                raise MediaRejected(MediaProblem.unsupported)
             types = archive.read(info).decode("utf-8", "replace")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise DocumentRejected(DocumentProblem.broken) from exc
+        raise MediaRejected(MediaProblem.broken) from exc
     for extension, (folder, main_type) in _OOXML.items():
         if f'ContentType="{main_type}"' in types and any(n.startswith(folder) for n in names):
             return extension
-    raise DocumentRejected(DocumentProblem.unsupported)
+    raise MediaRejected(MediaProblem.unsupported)
 
 
 def clean_name(file_name: str, extension: str) -> str:

@@ -74,6 +74,46 @@ class MenuEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CommandHelp:
+    """A command as /help lists it: its name, a msgid describing it, who may use it."""
+
+    name: str
+    description: str
+    roles: frozenset[Role] | None = None
+
+    def visible_to(self, role: Role) -> bool:
+        """Whether a user with `role` may use this command."""
+        return self.roles is None or role in self.roles
+
+
+class Signal:
+    """A list of callbacks to run when something happened (no arguments, no results)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def connect(self, listener: Callable[[], None]) -> None:
+        """Run `listener` on every fire."""
+        self._listeners.append(listener)
+
+    def disconnect(self, listener: Callable[[], None]) -> None:
+        """Stop running `listener`."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def fire(self) -> None:
+        """Run every listener; one failing does not stop the others."""
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("signal listener failed")
+
+    def __contains__(self, listener: object) -> bool:
+        return listener in self._listeners
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """What handlers may use besides the database: built once by the app."""
 
@@ -84,8 +124,9 @@ class Services:
     org: OrgMap
     clock: Clock
     menu: tuple[MenuEntry, ...] = ()
-    # Called after a transaction that queued proactive messages commits (wakes the outbox).
-    on_notify: Callable[[], None] = field(default=lambda: None)
+    commands: tuple[CommandHelp, ...] = ()
+    # Fired after a transaction that queued proactive messages commits (wakes the outbox).
+    queued: Signal = field(default_factory=lambda: Signal())
 
 
 class State:
@@ -194,6 +235,7 @@ class Router:
     fallback: _Route | None = None
     home: Handler | None = None
     menu_entries: list[MenuEntry] = field(default_factory=list)
+    help_entries: list[CommandHelp] = field(default_factory=list)
 
     def menu(
         self,
@@ -206,12 +248,16 @@ class Router:
         """Add a line to the main menu (`label` is a msgid, translated when shown)."""
         self.menu_entries.append(MenuEntry(position, label, route, args, _allowed(roles)))
 
-    def command(self, *names: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
-        """Register a handler for "/name" commands."""
+    def command(
+        self, *names: str, roles: Sequence[Role] | None = None, help: str | None = None
+    ) -> Callable[[H], H]:
+        """Register a handler for "/name" commands; `help` (a msgid) lists the first in /help."""
 
         def register(handler: H) -> H:
             for name in names:
                 self.commands[name] = _Route(handler, _allowed(roles))
+            if help is not None:
+                self.help_entries.append(CommandHelp(names[0], help, _allowed(roles)))
             return handler
 
         return register
@@ -292,7 +338,7 @@ class Engine:
                 try:
                     replies, notified = await self._handle_once(event)
                     if notified:
-                        self.services.on_notify()
+                        self.services.queued.fire()
                     return replies
                 except IntegrityError:
                     # Two processes created the same new user at once: the retry finds it.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -105,9 +104,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Start planning and sending; handlers' notifications wake the sender at once."""
-        services = dataclasses.replace(self.loa.services, on_notify=self.worker.wake)
-        self.loa.services = services
-        self.loa.engine.services = services
+        self.loa.services.queued.connect(self.worker.wake)
         self._stop.clear()
         if self.run_worker:
             self._loop = asyncio.create_task(
@@ -147,6 +144,7 @@ class Scheduler:
         """
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.loa.services.queued.disconnect(self.worker.wake)
         self._stop.set()
         pending = [task for task in (self._loop, *self._planning) if task is not None]
         if pending:

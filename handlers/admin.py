@@ -152,7 +152,7 @@ def local_time(ctx: Context, at: datetime) -> str:
 # --- joining --------------------------------------------------------------------------------
 
 
-@router.command("join", "mamoi")
+@router.command("join", "mamoi", help=N_("join with an invite code"))
 @router.choice("join")
 async def join(event: Incoming, ctx: Context) -> Reply:
     """Redeem the code given after /join, or ask for it."""
@@ -262,7 +262,7 @@ _ROLE_CODES = {"r": Role.reporter, "o": Role.officer, "a": Role.admin}
 _CODE_OF_ROLE = {role: code for code, role in _ROLE_CODES.items()}
 
 
-@router.command("invite", roles=[Role.admin])
+@router.command("invite", roles=[Role.admin], help=N_("create invite codes"))
 @router.choice("inv", roles=[Role.admin])
 async def invite(event: Incoming, ctx: Context) -> Reply:
     """Ask whom the codes are for, then where, then how many; then show the codes."""

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from bot.chat import Incoming, Kind, Reply, choice, escape
 from bot.engine import BadInput, Context, Router
-from bot.i18n import _
+from bot.i18n import N_, _
 from handlers.content import topic_page
 
 router = Router("ask")
@@ -21,7 +21,7 @@ class AskStep(StrEnum):
 
 
 @router.choice("ask")
-@router.command("ask", "hoi")
+@router.command("ask", "hoi", help=N_("ask a question in your own words"))
 async def ask(event: Incoming, ctx: Context) -> Reply:
     """Invite a question (or answer one given after /ask)."""
     if event.kind is Kind.command and event.args.strip():

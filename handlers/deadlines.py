@@ -29,10 +29,10 @@ from bot.deadlines import (
     rule_book,
     tree_order,
 )
-from bot.documents import DocumentProblem, DocumentRejected, take_document
+from bot.documents import take_document
 from bot.engine import BadInput, Context, Router
 from bot.i18n import N_, _, format_day
-from bot.media import open_store
+from bot.media import MediaProblem, MediaRejected, open_store
 from db.models import Role, Unit
 from db.repositories.deadlines import DocumentInfo
 from handlers.start import main_menu_choices
@@ -114,7 +114,9 @@ def _stale() -> BadInput:
 # --- the board ------------------------------------------------------------------------------
 
 
-@router.command("status", "hanbaocao", roles=OFFICERS)
+@router.command(
+    "status", "hanbaocao", roles=OFFICERS, help=N_("reporting deadlines and who has submitted")
+)
 @router.choice("dl", roles=OFFICERS)
 async def status(event: Incoming, ctx: Context) -> Reply:
     """Admins: every open deadline with counts and late units. Officers: their units'."""
@@ -206,7 +208,9 @@ def _unit_line(view: DeadlineView, unit_id: str, names: dict[str, str], today: d
 # --- an officer marks their unit's report as submitted --------------------------------------
 
 
-@router.command("submit", "nopbaocao", roles=OFFICERS)
+@router.command(
+    "submit", "nopbaocao", roles=OFFICERS, help=N_("mark your unit's periodic report as submitted")
+)
 async def submit(event: Incoming, ctx: Context) -> Reply:
     """List the open deadlines the officer's unit has not marked yet."""
     ctx.state.clear()
@@ -294,7 +298,7 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
             stored = await take_document(
                 open_store(settings), event.media[0], settings.max_document_bytes
             )
-        except DocumentRejected as rejected:
+        except MediaRejected as rejected:
             raise BadInput(_document_problem(ctx, rejected.problem)) from rejected
         ctx.state.update(
             document={
@@ -322,14 +326,14 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
     return await _confirmation(ctx)
 
 
-def _document_problem(ctx: Context, problem: DocumentProblem) -> str:
-    if problem is DocumentProblem.too_large:
+def _document_problem(ctx: Context, problem: MediaProblem) -> str:
+    if problem is MediaProblem.too_large:
         return _(
             "The file is too large: at most {size} MB. Send a smaller file or type a note."
         ).format(size=ctx.services.settings.max_document_bytes // (1024 * 1024))
-    if problem is DocumentProblem.download_failed:
+    if problem is MediaProblem.download_failed:
         return _("I could not receive that file. Please send it again.")
-    if problem is DocumentProblem.broken:
+    if problem is MediaProblem.broken:
         return _("That file seems damaged or incomplete. Please send it again.")
     return _(
         "I can only take PDF, Word (.docx) or Excel (.xlsx) files. Send one of those, or "
@@ -448,7 +452,9 @@ async def cancel(event: Incoming, ctx: Context) -> Reply:
 # --- an admin records a submission that came in another way ---------------------------------
 
 
-@router.command("record", "ghinhan", roles=ADMINS)
+@router.command(
+    "record", "ghinhan", roles=ADMINS, help=N_("record a report a unit sent another way")
+)
 @router.choice("dlrec", roles=ADMINS)
 async def record(event: Incoming, ctx: Context) -> Reply:
     """List the open deadlines with units still to submit."""
@@ -505,7 +511,7 @@ async def record_unit(event: Incoming, ctx: Context) -> Reply:
 # --- an admin asks for an ad-hoc report -----------------------------------------------------
 
 
-@router.command("deadline", "hanmoi", roles=ADMINS)
+@router.command("deadline", "hanmoi", roles=ADMINS, help=N_("create an ad-hoc reporting deadline"))
 @router.choice("dln", roles=ADMINS)
 async def new_deadline(event: Incoming, ctx: Context) -> Reply:
     """Ask for the title of the report wanted."""

@@ -503,7 +503,9 @@ async def notify_reviewers(ctx: Context, report: Report, event: ReportEvent) -> 
 # --- starting and resuming --------------------------------------------------------------------
 
 
-@router.command("report", "baocao", roles=REPORTERS)
+@router.command(
+    "report", "baocao", roles=REPORTERS, help=N_("send an activity report with photos")
+)
 @router.choice("report", roles=REPORTERS)
 async def start_report(event: Incoming, ctx: Context) -> list[Reply]:
     """Open a draft, or offer to continue the unfinished one."""
@@ -1351,7 +1353,7 @@ STEPS: dict[ReportStep, StepHandler] = {
 # --- my reports -------------------------------------------------------------------------------
 
 
-@router.command("myreports", "baocaocuatoi", roles=REPORTERS)
+@router.command("myreports", "baocaocuatoi", roles=REPORTERS, help=N_("your recent reports"))
 @router.choice("myreports", roles=REPORTERS)
 async def my_reports(event: Incoming, ctx: Context) -> Reply:
     """The reporter's recent reports and where each one is."""

@@ -43,7 +43,7 @@ class ReviewStep(StrEnum):
     question = "review.question"
 
 
-@router.command("pending", "choduyet", roles=OFFICERS)
+@router.command("pending", "choduyet", roles=OFFICERS, help=N_("reports waiting for your review"))
 @router.choice("pending", roles=OFFICERS)
 async def pending(event: Incoming, ctx: Context) -> Reply:
     """The reports of the officer's units that wait for review, oldest first."""

@@ -61,13 +61,13 @@ async def start(event: Incoming, ctx: Context) -> Reply:
     return Reply(text, choices=language_choices(ctx))
 
 
-@router.command("menu")
+@router.command("menu", help=N_("main menu"))
 async def menu_command(event: Incoming, ctx: Context) -> Reply:
     """Go to the main menu."""
     return await show_menu(event, ctx)
 
 
-@router.command("language", "ngonngu")
+@router.command("language", "ngonngu", help=N_("change language"))
 @router.choice("lang")
 async def choose_language(event: Incoming, ctx: Context) -> Reply:
     """Show the languages, or switch to the one picked."""
@@ -99,18 +99,20 @@ def welcome(ctx: Context, code: str) -> Reply:
         return Reply("\n\n".join(lines), choices=main_menu_choices(ctx))
 
 
-@router.command("help", "trogiup")
+@router.command("help", "trogiup", help=N_("this help"))
 async def show_help(event: Incoming, ctx: Context) -> Reply:
-    """List the commands."""
+    """List the commands this user may use, each with what it does."""
     lines = [
         _("**What you can do**"),
         _(
             "Pick a number from a menu, or type a question in your own words, with or without "
             "accents."
         ),
-        _("/menu — main menu"),
-        _("/language — change language"),
         _("/cancel — stop what you are doing and go back to the menu"),
-        _("/help — this help"),
     ]
+    lines.extend(
+        f"/{entry.name} — {_(entry.description)}"
+        for entry in ctx.services.commands
+        if entry.visible_to(ctx.role)
+    )
     return Reply("\n".join(lines), choices=main_menu_choices(ctx))

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from bot.app import Loa
 from bot.chat import Incoming, Kind, MediaRef
 from bot.clock import FrozenClock
-from bot.documents import DocumentProblem, DocumentRejected, clean_name, sniff
+from bot.documents import clean_name, sniff
+from bot.media import MediaProblem, MediaRejected
 from db.models import Deadline, Role, Submission
 from tests.helpers import Chat
 from tests.test_planner import person
@@ -82,16 +83,16 @@ def test_documents_are_recognised_by_their_bytes() -> None:
     assert sniff(docx()) == "docx"
     assert sniff(xlsx()) == "xlsx"
     for data, problem in [
-        (b"\x89PNG\r\n\x1a\n....", DocumentProblem.unsupported),
-        (PDF[:-7], DocumentProblem.broken),  # cut off in transit
-        (docx()[:60], DocumentProblem.broken),
+        (b"\x89PNG\r\n\x1a\n....", MediaProblem.unsupported),
+        (PDF[:-7], MediaProblem.broken),  # cut off in transit
+        (docx()[:60], MediaProblem.broken),
         (
             docx("application/vnd.ms-word.document.macroEnabled.main+xml"),
-            DocumentProblem.unsupported,
+            MediaProblem.unsupported,
         ),
-        (b"PK\x03\x04" + b"\0" * 100, DocumentProblem.broken),
+        (b"PK\x03\x04" + b"\0" * 100, MediaProblem.broken),
     ]:
-        with pytest.raises(DocumentRejected) as caught:
+        with pytest.raises(MediaRejected) as caught:
             sniff(data)
         assert caught.value.problem is problem
     assert clean_name("C:\\Users\\x\\Báo cáo\x00.pdf", "pdf") == "Báo cáo.pdf"

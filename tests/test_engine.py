@@ -280,3 +280,13 @@ async def test_units_from_the_org_file_are_stored(loa: Loa) -> None:
     assert {"ia-hdrai", "ia-dom", "ia-dal", "ia-toi", "phong-ldtbxh"} <= set(units)
     assert units["ia-dom"].parent_id == "ia-hdrai"
     assert units["phong-ldtbxh"].reporting
+
+
+async def test_help_lists_only_the_commands_the_user_may_use(chat: Chat) -> None:
+    await chat.send("/help")
+    assert "/menu — menu chính" in chat.text
+    assert "/join — tham gia bằng mã mời" in chat.text
+    assert "/ask — hỏi một câu" in chat.text
+    assert "/report" not in chat.text
+    assert "/pending" not in chat.text
+    assert "/invite" not in chat.text
