@@ -11,8 +11,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from bot.app import Loa
 from bot.config import ROOT, Settings
 from tests import audio_samples as samples
@@ -59,13 +57,6 @@ async def test_telegram_sends_the_recording_as_a_voice_note(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="bot/channels/zalo.py sends attachment.path only when it is .aac; it should send "
-    "attachment.variant('.aac') (the recording's primary file is the Ogg Opus for Telegram). "
-    "Remove this marker when the Zalo renderer picks the variant.",
-)
 async def test_zalo_sends_the_recording_as_an_aac_url(
     settings: Settings, loa: Loa, tmp_path: Path
 ) -> None:

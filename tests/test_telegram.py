@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
+from bot.channels.base import ChannelError
 from bot.channels.telegram import TelegramChannel
 from bot.chat import Attachment, AttachmentKind, Choice, Kind, Reply, choice
 from bot.config import ROOT, Settings
@@ -609,3 +610,13 @@ async def test_loa_run_refuses_webhook_mode_without_a_secret(settings: Settings)
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in stderr.decode()
+
+
+async def test_a_rejected_token_stops_the_start_with_a_clear_error(
+    settings: Settings, loa: Loa, tg: FakeTelegram
+) -> None:
+    config = polling(settings, tg, telegram_token="4242424242:not-the-token")
+    with pytest.raises(ChannelError, match="TELEGRAM_TOKEN") as raised:
+        async with running(config, loa):
+            pass
+    assert "not-the-token" not in str(raised.value)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
+from bot.channels.base import ChannelError
 from bot.channels.zalo import ZaloChannel
 from bot.chat import Attachment, AttachmentKind, Kind, Reply, choice
 from bot.config import ROOT, Settings
@@ -414,3 +415,13 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
     assert health == {"ok": True, "database": True, "channels": ["zalo"]}
     assert "Menu chính" in zl.texts(USER)[1]
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_a_rejected_token_stops_the_start_with_a_clear_error(
+    settings: Settings, loa: Loa, zl: FakeZalo
+) -> None:
+    config = polling(settings, zl, zalo_token="3141592653589793:not-the-token")
+    with pytest.raises(ChannelError, match="ZALO_TOKEN") as raised:
+        async with running(config, loa):
+            pass
+    assert "not-the-token" not in str(raised.value)

@@ -292,9 +292,7 @@ class Inbox:
         if any(result.status is DeliveryStatus.blocked for result in results):
             await self.mark_unreachable(event.user_id)
         for result in results:
-            if result.status is not DeliveryStatus.sent and result.status is not (
-                DeliveryStatus.blocked
-            ):
+            if result.status in (DeliveryStatus.retry, DeliveryStatus.failed):
                 log.warning(
                     "%s: reply to update %s not delivered: %s",
                     self.channel,

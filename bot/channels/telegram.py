@@ -95,6 +95,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 ALBUM_MAX_ITEMS = 10  # Telegram's own limit for a media group
 WEBHOOK_ANSWER_WITHIN = 50.0  # Telegram waits about 60 s for a webhook answer, then resends
 DOWNLOAD_TIMEOUT = 120.0
+QUICK_EMPTY, QUICK_EMPTY_PAUSE = 0.2, 0.5  # an empty long poll this fast was not held
 
 # The commands in Telegram's menu, in this order, with msgids for their descriptions.
 COMMANDS = (
@@ -524,10 +525,12 @@ class TelegramChannel:
         """Long-poll getUpdates until cancelled; updates are confirmed by the next call."""
         timeout = self.settings.polling_timeout_seconds
         failures = 0
+        loop = asyncio.get_running_loop()
         while True:
             method = _RawUpdates(
                 offset=self._offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
             )
+            started = loop.time()
             try:
                 updates = await self.bot(method, request_timeout=int(timeout + 15))
             except (TelegramAPIError, ClientDecodeError) as exc:
@@ -543,6 +546,9 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            if not updates and timeout and loop.time() - started < QUICK_EMPTY:
+                # A server that does not hold the long poll: do not spin on it.
+                await asyncio.sleep(QUICK_EMPTY_PAUSE)
             for raw in updates if isinstance(updates, list) else []:
                 update_id = _int(_dig(raw, "update_id"))
                 if update_id is None:

@@ -54,6 +54,7 @@ CHANNEL = "zalo"
 TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 POLL_EMPTY = 408  # getUpdates' "nothing new"
+QUICK_EMPTY, QUICK_EMPTY_PAUSE = 0.2, 0.5  # an empty long poll this fast was not held
 DOWNLOAD_TIMEOUT = 120.0
 SEND_PHOTO_TIMEOUT = 120.0  # Zalo fetches the photo URL before it answers
 
@@ -397,7 +398,9 @@ class ZaloChannel:
         """Long-poll getUpdates (one update per call) until cancelled."""
         timeout = self.settings.polling_timeout_seconds
         failures = 0
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 result = await self.client.call(
                     "getUpdates", {"timeout": str(timeout)}, time_limit=timeout + 15
@@ -405,6 +408,9 @@ class ZaloChannel:
             except ZaloError as exc:
                 if exc.code == POLL_EMPTY:
                     failures = 0
+                    if timeout and loop.time() - started < QUICK_EMPTY:
+                        # A server that does not hold the long poll: do not spin on it.
+                        await asyncio.sleep(QUICK_EMPTY_PAUSE)
                     continue
                 failures += 1
                 await self._pause(classify(exc), failures)
