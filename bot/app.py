@@ -72,6 +72,9 @@ class Loa:
             menu=tuple(entry for router in routers for entry in router.menu_entries),
             commands=tuple(entry for router in routers for entry in router.help_entries),
         )
+        if settings.channels_configured and not settings.invite_pepper.get_secret_value():
+            # Codes are still hashed, but a leaked database could then be brute-forced offline.
+            log.warning("INVITE_PEPPER is not set: set a long random value in production")
         log.info(
             "Loa ready: %d topics, %d units (%s), languages %s",
             len(content.ids),

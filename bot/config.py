@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = Field(default=30.0, ge=0)
     outbox_lease_seconds: int = Field(default=300, ge=10)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # Idempotency records of handled updates are kept this long (platforms redeliver in hours).
+    processed_updates_keep_days: int = Field(default=7, ge=1)
     # Reporting deadlines (bot/deadlines.py, bot/scheduler.py): the plan's reporting calendar and
     # its reminder schedule; the planner turns it into outbox rows every few minutes.
     deadlines_file: Path = ROOT / "db" / "org" / "deadlines.yaml"

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +31,7 @@ from bot.app import Loa
 from bot.clock import Clock
 from bot.deadlines import PlannedMessage, Planner, rule_book
 from bot.outbox import OutboxWorker, RateLimiter, Sender
+from db.repositories import Repos
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,24 @@ def planner_for(loa: Loa, clock: Clock | None = None) -> Planner:
     )
 
 
+async def forget_old_updates(loa: Loa, clock: Clock | None = None) -> int:
+    """Drop idempotency records older than PROCESSED_UPDATES_KEEP_DAYS.
+
+    Platforms redeliver within hours (Telegram keeps updates at most 24 h), so a week-old
+    record can no longer stop a duplicate; keeping them forever would only grow the table.
+    """
+    now = (clock or loa.services.clock).now()
+    cutoff = now - timedelta(days=loa.settings.processed_updates_keep_days)
+    async with loa.db.session() as session:
+        removed = await Repos.of(session).updates.forget_before(cutoff)
+    if removed:
+        log.info("forgot %d processed-update records older than %s", removed, cutoff.date())
+    return removed
+
+
 def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
-    """An in-memory AsyncIOScheduler running `planner_job` at start and every few minutes."""
+    """An in-memory AsyncIOScheduler: `planner_job` at start and every few minutes, and the
+    daily housekeeping."""
     settings = loa.settings
     interval = settings.planner_interval_minutes * 60
     scheduler = AsyncIOScheduler(
@@ -76,6 +93,14 @@ def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
         name="plan reminders",
         # APScheduler fires on the wall clock; the job itself reads the injected clock.
         next_run_time=datetime.now(settings.tz),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        forget_old_updates,
+        IntervalTrigger(hours=6, timezone=settings.tz),
+        args=[loa],
+        id="housekeeping",
+        name="forget old processed updates",
         replace_existing=True,
     )
     return scheduler

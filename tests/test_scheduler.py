@@ -261,3 +261,21 @@ async def test_deadlines_add_and_list(loa: Loa, database_url: str, tmp_path: Pat
     assert (mine["state"], mine["units"], mine["submitted"]) == ("open", 2, 0)
     assert {row["rule"] for row in rows_} >= {"six-month", "annual"}  # the next ones, at least
     assert f"Báo cáo nhanh về lũ — due before {due:%d/%m/%Y}" in deadlines_cli.render_list(rows_)
+
+
+async def test_housekeeping_forgets_old_idempotency_records_only(
+    loa: Loa, clock: FrozenClock
+) -> None:
+    from bot.chat import Incoming
+    from bot.scheduler import forget_old_updates
+    from db.models import ProcessedUpdate
+
+    await loa.engine.handle(Incoming.from_text("test", "old", "old-1", "/menu"))
+    clock.advance(timedelta(days=8))
+    await loa.engine.handle(Incoming.from_text("test", "new", "new-1", "/menu"))
+    assert await forget_old_updates(loa, clock) == 1
+    async with loa.db.session() as session:
+        kept = [
+            row.update_id for row in (await session.execute(select(ProcessedUpdate))).scalars()
+        ]
+    assert kept == ["new-1"]
