@@ -15,6 +15,7 @@ import yaml
 from bot.config import Settings
 from bot.i18n import Language
 from bot.logging import install_redaction, secrets_of
+from bot.operator import OperatorError
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -331,7 +332,7 @@ def invite_create(
                 settings, role=role, unit=unit, count=count, expires=expires
             )
         )
-    except reports_cli.OperatorError as exc:
+    except OperatorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if as_json:
@@ -358,7 +359,7 @@ def reports_list(
                 settings, unit=unit, status=status, since=since, limit=limit
             )
         )
-    except reports_cli.OperatorError as exc:
+    except OperatorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
@@ -377,7 +378,7 @@ def reports_show(
     settings = _settings()
     try:
         data = asyncio.run(reports_cli.show_report(settings, report_id))
-    except reports_cli.OperatorError as exc:
+    except OperatorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(
@@ -421,7 +422,7 @@ def deadlines_add(
                 settings, title=title, due=due, units=list(unit or []), all_units=all_units
             )
         )
-    except deadlines_cli.OperatorError as exc:
+    except OperatorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if as_json:
@@ -444,7 +445,7 @@ def reminders_preview(
     settings = _settings()
     try:
         moment = deadlines_cli.parse_moment(at, settings)
-    except deadlines_cli.OperatorError as exc:
+    except OperatorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     data = asyncio.run(deadlines_cli.preview(settings, moment))

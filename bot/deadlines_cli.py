@@ -28,15 +28,12 @@ from bot.deadlines import (
     tree_order,
     upcoming,
 )
+from bot.operator import OperatorError, parse_day
 from bot.outbox import in_quiet_hours
 from bot.scheduler import planner_for
 from db.repositories import Repos
 
 TITLE_MAX = 200
-
-
-class OperatorError(ValueError):
-    """A command's arguments do not fit (the message is for the operator)."""
 
 
 @asynccontextmanager
@@ -62,13 +59,8 @@ def parse_moment(text: str, settings: Settings) -> datetime:
 
 
 def parse_due(text: str) -> date:
-    """A due date as 2027-06-10 or 10/06/2027."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise OperatorError(f"expected a date like 2027-06-10 or 10/06/2027, not {text!r}")
+    """A date as 2027-06-10 or its dd/mm/yyyy form."""
+    return parse_day(text, "2027-06-10")
 
 
 # --- list -----------------------------------------------------------------------------------

@@ -15,14 +15,11 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.media import open_store
+from bot.operator import OperatorError, parse_day
 from db.models import ReportStatus, Role
 from db.org import OrgMap, load_org
 from db.repositories import Repos
 from db.session import Database
-
-
-class OperatorError(ValueError):
-    """A command's arguments do not fit (the message is for the operator)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +107,8 @@ def render_invites(batch: InviteBatch) -> str:
 
 
 def parse_since(text: str) -> date:
-    """A date as 2026-11-01 or 01/11/2026."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise OperatorError(f"expected a date like 2026-11-01 or 01/11/2026, not {text!r}")
+    """A date as 2026-11-01 or its dd/mm/yyyy form."""
+    return parse_day(text, "2026-11-01")
 
 
 async def list_reports(

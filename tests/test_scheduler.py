@@ -16,6 +16,7 @@ from bot import deadlines_cli
 from bot.app import Loa
 from bot.chat import Reply
 from bot.clock import FrozenClock
+from bot.operator import OperatorError
 from bot.outbox import Delivery, DeliveryStatus, OutboxWorker
 from bot.scheduler import PER_CHAT_INTERVAL, Scheduler, channel_limiters, start_scheduler
 from db.models import Deadline, OutboxState, Role
@@ -231,7 +232,7 @@ async def test_preview_matches_what_the_scheduler_then_sends(
 async def test_deadlines_add_and_list(loa: Loa, database_url: str, tmp_path: Path) -> None:
     due = (datetime.now(TZ) + timedelta(days=20)).date()
     env = _env(database_url, tmp_path)
-    with pytest.raises(deadlines_cli.OperatorError, match="--unit"):
+    with pytest.raises(OperatorError, match="--unit"):
         await deadlines_cli.add_deadline(
             loa.settings, title="Báo cáo lũ", due=due.isoformat(), units=[], all_units=False
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 from collections import deque
@@ -43,7 +44,7 @@ class Failure:
     http_status: int | None = None  # the HTTP status, when it differs from error_code
 
 
-class FakeServer:
+class FakeServer(abc.ABC):
     """An aiohttp server on 127.0.0.1 with a random port, recording every call."""
 
     def __init__(self) -> None:
@@ -58,9 +59,9 @@ class FakeServer:
 
     # --- lifecycle
 
+    @abc.abstractmethod
     def routes(self, app: web.Application) -> None:
         """Add the fake's routes."""
-        raise NotImplementedError
 
     async def start(self) -> None:
         """Listen on a free port."""
