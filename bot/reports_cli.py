@@ -16,7 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.media import open_store
 from bot.operator import OperatorError, parse_day
-from db.models import ReportStatus, Role
+from db.models import Report, ReportStatus, Role, Unit
 from db.org import OrgMap, load_org
 from db.repositories import Repos
 from db.session import Database
@@ -139,16 +139,7 @@ async def list_reports(
             unit_row = await repos.units.get(report.unit_id)
             rows.append(
                 {
-                    "id": report.id,
-                    "status": report.status,
-                    "unit": report.unit_id,
-                    "unit_name": unit_row.name if unit_row else report.unit_id,
-                    "activity": report.activity,
-                    "activity_other": report.activity_other,
-                    "date": report.activity_date.isoformat() if report.activity_date else None,
-                    "participants": report.participants,
-                    "ethnic_minority": report.ethnic_minority,
-                    "women": report.women,
+                    **_answers(report, unit_row),
                     "photos": counts.get(report.id, 0),
                     "reporter_id": report.reporter_id,
                     "reporter": reporter.display_name if reporter else "",
@@ -157,6 +148,22 @@ async def list_reports(
                 }
             )
     return rows
+
+
+def _answers(report: Report, unit_row: Unit | None) -> dict[str, Any]:
+    """The fields both the list and the detail view show."""
+    return {
+        "id": report.id,
+        "status": report.status,
+        "unit": report.unit_id,
+        "unit_name": unit_row.name if unit_row else report.unit_id,
+        "activity": report.activity,
+        "activity_other": report.activity_other,
+        "date": report.activity_date.isoformat() if report.activity_date else None,
+        "participants": report.participants,
+        "ethnic_minority": report.ethnic_minority,
+        "women": report.women,
+    }
 
 
 def render_list(rows: list[dict[str, Any]]) -> str:
@@ -189,16 +196,7 @@ async def show_report(settings: Settings, report_id: int) -> dict[str, Any]:
         events = await repos.reports.events(report.id)
         unit_row = await repos.units.get(report.unit_id)
         return {
-            "id": report.id,
-            "status": report.status,
-            "unit": report.unit_id,
-            "unit_name": unit_row.name if unit_row else report.unit_id,
-            "activity": report.activity,
-            "activity_other": report.activity_other,
-            "date": report.activity_date.isoformat() if report.activity_date else None,
-            "participants": report.participants,
-            "ethnic_minority": report.ethnic_minority,
-            "women": report.women,
+            **_answers(report, unit_row),
             "description": report.description,
             "location": (
                 [report.latitude, report.longitude] if report.latitude is not None else None
