@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -237,6 +238,12 @@ def to_html(markup: str) -> str:
         safe = html_escape(text, quote=False)
         out.append(f"<b>{safe}</b>" if bold else safe)
     return "".join(out)
+
+
+def fold(text: str) -> str:
+    """Text for matching typed words: lower case, no accents (đ → d), single spaces."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).casefold().split())
 
 
 def text_length(text: str) -> int:

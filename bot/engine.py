@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from bot import i18n
-from bot.chat import Choice, Incoming, Kind, Reply, escape, parse_choice, text_length
+from bot.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_choice, text_length
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentLibrary
@@ -551,15 +549,10 @@ class Engine:
         )
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c))).strip()
-
-
 def _is_cancel(text: str) -> bool:
     """Whether the whole message is a cancel word in the user's language or Vietnamese."""
-    folded = _fold(text.casefold()).strip(" .!")
-    words = {_fold(w.casefold()) for w in _(CANCEL_WORDS).split("|")}
-    words |= {_fold(w.casefold()) for w in CANCEL_WORDS.split("|")}
+    folded = fold(text.casefold()).strip(" .!")
+    words = {fold(w.casefold()) for w in _(CANCEL_WORDS).split("|")}
+    words |= {fold(w.casefold()) for w in CANCEL_WORDS.split("|")}
     words |= {"huy", "huy bo", "thoat", "dung lai", "quay lai menu"}
     return folded in words

@@ -28,7 +28,7 @@ import yaml
 from babel.messages.catalog import Catalog, Message
 
 from bot import catalogs
-from bot.chat import text_length
+from bot.chat import fold, text_length
 from bot.content import (
     CHANNEL_LIMITS,
     PARAGRAPH_LIMIT,
@@ -62,14 +62,9 @@ class Status(StrEnum):
     delete = "xóa"
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D").casefold())
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
-
-
 # Accepted spellings of a status, with or without accents, in Vietnamese or English.
 STATUS_WORDS: dict[str, Status] = {
-    _fold(word): status
+    fold(word): status
     for status, words in {
         Status.translated: (Status.translated.value, "translated", "ok", "xong"),
         Status.missing: (Status.missing.value, "missing"),
@@ -82,7 +77,7 @@ STATUS_WORDS: dict[str, Status] = {
 
 def parse_status(text: str) -> Status | None:
     """The status a cell names (None for an empty cell); ValueError for an unknown word."""
-    folded = _fold(text)
+    folded = fold(text)
     if not folded:
         return None
     if folded not in STATUS_WORDS:

@@ -15,13 +15,13 @@ answer an officer's question here (text and photos), which sends the report back
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
+from bot import chat
 from bot.chat import (
     Attachment,
     AttachmentKind,
@@ -155,10 +155,8 @@ EDITABLE = {
 
 
 def fold(text: str) -> str:
-    """Text for matching words: no accents (đ → d), lower case, single spaces."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return re.sub(r"\s+", " ", text).strip(" .!")
+    """Text for matching words: no accents (đ → d), lower case, no closing punctuation."""
+    return chat.fold(text).strip(" .!")
 
 
 def _is_word(text: str, msgid: str, vietnamese: set[str]) -> bool:
