@@ -445,7 +445,7 @@ class Engine:
             fallback = next((r.fallback for r in self.routers if r.fallback), None)
             if fallback is not None and self._permitted(fallback, ctx):
                 return await self._run(fallback.handler, event, ctx)
-        raise BadInput(self._unexpected(event))
+        raise BadInput(self._unexpected(event, ctx.role))
 
     async def _command(self, event: Incoming, ctx: Context) -> list[Reply]:
         if event.command in CANCEL_COMMANDS:
@@ -534,7 +534,12 @@ class Engine:
         return event
 
     @staticmethod
-    def _unexpected(event: Incoming) -> str:
+    def _unexpected(event: Incoming, role: Role) -> str:
+        if event.kind is Kind.photo and role is Role.villager:
+            return _(
+                "Thank you for the photo, but I can't use it here. Please type your question "
+                "in words, or pick a number."
+            )
         if event.kind is Kind.photo:
             return _(
                 "Thank you for the photo, but I can't use it here. To send a report with "

@@ -290,3 +290,12 @@ async def test_help_lists_only_the_commands_the_user_may_use(chat: Chat) -> None
     assert "/report" not in chat.text
     assert "/pending" not in chat.text
     assert "/invite" not in chat.text
+
+
+async def test_a_villagers_stray_photo_is_not_pointed_at_reports(chat: Chat) -> None:
+    await chat.send("/menu")
+    menu = [c.label for c in chat.choices]
+    await chat.photo()
+    assert "Cảm ơn bạn đã gửi ảnh" in chat.text
+    assert "/report" not in chat.text
+    assert [c.label for c in chat.choices] == menu  # the menu stays on screen
