@@ -230,3 +230,16 @@ async def test_admin_creates_codes_in_chat_that_others_redeem(loa: Loa) -> None:
     assert "Báo cáo chờ duyệt" in [c.label for c in officer.choices]
     await officer.send(f"/join {codes[4]}")  # already that role: the code is kept for another
     assert "Mã chưa bị dùng" in officer.text
+
+
+async def test_help_grows_with_the_role(loa: Loa) -> None:
+    officer = await joined(loa, "officer-help", Role.officer, "ia-dal")
+    await officer.send("/help")
+    for command in ("/report", "/myreports", "/pending", "/status", "/submit"):
+        assert command in officer.text
+    assert "/invite" not in officer.text
+    assert "/join" in officer.text  # a further code may grant another role
+    admin = await joined(loa, "admin-help", Role.admin, "ia-hdrai")
+    await admin.send("/help")
+    for command in ("/invite", "/record", "/deadline"):
+        assert command in admin.text
