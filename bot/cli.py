@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +40,16 @@ deadlines_app = typer.Typer(help="Reporting deadlines.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Reminders of reporting deadlines.", no_args_is_help=True)
 app.add_typer(deadlines_app, name="deadlines")
 app.add_typer(reminders_app, name="reminders")
+
+
+@contextmanager
+def operator_errors(exit_code: int = 2) -> Iterator[None]:
+    """Turn an operator's mistake into "error: …" on stderr and an exit code, not a traceback."""
+    try:
+        yield
+    except OperatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exit_code) from exc
 
 
 def _settings() -> Settings:
@@ -326,15 +338,12 @@ def invite_create(
     from bot import reports_cli
 
     settings = _settings()
-    try:
+    with operator_errors():
         batch = asyncio.run(
             reports_cli.create_invites(
                 settings, role=role, unit=unit, count=count, expires=expires
             )
         )
-    except OperatorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(reports_cli.invite_json(batch), ensure_ascii=False))
     else:
@@ -353,18 +362,11 @@ def reports_list(
     from bot import reports_cli
 
     settings = _settings()
-    try:
+    with operator_errors():
         rows = asyncio.run(
-            reports_cli.list_reports(
-                settings, unit=unit, status=status, since=since, limit=limit
-            )
+            reports_cli.list_reports(settings, unit=unit, status=status, since=since, limit=limit)
         )
-    except OperatorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(
-        json.dumps(rows, ensure_ascii=False) if as_json else reports_cli.render_list(rows)
-    )
+    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else reports_cli.render_list(rows))
 
 
 @reports_app.command("show")
@@ -376,11 +378,8 @@ def reports_show(
     from bot import reports_cli
 
     settings = _settings()
-    try:
+    with operator_errors(exit_code=1):
         data = asyncio.run(reports_cli.show_report(settings, report_id))
-    except OperatorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(
         json.dumps(data, ensure_ascii=False) if as_json else reports_cli.render_report(data)
     )
@@ -416,15 +415,12 @@ def deadlines_add(
     from bot import deadlines_cli
 
     settings = _settings()
-    try:
+    with operator_errors():
         created = asyncio.run(
             deadlines_cli.add_deadline(
                 settings, title=title, due=due, units=list(unit or []), all_units=all_units
             )
         )
-    except OperatorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(asdict(created), ensure_ascii=False))
     else:
@@ -443,11 +439,8 @@ def reminders_preview(
     from bot import deadlines_cli
 
     settings = _settings()
-    try:
+    with operator_errors():
         moment = deadlines_cli.parse_moment(at, settings)
-    except OperatorError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     data = asyncio.run(deadlines_cli.preview(settings, moment))
     typer.echo(
         json.dumps(data, ensure_ascii=False)

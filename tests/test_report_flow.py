@@ -19,23 +19,23 @@ from handlers.report import parse_count, parse_day
 from tests.fakes import telegram as fake_telegram
 from tests.fakes.runtime import channel_settings, running
 from tests.fakes.telegram import FakeTelegram
-from tests.fixtures.reporting import invite_codes, joined, jpeg, noisy_jpeg, ref, send_photos
+from tests.fixtures.reporting import (
+    PHOTO_LIMIT,
+    invite_codes,
+    joined,
+    jpeg,
+    noisy_jpeg,
+    ref,
+    send_photos,
+    small_photo_settings,
+)
 from tests.helpers import Chat, fresh_update_id, outbox_replies
-
-PHOTO_LIMIT = 300_000  # bytes: small, so an "oversized" photo is cheap to make
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
     """Test settings with a small photo size limit."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        media_dir=tmp_media,
-        telegram_token=None,
-        zalo_token=None,
-        max_photo_bytes=PHOTO_LIMIT,
-    )
+    return small_photo_settings(database_url, tmp_media)
 
 
 async def _reports(loa: Loa) -> list[Report]:

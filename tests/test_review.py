@@ -23,7 +23,16 @@ from tests.fakes import zalo as fake_zalo
 from tests.fakes.runtime import channel_settings, running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.fixtures.reporting import invite_codes, joined, jpeg, noisy_jpeg, ref, send_photos
+from tests.fixtures.reporting import (
+    PHOTO_LIMIT,
+    invite_codes,
+    joined,
+    jpeg,
+    noisy_jpeg,
+    ref,
+    send_photos,
+    small_photo_settings,
+)
 from tests.helpers import Chat, RecordingSender, fresh_update_id, outbox_replies
 from tests.test_cli import run_loa
 
@@ -362,7 +371,6 @@ async def test_operators_list_and_show_reports(
 
 # --- through the channels ---------------------------------------------------------------------
 
-PHOTO_LIMIT = 300_000
 OFFICER_TG = 7770001
 REPORTER_ZALO = "a1b2c3d4e5f60718293a"
 
@@ -370,14 +378,7 @@ REPORTER_ZALO = "a1b2c3d4e5f60718293a"
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
     """Test settings with a small photo size limit (the channels get the same)."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        media_dir=tmp_media,
-        telegram_token=None,
-        zalo_token=None,
-        max_photo_bytes=PHOTO_LIMIT,
-    )
+    return small_photo_settings(database_url, tmp_media)
 
 
 @pytest.fixture
