@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.content import ContentLibrary
+from bot.content.search import SearchIndex
+from bot.content.topics import ContentLibrary
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.i18n import Catalogs, load_languages
 from bot.engine import Engine, Router, Services
-from bot.i18n import Catalogs, load_languages
-from bot.search import SearchIndex
 from db.org import OrgMap, load_org
 from db.repositories import Repos
 from db.session import Database

@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import i18n
-from bot.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_choice, text_length
-from bot.clock import Clock
-from bot.config import Settings
-from bot.content import ContentLibrary
-from bot.i18n import N_, Catalogs, _
-from bot.outbox import to_payload
-from bot.search import SearchIndex
+from bot.content.search import SearchIndex
+from bot.content.topics import ContentLibrary
+from bot.core import i18n
+from bot.core.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_choice, text_length
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.i18n import N_, Catalogs, _
+from bot.delivery.outbox import to_payload
 from db.models import Conversation, Role, User
 from db.org import OrgMap
 from db.repositories import Repos

@@ -21,9 +21,9 @@ from aiohttp import web
 from bot.app import Loa
 from bot.channels.base import ChannelError, Sender
 from bot.channels.files import PublicFiles
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.scheduler import Scheduler, start_scheduler
-from bot.web import WebServer, parse_listen
+from bot.web.server import WebServer, parse_listen
 
 log = logging.getLogger(__name__)
 

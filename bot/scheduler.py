@@ -28,9 +28,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Loa
-from bot.clock import Clock
-from bot.deadlines import PlannedMessage, Planner, rule_book
-from bot.outbox import OutboxWorker, RateLimiter, Sender
+from bot.core.clock import Clock
+from bot.deadlines.planner import PlannedMessage, Planner, rule_book
+from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
 from db.repositories import Repos
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from hashlib import sha256
 
-from bot.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.i18n import N_, _, format_day
 from bot.engine import BadInput, Context, Router
-from bot.i18n import N_, _, format_day
 from db.models import Role, User
 from db.org import OrgMap
 from db.repositories import Repos

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.chat import Incoming, Kind, Reply, choice, escape
+from bot.core.chat import Incoming, Kind, Reply, choice, escape
+from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context, Router
-from bot.i18n import N_, _
 from handlers.content import topic_page
 
 router = Router("ask")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.chat import Attachment, AttachmentKind, Choice, Incoming, Reply, choice, escape
+from bot.core.chat import Attachment, AttachmentKind, Choice, Incoming, Reply, choice, escape
+from bot.core.i18n import _, format_day
 from bot.engine import BadInput, Context, Router
-from bot.i18n import _, format_day
 from handlers.start import show_menu
 
 router = Router("content")

@@ -18,8 +18,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
-from bot.deadlines import (
+from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.i18n import N_, _, format_day
+from bot.deadlines.planner import (
     DeadlineView,
     RuleBook,
     create_adhoc,
@@ -29,10 +30,9 @@ from bot.deadlines import (
     rule_book,
     tree_order,
 )
-from bot.documents import take_document
 from bot.engine import BadInput, Context, Router
-from bot.i18n import N_, _, format_day
-from bot.media import MediaProblem, MediaRejected, open_store
+from bot.reports.documents import take_document
+from bot.reports.media import MediaProblem, MediaRejected, open_store
 from db.models import Role, Unit
 from db.repositories.deadlines import DocumentInfo
 from handlers.start import main_menu_choices

@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
-from bot import chat
-from bot.chat import (
+from bot.core import chat
+from bot.core.chat import (
     Attachment,
     AttachmentKind,
     Choice,
@@ -34,9 +34,16 @@ from bot.chat import (
     escape,
     parse_choice,
 )
+from bot.core.i18n import N_, _, format_day, format_number
 from bot.engine import BadInput, Context, Router
-from bot.i18n import N_, _, format_day, format_number
-from bot.media import MediaLimits, MediaProblem, MediaRejected, open_store, take_photo, take_voice
+from bot.reports.media import (
+    MediaLimits,
+    MediaProblem,
+    MediaRejected,
+    open_store,
+    take_photo,
+    take_voice,
+)
 from db.models import MediaKind, Report, ReportEvent, ReportMedia, ReportStatus, Role, User
 from handlers.admin import describe_user, role_label, unit_name
 from handlers.start import main_menu_choices

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.i18n import N_, _, format_day
 from bot.engine import BadInput, Context, Router
-from bot.i18n import N_, _, format_day
 from db.models import Report, ReportStatus
 from handlers.admin import describe_user, local_time, unit_name
 from handlers.report import (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import i18n
-from bot.chat import Choice, Incoming, Reply, choice
+from bot.core import i18n
+from bot.core.chat import Choice, Incoming, Reply, choice
+from bot.core.i18n import N_, _
 from bot.engine import Context, Router
-from bot.i18n import N_, _
 
 router = Router("start")
 

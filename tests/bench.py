@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.app import Loa
-from bot.chat import Incoming
-from bot.config import Settings
-from bot.search import normalize
+from bot.content.search import normalize
+from bot.core.chat import Incoming
+from bot.core.config import Settings
 
 QUESTIONS = [
     "nha toi duoc ho tro bao nhieu tien lam nha",

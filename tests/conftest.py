@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import Loa
-from bot.clock import FrozenClock
-from bot.config import Settings
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings
 from db.base import Base
 from db.session import Database, downgrade_schema, upgrade_schema
 from tests.helpers import Chat

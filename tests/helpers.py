@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from bot.chat import Incoming, Kind, MediaRef, Reply, to_plain
+from bot.core.chat import Incoming, Kind, MediaRef, Reply, to_plain
 from bot.engine import Engine
 
 _ids = itertools.count(1)
@@ -87,7 +87,7 @@ class RecordingSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> object:
         """Record the reply; return the next scripted outcome, else success."""
-        from bot.outbox import Delivery, DeliveryStatus
+        from bot.delivery.outbox import Delivery, DeliveryStatus
 
         if self.script:
             outcome = self.script.pop(0)
@@ -104,7 +104,7 @@ class RecordingSender:
 
 async def outbox_replies(engine: Engine, channel: str, external_id: str) -> list[list[Reply]]:
     """The messages queued for a user, each as its list of replies (oldest first)."""
-    from bot.outbox import from_payload, messages_for
+    from bot.delivery.outbox import from_payload, messages_for
     from db.repositories import Repos
 
     async with engine.db.session() as session:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import catalogs
 from bot.app import Loa
-from bot.audio import MAX_BYTES, AudioError, check, probe
-from bot.chat import AttachmentKind
-from bot.clock import FrozenClock
-from bot.config import ROOT, Settings
+from bot.content.audio import MAX_BYTES, AudioError, check, probe
+from bot.core.chat import AttachmentKind
+from bot.core.clock import FrozenClock
+from bot.core.config import ROOT, Settings
+from bot.translations import catalogs
 from tests import audio_samples as samples
 from tests.helpers import Chat
 from tests.test_cli import run_loa
@@ -164,7 +164,7 @@ async def test_a_listen_button_without_a_recording_is_answered_politely(recorded
 
 def chat_event(chat: Chat, payload: str):  # type: ignore[no-untyped-def]
     """A button press with a given payload (as a stale or forged button would send)."""
-    from bot.chat import Incoming, Kind
+    from bot.core.chat import Incoming, Kind
     from tests.helpers import fresh_update_id
 
     return Incoming(chat.channel, chat.user, fresh_update_id(), Kind.choice, choice=payload)

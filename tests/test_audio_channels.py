@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from bot.app import Loa
-from bot.config import ROOT, Settings
+from bot.core.config import ROOT, Settings
 from tests import audio_samples as samples
 from tests.fakes.runtime import channel_settings, free_port, running
 from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.chat import (
+from bot.core.chat import (
     Choice,
     Incoming,
     Kind,

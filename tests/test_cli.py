@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ROOT
+from bot.core.config import ROOT
 
 LOA = Path(sys.executable).parent / "loa"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 
-from bot import catalogs
-from bot.config import ROOT
-from bot.content import source_hash, split_paragraphs
-from bot.translations import coverage
+from bot.content.topics import source_hash, split_paragraphs
+from bot.core.config import ROOT
+from bot.translations import catalogs
+from bot.translations.workflow import coverage
 from tests import audio_samples as samples
 from tests.test_cli import run_loa
 

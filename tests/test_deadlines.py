@@ -14,10 +14,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.chat import Incoming, Kind, MediaRef
-from bot.clock import FrozenClock
-from bot.documents import clean_name, sniff
-from bot.media import MediaProblem, MediaRejected
+from bot.core.chat import Incoming, Kind, MediaRef
+from bot.core.clock import FrozenClock
+from bot.reports.documents import clean_name, sniff
+from bot.reports.media import MediaProblem, MediaRejected
 from db.models import Deadline, Role, Submission
 from tests.helpers import Chat
 from tests.test_planner import person

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Loa
-from bot.chat import Incoming, Kind, Reply
+from bot.core.chat import Incoming, Kind, Reply
 from bot.engine import Context, Engine, Router
 from db.models import Conversation, Feedback, ProcessedUpdate, User
 from tests.helpers import Chat, fresh_update_id

@@ -15,11 +15,12 @@ import yaml
 from babel.messages.catalog import Catalog
 from sqlalchemy import select
 
-from bot import catalogs, i18n
 from bot.app import Loa
-from bot.clock import FrozenClock
-from bot.config import ROOT, Settings
-from bot.i18n import Catalogs, load_languages
+from bot.core import i18n
+from bot.core.clock import FrozenClock
+from bot.core.config import ROOT, Settings
+from bot.core.i18n import Catalogs, load_languages
+from bot.translations import catalogs
 from db.models import Conversation, User
 from tests.helpers import Chat
 from tests.test_cli import run_loa

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.chat import Incoming, Kind
-from bot.clock import FrozenClock
+from bot.core.chat import Incoming, Kind
+from bot.core.clock import FrozenClock
 from db.models import Invite, JoinFailure, Role, User
 from tests.fixtures.reporting import invite_codes, joined
 from tests.helpers import Chat, fresh_update_id

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.chat import MediaRef
-from bot.media import (
+from bot.core.chat import MediaRef
+from bot.reports.media import (
     LocalMediaStore,
     MediaLimits,
     MediaProblem,

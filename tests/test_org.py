@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import sync_units
-from bot.config import ROOT
+from bot.core.config import ROOT
 from db.models import Unit
 from db.org import OrgFileError, load_org
 from db.session import Database

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.chat import Incoming, Reply, choice
-from bot.clock import FrozenClock
+from bot.core.chat import Incoming, Reply, choice
+from bot.core.clock import FrozenClock
+from bot.core.i18n import _
+from bot.delivery.outbox import Delivery, DeliveryStatus, OutboxWorker
 from bot.engine import Context, Engine, Router
-from bot.i18n import _
-from bot.outbox import Delivery, DeliveryStatus, OutboxWorker
 from db.models import OutboxMessage, OutboxState, User
 from tests.helpers import Chat, RecordingSender, outbox_replies
 

@@ -11,20 +11,20 @@ import pytest
 from babel.messages.catalog import Catalog
 from sqlalchemy import select
 
-from bot import catalogs
 from bot.app import Loa
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.deadlines import (
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings
+from bot.core.i18n import Catalogs, Language
+from bot.deadlines.planner import (
     Calendar,
     Planner,
     RulesFileError,
     Schedule,
     load_rules,
 )
-from bot.i18n import Catalogs, Language
-from bot.outbox import OutboxWorker
+from bot.delivery.outbox import OutboxWorker
 from bot.scheduler import planner_for
+from bot.translations import catalogs
 from db.models import OutboxMessage, OutboxState, Role, User
 from db.repositories import Repos
 from tests.helpers import Chat, RecordingSender

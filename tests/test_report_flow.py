@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.chat import AttachmentKind, Incoming, Kind, Location, MediaRef, to_plain
-from bot.clock import FrozenClock
-from bot.config import Settings
+from bot.core.chat import AttachmentKind, Incoming, Kind, Location, MediaRef, to_plain
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings
 from bot.engine import BadInput
 from db.models import Report, ReportEvent, ReportMedia, Role, User
 from handlers.report import parse_count, parse_day

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.chat import Incoming, Kind, Reply, to_plain
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.outbox import OutboxWorker
-from bot.reports_cli import render_report
+from bot.cli.reports import render_report
+from bot.core.chat import Incoming, Kind, Reply, to_plain
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings
+from bot.delivery.outbox import OutboxWorker
 from db.models import Report, ReportEvent, Role, User
 from tests.fakes import telegram as fake_telegram
 from tests.fakes import zalo as fake_zalo

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import deadlines_cli
 from bot.app import Loa
-from bot.chat import Reply
-from bot.clock import FrozenClock
-from bot.operator import OperatorError
-from bot.outbox import Delivery, DeliveryStatus, OutboxWorker
+from bot.cli import deadlines as deadlines_cli
+from bot.cli.common import OperatorError
+from bot.core.chat import Reply
+from bot.core.clock import FrozenClock
+from bot.delivery.outbox import Delivery, DeliveryStatus, OutboxWorker
 from bot.scheduler import PER_CHAT_INTERVAL, Scheduler, channel_limiters, start_scheduler
 from db.models import Deadline, OutboxState, Role
 from tests.helpers import Chat, RecordingSender
@@ -267,7 +267,7 @@ async def test_deadlines_add_and_list(loa: Loa, database_url: str, tmp_path: Pat
 async def test_housekeeping_forgets_old_idempotency_records_only(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    from bot.chat import Incoming
+    from bot.core.chat import Incoming
     from bot.scheduler import forget_old_updates
     from db.models import ProcessedUpdate
 

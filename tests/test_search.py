@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.search import SearchDoc, SearchHit, SearchIndex, normalize
+from bot.content.search import SearchDoc, SearchHit, SearchIndex, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot import catalogs
 from bot.app import Loa
-from bot.chat import to_plain
-from bot.clock import FrozenClock
-from bot.config import ROOT, Settings
-from bot.content import ContentLibrary, markup_of, split_paragraphs
-from bot.i18n import LANGUAGE_NAME, Language
-from bot.sheets import SheetError, export, read_edits
-from bot.translations import ImportReport, apply_edits, load_units
+from bot.content.topics import ContentLibrary, markup_of, split_paragraphs
+from bot.core.chat import to_plain
+from bot.core.clock import FrozenClock
+from bot.core.config import ROOT, Settings
+from bot.core.i18n import LANGUAGE_NAME, Language
+from bot.translations import catalogs
+from bot.translations.sheets import SheetError, export, read_edits
+from bot.translations.workflow import ImportReport, apply_edits, load_units
 from tests.helpers import Chat
 from tests.test_cli import run_loa
 

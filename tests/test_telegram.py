@@ -17,10 +17,10 @@ from sqlalchemy import select
 from bot.app import Loa
 from bot.channels.base import ChannelError
 from bot.channels.telegram import TelegramChannel
-from bot.chat import Attachment, AttachmentKind, Choice, Kind, Reply, choice
-from bot.config import ROOT, Settings
-from bot.logging import install_redaction
-from bot.outbox import DeliveryStatus
+from bot.core.chat import Attachment, AttachmentKind, Choice, Kind, Reply, choice
+from bot.core.config import ROOT, Settings
+from bot.core.logging import install_redaction
+from bot.delivery.outbox import DeliveryStatus
 from db.models import ProcessedUpdate, User
 from tests.fakes.common import post_webhook
 from tests.fakes.runtime import (

@@ -13,10 +13,10 @@ import pytest
 
 from bot.app import Loa
 from bot.channels.files import PublicFiles
-from bot.config import ROOT, Settings
-from bot.logging import install_redaction, redact, secrets_of
+from bot.core.config import ROOT, Settings
+from bot.core.logging import install_redaction, redact, secrets_of
 from bot.runtime import check_config
-from bot.web import WebServer, parse_listen
+from bot.web.server import WebServer, parse_listen
 from db.session import Database
 from tests.fakes.runtime import channel_settings, free_port, running
 from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN

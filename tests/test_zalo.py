@@ -14,9 +14,9 @@ from sqlalchemy import select
 from bot.app import Loa
 from bot.channels.base import ChannelError
 from bot.channels.zalo import ZaloChannel
-from bot.chat import Attachment, AttachmentKind, Kind, Reply, choice
-from bot.config import ROOT, Settings
-from bot.outbox import DeliveryStatus
+from bot.core.chat import Attachment, AttachmentKind, Kind, Reply, choice
+from bot.core.config import ROOT, Settings
+from bot.delivery.outbox import DeliveryStatus
 from db.models import User
 from tests.fakes.common import post_webhook, utf16_len
 from tests.fakes.runtime import (

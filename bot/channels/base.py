@@ -20,11 +20,11 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from bot.channels.files import Spool
-from bot.chat import Incoming, Reply
-from bot.config import Settings
+from bot.core.chat import Incoming, Reply
+from bot.core.config import Settings
+from bot.core.logging import redact
+from bot.delivery.outbox import Delivery, DeliveryStatus
 from bot.engine import Engine
-from bot.logging import redact
-from bot.outbox import Delivery, DeliveryStatus
 from db.repositories import Repos
 from db.session import Database
 

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.chat import Incoming, Kind, MediaRef, Reply, parse_command, split_text, to_plain
-from bot.outbox import Delivery, DeliveryStatus
+from bot.core.chat import Incoming, Kind, MediaRef, Reply, parse_command, split_text, to_plain
+from bot.delivery.outbox import Delivery, DeliveryStatus
 
 CHANNEL = "console"
 TEXT_LIMIT = 4096

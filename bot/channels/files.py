@@ -25,8 +25,8 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from bot.chat import MediaRef
-from bot.logging import redact
+from bot.core.chat import MediaRef
+from bot.core.logging import redact
 
 log = logging.getLogger(__name__)
 

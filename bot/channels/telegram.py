@@ -51,7 +51,6 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot import i18n
 from bot.channels.base import (
     CallError,
     ChannelError,
@@ -66,7 +65,8 @@ from bot.channels.base import (
     with_retries,
 )
 from bot.channels.files import DOWNLOAD_FAILED, TOO_LARGE, Spool
-from bot.chat import (
+from bot.core import i18n
+from bot.core.chat import (
     AttachmentKind,
     Incoming,
     Kind,
@@ -78,11 +78,11 @@ from bot.chat import (
     to_html,
     to_plain,
 )
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.i18n import N_, Catalogs, _
+from bot.core.logging import redact
+from bot.delivery.outbox import DeliveryStatus, RateLimiter
 from bot.engine import Engine
-from bot.i18n import N_, Catalogs, _
-from bot.logging import redact
-from bot.outbox import DeliveryStatus, RateLimiter
 from db.session import Database
 
 log = logging.getLogger(__name__)

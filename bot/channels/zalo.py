@@ -41,11 +41,11 @@ from bot.channels.base import (
     with_retries,
 )
 from bot.channels.files import PublicFiles, Spool
-from bot.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
-from bot.config import Settings
+from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
+from bot.core.config import Settings
+from bot.core.logging import redact
+from bot.delivery.outbox import DeliveryStatus, RateLimiter
 from bot.engine import Engine
-from bot.logging import redact
-from bot.outbox import DeliveryStatus, RateLimiter
 from db.session import Database
 
 log = logging.getLogger(__name__)

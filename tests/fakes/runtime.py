@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from bot.app import Loa
-from bot.chat import Incoming, Reply
-from bot.config import Settings
+from bot.core.chat import Incoming, Reply
+from bot.core.config import Settings
 from bot.runtime import Runtime
 
 FAST: dict[str, Any] = {

@@ -22,8 +22,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from bot.config import ROOT
-from bot.i18n import DOMAIN
+from bot.core.config import ROOT
+from bot.core.i18n import DOMAIN
 
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
 # Code comments starting with this tag reach translators (the .pot and the translator sheet).

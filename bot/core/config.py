@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 """The repository root: content, locales and the shipped org files live beside the packages."""
 
 DEFAULT_ORG_FILE = ROOT / "db" / "org" / "ia-hdrai-2022.yaml"

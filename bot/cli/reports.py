@@ -1,4 +1,4 @@
-"""Operators' side of invites and reports: `loa invite create`, `loa reports list|show`.
+"""`loa reports list|show`: the operators' view of field reports.
 
 Each command opens the database itself (migrating it and syncing the org file first, as the
 bot does on start), so the very first admin can be invited before Loa ever ran.
@@ -6,104 +6,25 @@ bot does on start), so the very first admin can be invited before Loa ever ran.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+import asyncio
+import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.media import open_store
-from bot.operator import OperatorError, parse_day
-from db.models import Report, ReportStatus, Role, Unit
-from db.org import OrgMap, load_org
+import typer
+
+from bot.cli.common import (
+    OperatorError,
+    find_unit,
+    load_settings,
+    open_database,
+    operator_errors,
+    parse_day,
+)
+from bot.core.config import Settings
+from bot.reports.media import open_store
+from db.models import Report, ReportStatus, Unit
 from db.repositories import Repos
-from db.session import Database
-
-
-@dataclass(frozen=True, slots=True)
-class InviteBatch:
-    """Codes just created (shown once: only their hashes are stored)."""
-
-    role: str
-    unit: str
-    unit_name: str
-    expires_at: str
-    codes: list[str]
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[tuple[Database, OrgMap]]:
-    from bot.app import sync_units
-
-    db = Database(settings.database_url)
-    try:
-        await db.upgrade()
-        org = load_org(settings.org_file)
-        await sync_units(db, org)
-        yield db, org
-    finally:
-        await db.close()
-
-
-def _unit(org: OrgMap, text: str) -> str:
-    resolution = org.resolve(text)
-    if resolution.unit is None:
-        raise OperatorError(f"unknown unit {text!r}: `loa org show` lists the units")
-    return resolution.unit.id
-
-
-async def create_invites(
-    settings: Settings,
-    *,
-    role: str,
-    unit: str,
-    count: int,
-    expires: str,
-    clock: Clock | None = None,
-) -> InviteBatch:
-    """Create one-time invite codes for `role` bound to `unit`."""
-    from handlers.admin import INVITABLE, issue_invites, parse_duration
-
-    try:
-        wanted = Role(role)
-        valid_for = parse_duration(expires)
-    except ValueError as exc:
-        raise OperatorError(str(exc)) from exc
-    if wanted not in INVITABLE:
-        raise OperatorError(f"role must be one of {', '.join(r.value for r in INVITABLE)}")
-    now = (clock or SystemClock()).now()
-    async with _database(settings) as (db, org):
-        unit_id = _unit(org, unit)
-        async with db.session() as session:
-            try:
-                codes, expires_at = await issue_invites(
-                    Repos.of(session),
-                    role=wanted,
-                    unit_id=unit_id,
-                    count=count,
-                    valid_for=valid_for,
-                    created_by=None,
-                    now=now,
-                    pepper=settings.invite_pepper.get_secret_value(),
-                )
-            except ValueError as exc:
-                raise OperatorError(str(exc)) from exc
-        found = org.get(unit_id)
-        unit_name = found.name if found is not None else unit_id
-    local = expires_at.astimezone(settings.tz).replace(microsecond=0)
-    return InviteBatch(wanted.value, unit_id, unit_name, local.isoformat(), codes)
-
-
-def render_invites(batch: InviteBatch) -> str:
-    """The codes as an operator reads them."""
-    lines = [
-        f"{len(batch.codes)} invite code(s): {batch.role} of {batch.unit_name} ({batch.unit}),"
-        f" valid until {batch.expires_at}. Each works once: send /join CODE to Loa.",
-        *(f"  {code}" for code in batch.codes),
-    ]
-    return "\n".join(lines)
 
 
 def parse_since(text: str) -> date:
@@ -126,9 +47,9 @@ async def list_reports(
         known = ", ".join(s.value for s in ReportStatus)
         raise OperatorError(f"status must be one of {known}") from exc
     since_day = parse_since(since) if since else None
-    async with _database(settings) as (db, org), db.session() as session:
+    async with open_database(settings) as (db, org), db.session() as session:
         repos = Repos.of(session)
-        units = await repos.reports.subtree(_unit(org, unit)) if unit else None
+        units = await repos.reports.subtree(find_unit(org, unit)) if unit else None
         reports, _total = await repos.reports.find(
             units=units, statuses=statuses, since=since_day, limit=limit
         )
@@ -186,7 +107,7 @@ def render_list(rows: list[dict[str, Any]]) -> str:
 async def show_report(settings: Settings, report_id: int) -> dict[str, Any]:
     """Everything stored about one report: answers, attachments and the audit trail."""
     store = open_store(settings)
-    async with _database(settings) as (db, _org), db.session() as session:
+    async with open_database(settings) as (db, _org), db.session() as session:
         repos = Repos.of(session)
         report = await repos.reports.get(report_id)
         if report is None:
@@ -286,6 +207,35 @@ def _iso(at: datetime | None, settings: Settings) -> str | None:
     return at.astimezone(settings.tz).isoformat() if at is not None else None
 
 
-def invite_json(batch: InviteBatch) -> dict[str, Any]:
-    """The batch as JSON-ready data."""
-    return asdict(batch)
+app = typer.Typer(help="Read field reports.", no_args_is_help=True)
+
+
+@app.command("list")
+def reports_list(
+    unit: Annotated[str | None, typer.Option(help="A unit and the units under it.")] = None,
+    status: Annotated[str | None, typer.Option(help="submitted, approved, …")] = None,
+    since: Annotated[str | None, typer.Option(help="Activities on or after this date.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List field reports, newest first (drafts only with --status draft)."""
+
+    settings = load_settings()
+    with operator_errors():
+        rows = asyncio.run(
+            list_reports(settings, unit=unit, status=status, since=since, limit=limit)
+        )
+    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
+
+
+@app.command("show")
+def reports_show(
+    report_id: Annotated[int, typer.Argument(help="The report number.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one report: answers, photos with their metadata, and its history."""
+
+    settings = load_settings()
+    with operator_errors(exit_code=1):
+        data = asyncio.run(show_report(settings, report_id))
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_report(data))

@@ -22,8 +22,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.i18n import Language
-from bot.translations import CONTENT, UI, Edit, Status, Unit, load_units, text_hash
+from bot.core.i18n import Language
+from bot.translations.workflow import CONTENT, UI, Edit, Status, Unit, load_units, text_hash
 
 FORMAT = "loa-translation-sheet/1"
 SHEETS = {UI: "UI", CONTENT: "Content"}

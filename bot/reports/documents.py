@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
-from bot.chat import MediaRef
-from bot.media import MediaProblem, MediaRejected, MediaStore, content_key
+from bot.core.chat import MediaRef
+from bot.reports.media import MediaProblem, MediaRejected, MediaStore, content_key
 
 MIME = {
     "pdf": "application/pdf",

@@ -27,9 +27,7 @@ from typing import Any
 import yaml
 from babel.messages.catalog import Catalog, Message
 
-from bot import catalogs
-from bot.chat import fold, text_length
-from bot.content import (
+from bot.content.topics import (
     CHANNEL_LIMITS,
     PARAGRAPH_LIMIT,
     SOURCE_LANGUAGE,
@@ -41,7 +39,9 @@ from bot.content import (
     source_hash,
     split_paragraphs,
 )
-from bot.i18n import DOMAIN, Catalogs, load_languages
+from bot.core.chat import fold, text_length
+from bot.core.i18n import DOMAIN, Catalogs, load_languages
+from bot.translations import catalogs
 
 UI = "ui"
 CONTENT = "content"

@@ -7,16 +7,21 @@ mode at the given moment: it cannot disagree with what the scheduler queues then
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from bot.app import Loa
-from bot.clock import Clock, FrozenClock, SystemClock
-from bot.config import Settings
-from bot.deadlines import (
+from bot.cli.common import OperatorError, load_settings, operator_errors, parse_day
+from bot.core.clock import Clock, FrozenClock, SystemClock
+from bot.core.config import Settings
+from bot.deadlines.planner import (
     Calendar,
     DeadlineView,
     PlannedMessage,
@@ -28,8 +33,7 @@ from bot.deadlines import (
     tree_order,
     upcoming,
 )
-from bot.operator import OperatorError, parse_day
-from bot.outbox import in_quiet_hours
+from bot.delivery.outbox import in_quiet_hours
 from bot.scheduler import planner_for
 from db.repositories import Repos
 
@@ -241,3 +245,61 @@ def render_preview(data: dict[str, Any], settings: Settings) -> str:
     nobody = sum(1 for item in messages if item["state"] == "no-recipient")
     lines.append(f"{new} new message(s); {nobody} unit(s) with nobody to tell.")
     return "\n".join(lines)
+
+
+app = typer.Typer(help="Reporting deadlines.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Reminders of reporting deadlines.", no_args_is_help=True)
+
+
+@app.command("list")
+def deadlines_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every deadline: stored ones with their counts, and the next ones from the rules."""
+
+    settings = load_settings()
+    rows = asyncio.run(list_deadlines(settings))
+    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
+
+
+@app.command("add")
+def deadlines_add(
+    title: Annotated[str, typer.Option(help="What report is wanted.")],
+    due: Annotated[str, typer.Option(help="Due BEFORE this day: 2027-07-15 or 15/07/2027.")],
+    unit: Annotated[
+        list[str] | None, typer.Option(help="A unit id or name (repeat for more).")
+    ] = None,
+    all_units: Annotated[bool, typer.Option("--all", help="Every reporting unit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an ad-hoc deadline ("đột xuất, khi có yêu cầu"); officers are told at once."""
+    from dataclasses import asdict
+
+    settings = load_settings()
+    with operator_errors():
+        created = asyncio.run(
+            add_deadline(
+                settings, title=title, due=due, units=list(unit or []), all_units=all_units
+            )
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(created), ensure_ascii=False))
+    else:
+        typer.echo(
+            f"#{created.id} {created.title}: due before {created.due_before}, "
+            f"{len(created.units)} unit(s): {', '.join(created.units)}"
+        )
+
+
+@reminders_app.command("preview")
+def reminders_preview(
+    at: Annotated[str, typer.Option(help='Local time, "YYYY-MM-DD HH:MM".')],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What the planner would queue at that moment (nothing is written or sent)."""
+
+    settings = load_settings()
+    with operator_errors():
+        moment = parse_moment(at, settings)
+    data = asyncio.run(preview(settings, moment))
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_preview(data, settings))

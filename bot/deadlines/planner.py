@@ -35,12 +35,12 @@ from typing import Any
 
 import yaml
 
-from bot import i18n
-from bot.chat import Choice, Reply, choice, escape
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import Catalogs, _, format_day
-from bot.outbox import in_quiet_hours, to_payload
+from bot.core import i18n
+from bot.core.chat import Choice, Reply, choice, escape
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.i18n import Catalogs, _, format_day
+from bot.delivery.outbox import in_quiet_hours, to_payload
 from db.models import Deadline, Role, Submission, Unit, User
 from db.repositories import Repos
 from db.repositories.deadlines import DocumentInfo

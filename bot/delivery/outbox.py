@@ -24,9 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.chat import Attachment, AttachmentKind, Choice, Reply
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.chat import Attachment, AttachmentKind, Choice, Reply
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from db.models import OutboxMessage, OutboxState
 from db.repositories import Repos
 from db.session import Database

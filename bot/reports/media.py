@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from bot.chat import MediaRef
-from bot.config import Settings
+from bot.core.chat import MediaRef
+from bot.core.config import Settings
 from db.models import MediaKind
 
 THUMBNAIL_SIZE = 320  # px, longest side

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 MASK = "[REDACTED]"
 _MIN_SECRET = 6  # shorter strings would mask ordinary words

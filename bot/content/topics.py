@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from bot.audio import AUDIO_SUFFIXES, AudioCheck
-from bot.audio import check as check_recording
-from bot.chat import escape, text_length
-from bot.search import SearchDoc
+from bot.content.audio import AUDIO_SUFFIXES, AudioCheck
+from bot.content.audio import check as check_recording
+from bot.content.search import SearchDoc
+from bot.core.chat import escape, text_length
 
 log = logging.getLogger(__name__)
 

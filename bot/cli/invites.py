@@ -1,0 +1,113 @@
+"""`loa invite create`: one-time codes that give a role in a unit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli.common import (
+    OperatorError,
+    find_unit,
+    load_settings,
+    open_database,
+    operator_errors,
+)
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from db.models import Role
+from db.repositories import Repos
+
+app = typer.Typer(help="Create invite codes (roles).", no_args_is_help=True)
+
+
+@dataclass(frozen=True, slots=True)
+class InviteBatch:
+    """Codes just created (shown once: only their hashes are stored)."""
+
+    role: str
+    unit: str
+    unit_name: str
+    expires_at: str
+    codes: list[str]
+
+
+async def create_invites(
+    settings: Settings,
+    *,
+    role: str,
+    unit: str,
+    count: int,
+    expires: str,
+    clock: Clock | None = None,
+) -> InviteBatch:
+    """Create one-time invite codes for `role` bound to `unit`."""
+    from handlers.admin import INVITABLE, issue_invites, parse_duration
+
+    try:
+        wanted = Role(role)
+        valid_for = parse_duration(expires)
+    except ValueError as exc:
+        raise OperatorError(str(exc)) from exc
+    if wanted not in INVITABLE:
+        raise OperatorError(f"role must be one of {', '.join(r.value for r in INVITABLE)}")
+    now = (clock or SystemClock()).now()
+    async with open_database(settings) as (db, org):
+        unit_id = find_unit(org, unit)
+        async with db.session() as session:
+            try:
+                codes, expires_at = await issue_invites(
+                    Repos.of(session),
+                    role=wanted,
+                    unit_id=unit_id,
+                    count=count,
+                    valid_for=valid_for,
+                    created_by=None,
+                    now=now,
+                    pepper=settings.invite_pepper.get_secret_value(),
+                )
+            except ValueError as exc:
+                raise OperatorError(str(exc)) from exc
+        found = org.get(unit_id)
+        unit_name = found.name if found is not None else unit_id
+    local = expires_at.astimezone(settings.tz).replace(microsecond=0)
+    return InviteBatch(wanted.value, unit_id, unit_name, local.isoformat(), codes)
+
+
+def render_invites(batch: InviteBatch) -> str:
+    """The codes as an operator reads them."""
+    lines = [
+        f"{len(batch.codes)} invite code(s): {batch.role} of {batch.unit_name} ({batch.unit}),"
+        f" valid until {batch.expires_at}. Each works once: send /join CODE to Loa.",
+        *(f"  {code}" for code in batch.codes),
+    ]
+    return "\n".join(lines)
+
+
+def invite_json(batch: InviteBatch) -> dict[str, Any]:
+    """The batch as JSON-ready data."""
+    return asdict(batch)
+
+
+@app.command("create")
+def invite_create(
+    role: Annotated[str, typer.Option(help="reporter, officer or admin.")],
+    unit: Annotated[str, typer.Option(help="Unit id (or name) from the org file.")],
+    count: Annotated[int, typer.Option(min=1, max=50)] = 1,
+    expires: Annotated[str, typer.Option(help="Validity: 7d, 12h, 30m.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print one-time invite codes; a user sends /join CODE to take the role."""
+
+    settings = load_settings()
+    with operator_errors():
+        batch = asyncio.run(
+            create_invites(settings, role=role, unit=unit, count=count, expires=expires)
+        )
+    if as_json:
+        typer.echo(json.dumps(invite_json(batch), ensure_ascii=False))
+    else:
+        typer.echo(render_invites(batch))

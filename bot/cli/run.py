@@ -1,0 +1,49 @@
+"""`loa run`: the configured channels, or the console when none is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import typer
+
+from bot.cli.common import load_settings
+from bot.core.config import Settings
+
+
+def run() -> None:
+    """Run Loa: the configured channels, or the console when none is configured."""
+    settings = load_settings()
+    if not settings.channels_configured:
+        asyncio.run(_run_console(settings))
+        return
+    from bot.runtime import check_config, serve
+
+    problems = check_config(settings)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(2)
+    code = asyncio.run(serve(settings))
+    if code:
+        raise typer.Exit(code)
+
+
+async def _run_console(settings: Settings) -> None:
+    from bot.app import Loa
+    from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleSender
+    from bot.delivery.outbox import OutboxWorker
+    from bot.scheduler import Scheduler
+
+    loa = await Loa.start(settings)
+    worker = OutboxWorker(
+        loa.db, {CHANNEL: ConsoleSender(sys.stdout)}, settings, loa.services.clock
+    )
+    # Reminders are planned in the background and show after the next line typed.
+    scheduler = Scheduler(loa, worker, run_worker=False)
+    await scheduler.start()
+    try:
+        await ConsoleChannel(loa.engine.handle, sys.stdout, after=worker.flush).run(sys.stdin)
+    finally:
+        await scheduler.stop()
+        await loa.close()

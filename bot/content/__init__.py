@@ -1,0 +1,1 @@
+"""Topic pages read from `content/`, their recorded audio, and the search over them."""

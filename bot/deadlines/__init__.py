@@ -1,0 +1,1 @@
+"""Reporting deadlines: the calendar, the reminder planner and submissions."""

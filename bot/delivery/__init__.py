@@ -1,0 +1,1 @@
+"""The outbox: every proactive message is a row, sent later at the platforms' limits."""

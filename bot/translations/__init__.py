@@ -1,0 +1,1 @@
+"""The translators' workflow: UI catalogs, translator workbooks, coverage."""

@@ -1,0 +1,1 @@
+"""Loa's aiohttp server: webhooks, signed media links, health."""
