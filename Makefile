@@ -22,6 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pylint --disable=all --enable=duplicate-code --score=n bot handlers db tests
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
