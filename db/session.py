@@ -45,7 +45,8 @@ def downgrade_schema(url: str, revision: str = "base") -> None:
 def _ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # The database holds villagers' personal data: its folder is the service user's alone.
+        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 class Database:
@@ -54,7 +55,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         _ensure_sqlite_dir(url)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # hide_parameters: an error's log line names the statement, never the values bound to it
+        # (names and phone numbers would otherwise land in log files).
+        options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(url, **options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from bot.cli import content, deadlines, i18n, invites, org, reports, run
@@ -24,4 +26,7 @@ app.add_typer(deadlines.reminders_app, name="reminders")
 
 def main() -> None:
     """Entry point of the `loa` console script."""
+    # Files Loa writes (the SQLite database, photos, exports) hold personal data: readable by the
+    # service user only, whatever the host's default umask.
+    os.umask(0o077)
     app()
