@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import stat
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.config import ROOT
+from bot.core.config import ROOT, Settings
 from db.session import Database
+from tests.helpers import Chat
 from tests.test_cli import run_loa
 
 
@@ -112,3 +114,52 @@ def test_the_nginx_snippet_forwards_webhooks_and_media_and_nothing_else() -> Non
     assert "client_max_body_size" in conf
     catch_all = conf[conf.index("location / {") :]
     assert "return 404;" in catch_all.split("}")[0]
+
+
+async def _user_names(database_url: str) -> list[str]:
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(
+                text("SELECT external_id FROM users ORDER BY external_id")
+            )
+            return [str(row[0]) for row in rows]
+    finally:
+        await db.close()
+
+
+async def test_a_backup_restores_what_was_lost(
+    chat: Chat, settings: Settings, tmp_path: Path
+) -> None:
+    await chat.send("/start")
+    assert await _user_names(settings.database_url) == ["villager-1"]
+    env = {"DATABASE_URL": settings.database_url}
+    backup_file = tmp_path / "backups" / "loa.backup"
+
+    made = await asyncio.to_thread(run_loa, "db", "backup", "--out", str(backup_file), env=env)
+    assert made.returncode == 0, made.stderr
+    assert _mode(backup_file) & 0o077 == 0
+    db = Database(settings.database_url)
+    async with db.session() as session:
+        await session.execute(text("DELETE FROM users"))
+    await db.close()
+    assert await _user_names(settings.database_url) == []
+
+    restored = await asyncio.to_thread(
+        run_loa, "db", "restore", str(backup_file), "--yes", env=env
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert await _user_names(settings.database_url) == ["villager-1"]
+    replies = await chat.send("/menu")
+    assert replies, "the restored database serves the same user"
+
+
+def test_restoring_a_file_that_is_no_backup_changes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "loa.db"
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{data}"}
+    junk = tmp_path / "junk.backup"
+    junk.write_bytes(b"this is not a database")
+    result = run_loa("db", "restore", str(junk), "--yes", env=env)
+    assert result.returncode == 1
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr

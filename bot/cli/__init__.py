@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from bot.cli import content, deadlines, i18n, invites, org, reports, run
+from bot.cli import content, db, deadlines, i18n, invites, org, reports, run
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -22,6 +22,7 @@ app.add_typer(invites.app, name="invite")
 app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:
