@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import re
 import stat
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.config import ROOT, Settings
+from bot.core.logging import configure_logging
 from db.session import Database
 from tests.helpers import Chat
 from tests.test_cli import run_loa
@@ -163,3 +167,35 @@ def test_restoring_a_file_that_is_no_backup_changes_nothing(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_json_logs_are_one_object_per_line_without_secrets_or_phone_numbers() -> None:
+    token = "123456:AAsecret-token-value-for-the-log-test"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_token=token,
+        log_format="json",
+        log_level="INFO",
+    )
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(settings, stream)
+        log = logging.getLogger("loa.test")
+        log.info("calling https://api/bot%s/sendMessage for %s", token, "0912 345 678")
+        try:
+            raise ValueError(f"mail y.blong@example.vn with {token}")
+        except ValueError:
+            log.exception("send failed")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [entry["level"] for entry in lines] == ["INFO", "ERROR"]
+    assert lines[0]["logger"] == "loa.test"
+    assert lines[0]["message"] == "calling https://api/bot[REDACTED]/sendMessage for [PERSONAL]"
+    assert "ValueError" in lines[1]["exception"]
+    everything = stream.getvalue()
+    for leaked in ("secret-token-value", "0912", "y.blong@example.vn"):
+        assert leaked not in everything

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
@@ -11,7 +9,7 @@ from datetime import date, datetime
 import typer
 
 from bot.core.config import Settings
-from bot.core.logging import install_redaction, secrets_of
+from bot.core.logging import configure_logging
 from db.org import OrgMap, load_org
 from db.session import Database
 
@@ -44,14 +42,7 @@ def operator_errors(exit_code: int = 2) -> Iterator[None]:
 def load_settings() -> Settings:
     """Read the settings and set up logging with secrets redacted."""
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic announces every migration step at INFO; Loa's own start-up line is enough.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    install_redaction(secrets_of(settings))
+    configure_logging(settings)
     return settings
 
 

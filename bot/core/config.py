@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
     log_level: str = "INFO"
+    # "json": one JSON object per line, for a log collector; "text" for people reading a terminal.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator(
         "telegram_token",
