@@ -12,8 +12,8 @@ an outdated translation of a fact. Files without that block are taken as complet
 Recordings `content/<lang>/<topic-id>.ogg|.m4a|.aac` are offered with the page (bot/audio.py).
 
 A page is read on a phone in two screens: the first screen is the body before its first "## "
-heading (what to know, whom to ask: at most FIRST_SCREEN_LIMIT characters), the rest is behind
-"Read more". `{{name}}` placeholders (PLACEHOLDERS) are filled in when the page is shown.
+heading (what to know, whom to ask: checks.FIRST_SCREEN_LIMIT at most), the rest is behind
+"Read more". `{{name}}` placeholders (checks.PLACEHOLDERS) are filled in when it is shown.
 """
 
 from __future__ import annotations
