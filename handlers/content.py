@@ -1,13 +1,17 @@
 """Browse the plan and the programme: topic pages with children, related, back, home.
 
-A page with a recording offers "Listen", which sends it as a voice message: listening is opt-in
-because a recording costs a villager's mobile data (up to about 1 MB) on weak connections.
+A page opens on its first screen (what to know, whom to ask: short enough for a phone); the
+rest of it, its sources and its date are behind "Read more" (a button on Telegram, a numbered
+line on Zalo and in the console). A page with a recording offers "Listen", which sends it as a
+voice message: listening is opt-in because a recording costs a villager's mobile data (up to
+about 1 MB) on weak connections.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from bot.content.topics import Topic, fill_placeholders
 from bot.core.chat import Attachment, AttachmentKind, Choice, Incoming, Reply, choice, escape
 from bot.core.i18n import _, format_day
 from bot.engine import BadInput, Context, Router
@@ -17,11 +21,12 @@ router = Router("content")
 
 
 def topic_page(ctx: Context, topic_id: str, *, lead: str = "") -> Reply:
-    """A topic in the user's language (or Vietnamese, with a note), with its navigation."""
+    """A topic's first screen in the user's language (or Vietnamese, with a note)."""
     found = ctx.services.content.get(topic_id, ctx.language)
     if found is None:
         raise BadInput(_("Sorry, that page does not exist any more."))
     topic = found.topic
+    first, rest = topic.screens()
     parts: list[str] = []
     if lead:
         parts.append(lead)
@@ -37,19 +42,48 @@ def topic_page(ctx: Context, topic_id: str, *, lead: str = "") -> Reply:
             )
         )
     parts.append(f"**{escape(topic.title)}**")
-    parts.append(topic.markup())
-    source = ctx.services.content.source(topic_id)
+    parts.append(_filled(ctx, first))
+    if not rest:
+        parts.extend(_provenance(ctx, topic_id))
+    parts.append(_("Was this page helpful?"))
+    choices = page_choices(ctx, topic_id)
+    if rest:
+        # Right after "Listen" (for those who listen rather than read), else first.
+        listen = choice("listen", topic_id, label="").payload
+        at = int(bool(choices) and choices[0].payload == listen)
+        more = choice("more", topic_id, label=_("📖 Read more"))
+        choices = (*choices[:at], more, *choices[at:])
+    return Reply("\n\n".join(parts), choices=choices)
+
+
+def _filled(ctx: Context, markup: str) -> str:
+    """Page markup with the deployment's own facts filled in (or said to be missing)."""
+    settings = ctx.services.settings
+    missing = _("(not filled in yet by whoever runs Loa)")
+    return fill_placeholders(
+        markup,
+        {
+            "operator_name": escape(settings.operator_name.strip()) or missing,
+            "operator_contact": escape(settings.operator_contact.strip()) or missing,
+        },
+    )
+
+
+def _provenance(ctx: Context, topic_id: str) -> list[str]:
+    """The Vietnamese page's sources (one per line) and the day it was last checked."""
+    source: Topic = ctx.services.content.source(topic_id)
+    parts = []
     if source.sources:
-        names = "; ".join(escape(s.title) for s in source.sources)
-        parts.append(_("Source: {sources}").format(sources=names))
+        seen = _("seen {date}")
+        lines = "\n".join(s.line(seen) for s in source.sources)
+        parts.append(_("Sources:") + "\n" + lines)
     if source.updated:
         try:
             updated = format_day(date.fromisoformat(source.updated))
         except ValueError:
             updated = escape(source.updated)
         parts.append(_("Updated: {date}").format(date=updated))
-    parts.append(_("Was this page helpful?"))
-    return Reply("\n\n".join(parts), choices=page_choices(ctx, topic_id))
+    return parts
 
 
 def page_choices(ctx: Context, topic_id: str) -> tuple[Choice, ...]:
@@ -83,6 +117,23 @@ async def open_topic(event: Incoming, ctx: Context) -> Reply:
         raise BadInput(_("Sorry, that page does not exist any more."))
     ctx.state.clear()
     return topic_page(ctx, topic_id)
+
+
+@router.choice("more")
+async def read_more(event: Incoming, ctx: Context) -> Reply:
+    """Show the rest of a page after its first screen, with its sources and date."""
+    topic_id = event.choice.split(":")[2] if event.choice.count(":") >= 2 else ""
+    found = ctx.services.content.get(topic_id, ctx.language) if topic_id else None
+    if found is None:
+        raise BadInput(_("Sorry, that page does not exist any more."))
+    ctx.state.clear()
+    rest = found.topic.screens()[1]
+    parts = [f"**{escape(found.topic.title)}**"]
+    if rest:
+        parts.append(_filled(ctx, rest))
+    parts.extend(_provenance(ctx, topic_id))
+    parts.append(_("Was this page helpful?"))
+    return Reply("\n\n".join(parts), choices=page_choices(ctx, topic_id))
 
 
 @router.choice("listen")

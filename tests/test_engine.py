@@ -59,6 +59,7 @@ async def test_browse_programme_children_back_and_home(chat: Chat) -> None:
     assert any(c.label.startswith("Dự án 1") for c in chat.choices)
     await chat.press("Dự án 1")
     assert "Dự án 1" in chat.text
+    await chat.press("Xem thêm")
     assert "Nguồn:" in chat.text
     await chat.press("Quay lại")
     assert "1719" in chat.text

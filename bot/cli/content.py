@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from bot.cli.common import load_settings
+from bot.cli.common import OperatorError, load_settings, operator_errors, parse_day
 
 app = typer.Typer(help="Check the content files.", no_args_is_help=True)
 
@@ -50,19 +51,29 @@ def ask(
 @app.command("check")
 def content_check(
     content_dir: Annotated[Path | None, typer.Option(help="Defaults to CONTENT_DIR.")] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Judge `updated` against this day (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
-    """Validate front matter, coverage of the required topics, links and message sizes."""
+    """Validate pages: coverage, links, sizes, sources, plain words, commands, first screens."""
+    from bot.content.checks import Rules, check_library, load_abbreviations
     from bot.content.topics import ContentError, ContentLibrary
 
     settings = load_settings()
     directory = content_dir or settings.content_dir
-    try:
-        library = ContentLibrary.load(directory)
-    except ContentError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    with operator_errors(exit_code=1):
+        day = parse_day(today) if today else dt.datetime.now(settings.tz).date()
+        try:
+            library = ContentLibrary.load(directory)
+            abbreviations = load_abbreviations(directory)
+        except (ContentError, ValueError) as exc:
+            raise OperatorError(str(exc)) from exc
     required = _required_topics(directory / "topics.yaml")
     report = library.check(required)
+    rules = Rules(commands=known_commands(), abbreviations=abbreviations, today=day)
+    found = check_library(library, rules)
+    report.errors.extend(found.errors)
+    report.warnings.extend(found.warnings)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
     if report.to_verify:
@@ -78,6 +89,16 @@ def content_check(
     )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def known_commands() -> frozenset[str]:
+    """Every command a user can type: the registered routers' and the engine's own."""
+    from bot.app import build_routers
+    from bot.engine import CANCEL_COMMANDS
+
+    return frozenset(name for router in build_routers() for name in router.commands) | (
+        CANCEL_COMMANDS
+    )
 
 
 def _required_topics(path: Path) -> list[str]:

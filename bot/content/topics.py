@@ -10,6 +10,10 @@ title, each paragraph) then falls back on its own: a part whose Vietnamese sourc
 since, or that nobody translated yet, is shown in current Vietnamese, so a villager never reads
 an outdated translation of a fact. Files without that block are taken as complete translations.
 Recordings `content/<lang>/<topic-id>.ogg|.m4a|.aac` are offered with the page (bot/audio.py).
+
+A page is read on a phone in two screens: the first screen is the body before its first "## "
+heading (what to know, whom to ask: checks.FIRST_SCREEN_LIMIT at most), the rest is behind
+"Read more". `{{name}}` placeholders (checks.PLACEHOLDERS) are filled in when it is shown.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ PARAGRAPH_LIMIT = 1800
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_FIRST_HEADING = re.compile(r"^## ", re.MULTILINE)
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # libyaml's safe loader when PyYAML has it: ten times faster over every page at start.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,6 +62,19 @@ def source_hash(text: str) -> str:
 def split_paragraphs(body: str) -> list[str]:
     """A Markdown body's paragraphs (the units translators translate), in order."""
     return [p.strip() for p in _PARAGRAPH_BREAK.split(body.strip()) if p.strip()]
+
+
+def split_screens(body: str) -> tuple[str, str]:
+    """A body's first screen (before its first "## " heading) and the rest ("" if none)."""
+    match = _FIRST_HEADING.search(body)
+    if match is None:
+        return body.strip(), ""
+    return body[: match.start()].strip(), body[match.start() :].strip()
+
+
+def fill_placeholders(markup: str, values: dict[str, str]) -> str:
+    """Markup with each `{{name}}` replaced by `values[name]` (already markup); others kept."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), markup)
 
 
 def markup_of(text: str) -> str:
@@ -82,6 +101,20 @@ class Source:
 
     title: str
     url: str | None = None
+    date: str | None = None  # dd/mm/yyyy, mm/yyyy or yyyy: of the document or article
+    cite: tuple[str, ...] = ()  # how a paragraph names it (document numbers are found alone)
+    checked: str | None = None  # dd/mm/yyyy: when the address was last seen saying it
+
+    def line(self, seen: str = "seen {date}") -> str:
+        """The source as one line of reply markup: title, date, when it was seen, address."""
+        text = escape(self.title)
+        if self.date:
+            text += f", {escape(self.date)}"
+        if self.checked:
+            text += ", " + seen.format(date=escape(self.checked))
+        if self.url:
+            text += f": {escape(self.url)}"
+        return f"• {text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +147,16 @@ class Topic:
     body: str
     path: Path
     translation: TranslationMap | None = None
+    body_line: int = 1  # line of the file where the body starts, for error messages
 
     def markup(self) -> str:
         """The body in Loa's reply markup (bold kept, headings bold, bullets as dots)."""
         return markup_of(self.body)
+
+    def screens(self) -> tuple[str, str]:
+        """The first screen and the rest ("" when the page fits one screen), in reply markup."""
+        first, rest = split_screens(self.body)
+        return markup_of(first), markup_of(rest)
 
     def paragraphs(self) -> list[str]:
         """The body's paragraphs, as the splitter will cut them."""
@@ -275,6 +314,14 @@ class ContentLibrary:
             if topic.id in self and self._progress.get(key, Progress(1, 1, 0)).done > 0
         ]
 
+    def pages(self) -> list[Topic]:
+        """Every page as shown (translations composed): Vietnamese first, each in menu order."""
+        order = {tid: n for n, tid in enumerate(self.ids)}
+        return sorted(
+            self._topics.values(),
+            key=lambda t: (t.lang != SOURCE_LANGUAGE, t.lang, order.get(t.id, len(order))),
+        )
+
     def check(self, required_ids: Iterable[str] = ()) -> CheckReport:
         """Validate links, coverage and sizes; collect every to-verify item."""
         report = CheckReport()
@@ -414,6 +461,12 @@ def load_recordings(content_dir: Path) -> tuple[list[Recording], list[AudioCheck
 
 def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
     """A content file's front matter and body; raise ContentError naming the problem."""
+    meta, body, _ = _read_parts(path)
+    return meta, body
+
+
+def _read_parts(path: Path) -> tuple[dict[str, Any], str, int]:
+    """Front matter, body, and the line number where the stripped body starts."""
     try:
         text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -427,12 +480,14 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
         raise ContentError(f"{path}: front matter is not YAML: {exc}") from exc
     if not isinstance(meta, dict):
         raise ContentError(f"{path}: front matter must be a mapping")
-    return meta, match.group(2)
+    body = match.group(2)
+    leading = body[: len(body) - len(body.lstrip())]
+    return meta, body, text.count("\n", 0, match.start(2)) + leading.count("\n") + 1
 
 
 def read_topic(path: Path) -> Topic:
     """Parse one content file; raise ContentError naming the file and the problem."""
-    meta, body = read_front_matter(path)
+    meta, body, body_line = _read_parts(path)
     lang = path.parent.name
     topic_id = _required_str(meta, "id", path)
     if topic_id != path.stem or not _ID.match(topic_id):
@@ -456,6 +511,7 @@ def read_topic(path: Path) -> Topic:
         body=body.strip(),
         path=path,
         translation=_translation(meta.get("translation"), body, path),
+        body_line=body_line,
     )
 
 
@@ -505,8 +561,17 @@ def _sources(value: Any, path: Path) -> tuple[Source, ...]:
         if isinstance(item, str):
             sources.append(Source(item))
         elif isinstance(item, dict) and isinstance(item.get("title"), str):
-            url = item.get("url")
-            sources.append(Source(item["title"], str(url) if url else None))
+            url, date, cite = item.get("url"), item.get("date"), item.get("cite") or []
+            checked = item.get("checked")
+            sources.append(
+                Source(
+                    item["title"],
+                    str(url) if url else None,
+                    str(date) if date else None,
+                    tuple(str(c) for c in ([cite] if isinstance(cite, str) else cite)),
+                    str(checked) if checked else None,
+                )
+            )
         else:
             raise ContentError(f"{path}: every source needs a title")
     return tuple(sources)

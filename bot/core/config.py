@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     languages: Annotated[tuple[str, ...], NoDecode] = ("vi", "bdq", "sed", "jra")
     default_language: str = "vi"
 
+    # Who runs this Loa (the body responsible for its data) and how to reach them: the privacy
+    # page shows both, and says they are not filled in rather than guessing.
+    operator_name: str = ""
+    operator_contact: str = ""
+
     # Longest text a user may send; longer messages are refused politely, not truncated silently.
     max_text_length: int = Field(default=4000, ge=100)
 
