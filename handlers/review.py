@@ -1,8 +1,8 @@
 """Officers review field reports: approve, reject with a reason, or ask for more information.
 
-A request to review arrives as a proactive message (handlers/report.py queues it when a
-report is sent); /pending lists what waits. Every decision is checked here, not only by role:
-an officer decides only on reports of their unit and the units under it (admins: all), and
+A request to review arrives as a proactive message (handlers/report/notices.py queues it
+when a report is sent); /pending lists what waits. Every decision is checked here, not only by
+role: an officer decides only on reports of their unit and the units under it (admins: all), and
 only while the report waits for review, so a second officer pressing an old button changes
 nothing. Each decision is recorded in the audit trail and told to the reporter.
 """
