@@ -47,6 +47,12 @@ class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
         self.message = message
 
 
+def check_length(text: str, limit: int, message: str) -> None:
+    """Re-ask with `message` (it may say {limit} and {length}) when `text` is over `limit`."""
+    if len(text) > limit:
+        raise BadInput(message.format(limit=limit, length=len(text)))
+
+
 Handler = Callable[[Incoming, "Context"], Awaitable[Answer]]
 H = TypeVar("H", bound=Handler)
 

@@ -30,7 +30,7 @@ from bot.deadlines.planner import (
     rule_book,
     tree_order,
 )
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Context, Router, check_length
 from bot.reports.documents import take_document
 from bot.reports.media import MediaProblem, MediaRejected, open_store
 from db.models import Role, Unit
@@ -311,10 +311,7 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
         )
     elif event.kind is Kind.text:
         note = event.text.strip()
-        if len(note) > NOTE_MAX:
-            raise BadInput(
-                _("Please keep the note under {limit} characters.").format(limit=NOTE_MAX)
-            )
+        check_length(note, NOTE_MAX, _("Please keep the note under {limit} characters."))
         ctx.state.update(note=note)
     else:
         raise BadInput(

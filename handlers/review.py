@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Context, Router, check_length
 from db.models import Report, ReportStatus
 from handlers.admin import describe_user, local_time, unit_name
 from handlers.report import (
@@ -41,6 +41,24 @@ class ReviewStep(StrEnum):
 
     reason = "review.reason"
     question = "review.question"
+
+
+# The decisions that need words: the step that takes them, and what the officer is asked.
+WORDS_ASKED = {
+    "no": (
+        ReviewStep.reason,
+        N_(
+            "Why is report #{number} not accepted? Type a short reason; the reporter will read it."
+        ),
+    ),
+    "ask": (
+        ReviewStep.question,
+        N_(
+            "What do you want to ask about report #{number}? Type your question; the "
+            "reporter can answer and add photos."
+        ),
+    ),
+}
 
 
 @router.command("pending", "choduyet", roles=OFFICERS, help=N_("reports waiting for your review"))
@@ -150,26 +168,10 @@ async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
                 choices=_after_decision(),
             )
         ]
-    if action == "no":
-        ctx.state.enter(ReviewStep.reason, report_id=report.id)
-        return [
-            Reply(
-                _(
-                    "Why is report #{number} not accepted? Type a short reason; the "
-                    "reporter will read it."
-                ).format(number=report.id)
-            )
-        ]
-    if action == "ask":
-        ctx.state.enter(ReviewStep.question, report_id=report.id)
-        return [
-            Reply(
-                _(
-                    "What do you want to ask about report #{number}? Type your question; "
-                    "the reporter can answer and add photos."
-                ).format(number=report.id)
-            )
-        ]
+    if action in WORDS_ASKED:
+        step, question = WORDS_ASKED[action]
+        ctx.state.enter(step, report_id=report.id)
+        return [Reply(_(question).format(number=report.id))]
     raise BadInput(_("Sorry, that button is out of date. Send /pending to see the list."))
 
 
@@ -190,12 +192,9 @@ async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
     note = event.text.strip()
     if len(note) < NOTE_MIN:
         raise BadInput(_("Please type a few words, so the reporter understands."))
-    if len(note) > NOTE_MAX:
-        raise BadInput(
-            _("Please keep it under {limit} characters (you wrote {length}).").format(
-                limit=NOTE_MAX, length=len(note)
-            )
-        )
+    check_length(
+        note, NOTE_MAX, _("Please keep it under {limit} characters (you wrote {length}).")
+    )
     report = await reviewable(ctx, int(ctx.state.get("report_id", 0)))
     if report.status != ReportStatus.submitted.value:
         ctx.state.clear()

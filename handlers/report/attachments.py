@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.core.chat import MediaRef, escape
 from bot.core.i18n import _
@@ -11,6 +12,7 @@ from bot.reports.media import (
     MediaLimits,
     MediaProblem,
     MediaRejected,
+    StoredMedia,
     open_store,
     take_photo,
     take_voice,
@@ -18,6 +20,28 @@ from bot.reports.media import (
 from db.models import MediaKind, Report, ReportMedia
 from handlers.report.flow import MAX_PHOTOS
 from handlers.report.views import problem_text
+
+
+def _media_row(
+    report: Report, stored: StoredMedia, now: datetime, *, duplicate: bool = False
+) -> ReportMedia:
+    """The row that attaches a stored photo or voice note to `report`."""
+    return ReportMedia(
+        report_id=report.id,
+        kind=stored.kind.value,
+        sha256=stored.sha256,
+        path=stored.key,
+        thumb_path=stored.thumb_key,
+        mime=stored.mime,
+        size=stored.size,
+        width=stored.width,
+        height=stored.height,
+        taken_at=stored.taken_at,
+        gps_lat=stored.gps[0] if stored.gps else None,
+        gps_lon=stored.gps[1] if stored.gps else None,
+        duplicate=duplicate,
+        created_at=now,
+    )
 
 
 def _media_label(ref: MediaRef, number: int, count: int) -> str:
@@ -71,22 +95,7 @@ async def attach_photos(
             continue
         repeat_of = await ctx.repos.reports.first_report_with(stored.sha256, other_than=report.id)
         await ctx.repos.reports.add_media(
-            ReportMedia(
-                report_id=report.id,
-                kind=MediaKind.photo.value,
-                sha256=stored.sha256,
-                path=stored.key,
-                thumb_path=stored.thumb_key,
-                mime=stored.mime,
-                size=stored.size,
-                width=stored.width,
-                height=stored.height,
-                taken_at=stored.taken_at,
-                gps_lat=stored.gps[0] if stored.gps else None,
-                gps_lon=stored.gps[1] if stored.gps else None,
-                duplicate=repeat_of is not None,
-                created_at=ctx.now,
-            )
+            _media_row(report, stored, ctx.now, duplicate=repeat_of is not None)
         )
         known.add(stored.sha256)
         total += 1
@@ -121,16 +130,6 @@ async def attach_voice(
     except MediaRejected as rejected:
         reason = problem_text(rejected.problem, limits.max_bytes)
         return _("The voice message was not kept: {reason}").format(reason=reason), False
-    await ctx.repos.reports.add_media(
-        ReportMedia(
-            report_id=report.id,
-            kind=MediaKind.voice.value,
-            sha256=stored.sha256,
-            path=stored.key,
-            mime=stored.mime,
-            size=stored.size,
-            created_at=ctx.now,
-        )
-    )
+    await ctx.repos.reports.add_media(_media_row(report, stored, ctx.now))
     report.updated_at = ctx.now
     return _("Voice message saved with the report."), True

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.engine import BadInput, Context
+from bot.engine import BadInput, Context, check_length
 from db.models import ReportStatus
 from handlers.report.attachments import attach_photos, attach_voice
 from handlers.report.flow import (
@@ -263,12 +263,11 @@ async def take_more(event: Incoming, ctx: Context) -> list[Reply] | None:
                 _("Please type your answer first, or send the photos the officer asked for.")
             )
         note = ""
-    if len(note) > DESCRIPTION_MAX:
-        raise BadInput(
-            _("Please keep the answer under {limit} characters (you wrote {length}).").format(
-                limit=DESCRIPTION_MAX, length=len(note)
-            )
-        )
+    check_length(
+        note,
+        DESCRIPTION_MAX,
+        _("Please keep the answer under {limit} characters (you wrote {length})."),
+    )
     change = await ctx.repos.reports.change_status(
         report, ReportStatus.submitted, actor_id=ctx.user.id, now=ctx.now, note=note
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import _, format_day, format_number
-from bot.engine import BadInput, Context
+from bot.engine import BadInput, Context, check_length
 from db.models import MediaKind, Report, ReportStatus
 from handlers.admin import unit_name
 from handlers.report.attachments import attach_photos, attach_voice
@@ -72,12 +72,11 @@ async def take_other(answer: Answer, ctx: Context, report: Report) -> list[Reply
     text = answer.text
     if answer.event.kind is not Kind.text or len(text) < 3:
         raise BadInput(_("Please type a few words, for example: cultural exchange."))
-    if len(text) > OTHER_MAX:
-        raise BadInput(
-            _("Please keep it short: at most {limit} characters (you wrote {length}).").format(
-                limit=OTHER_MAX, length=len(text)
-            )
-        )
+    check_length(
+        text,
+        OTHER_MAX,
+        _("Please keep it short: at most {limit} characters (you wrote {length})."),
+    )
     report.activity_other = text
     return await advance(ctx, report, ReportStep.other)
 
@@ -232,12 +231,11 @@ async def take_description(answer: Answer, ctx: Context, report: Report) -> list
                 "done and who came."
             ).format(limit=DESCRIPTION_MIN)
         )
-    if len(text) > DESCRIPTION_MAX:
-        raise BadInput(
-            _("Please keep the description under {limit} characters (you wrote {length}).").format(
-                limit=DESCRIPTION_MAX, length=len(text)
-            )
-        )
+    check_length(
+        text,
+        DESCRIPTION_MAX,
+        _("Please keep the description under {limit} characters (you wrote {length})."),
+    )
     report.description = text
     return await advance(ctx, report, ReportStep.description)
 
