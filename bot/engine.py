@@ -256,10 +256,10 @@ class Router:
         self, *names: str, roles: Sequence[Role] | None = None, help: str | None = None
     ) -> Callable[[H], H]:
         """Register a handler for "/name" commands; `help` (a msgid) lists the first in /help."""
+        add = _register_in(self.commands, names, roles)
 
         def register(handler: H) -> H:
-            for name in names:
-                self.commands[name] = _Route(handler, _allowed(roles))
+            add(handler)
             if help is not None:
                 self.help_entries.append(CommandHelp(names[0], help, _allowed(roles)))
             return handler
@@ -268,23 +268,11 @@ class Router:
 
     def step(self, *steps: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of a pending step; it may return None to pass the event on."""
-
-        def register(handler: H) -> H:
-            for step in steps:
-                self.steps[step] = _Route(handler, _allowed(roles))
-            return handler
-
-        return register
+        return _register_in(self.steps, steps, roles)
 
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
-
-        def register(handler: H) -> H:
-            for route in routes:
-                self.choices[route] = _Route(handler, _allowed(roles))
-            return handler
-
-        return register
+        return _register_in(self.choices, routes, roles)
 
     def text(self, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of free text that nothing else claimed."""
@@ -299,6 +287,19 @@ class Router:
         """Register the main menu, shown after /cancel and stale buttons."""
         self.home = handler
         return handler
+
+
+def _register_in(
+    table: dict[str, _Route], keys: Sequence[str], roles: Sequence[Role] | None
+) -> Callable[[H], H]:
+    """A decorator that files its handler in `table` under each of `keys`."""
+
+    def register(handler: H) -> H:
+        for key in keys:
+            table[key] = _Route(handler, _allowed(roles))
+        return handler
+
+    return register
 
 
 class _KeyedLocks:

@@ -13,7 +13,7 @@ khi có yêu cầu" in the plan). Reminders themselves are planned by bot/deadli
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -105,6 +105,18 @@ def _arg(event: Incoming, index: int = 0) -> str:
 
 def _menu(ctx: Context) -> tuple[Choice, ...]:
     return (choice("menu", label=_("🏠 Main menu")),)
+
+
+def _pick_deadline(
+    ctx: Context,
+    question: str,
+    route: str,
+    views: Sequence[DeadlineView],
+    label: Callable[[DeadlineView], str],
+) -> Reply:
+    """Ask `question` with a button to `route` for each deadline, then the main menu."""
+    choices = [choice(route, view.id or 0, label=label(view)) for view in views]
+    return Reply(question, choices=(*choices, *_menu(ctx)))
 
 
 def _stale() -> BadInput:
@@ -226,15 +238,13 @@ async def submit(event: Incoming, ctx: Context) -> Reply:
     todo = [v for v in await _open(ctx) if unit_id in v.units and unit_id not in v.submissions]
     if not todo:
         return Reply(_("Your unit has no open report deadline to mark."), choices=_menu(ctx))
-    choices = [
-        choice(
-            "dls",
-            view.id or 0,
-            label=_("{title} ({due})").format(title=view.title, due=due_phrase(view.due_date)),
-        )
-        for view in todo
-    ]
-    return Reply(_("Which report has your unit sent?"), choices=(*choices, *_menu(ctx)))
+    return _pick_deadline(
+        ctx,
+        _("Which report has your unit sent?"),
+        "dls",
+        todo,
+        lambda view: _("{title} ({due})").format(title=view.title, due=due_phrase(view.due_date)),
+    )
 
 
 @router.choice("dls", roles=OFFICERS)
@@ -459,17 +469,15 @@ async def record(event: Incoming, ctx: Context) -> Reply:
     todo = [v for v in await _open(ctx) if v.pending()]
     if not todo:
         return Reply(_("Every unit has submitted for the open deadlines."), choices=_menu(ctx))
-    choices = [
-        choice(
-            "dlr",
-            view.id or 0,
-            label=_("{title} ({count} not submitted)").format(
-                title=view.title, count=len(view.pending())
-            ),
-        )
-        for view in todo
-    ]
-    return Reply(_("Record a submission for which deadline?"), choices=(*choices, *_menu(ctx)))
+    return _pick_deadline(
+        ctx,
+        _("Record a submission for which deadline?"),
+        "dlr",
+        todo,
+        lambda view: _("{title} ({count} not submitted)").format(
+            title=view.title, count=len(view.pending())
+        ),
+    )
 
 
 @router.choice("dlr", roles=ADMINS)

@@ -168,6 +168,16 @@ async def with_retries(
             await asyncio.sleep(delay)
 
 
+async def deliver_counted(send: Callable[[Tally], Awaitable[None]]) -> DeliveryResult:
+    """Run `send` with a fresh tally of its requests; what the delivery came to."""
+    tally = Tally()
+    try:
+        await send(tally)
+    except CallError as failure:
+        return delivery_of(failure, tally)
+    return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+
+
 def delivery_of(failure: CallError, tally: Tally) -> DeliveryResult:
     """What a failed send means for whoever asked for it (a reply, or the outbox)."""
     if failure.kind is FailureKind.blocked:
@@ -327,8 +337,11 @@ async def wait_bounded(task: asyncio.Task[bool], within: float) -> bool | None:
 
 
 class Adapter:
-    """The set-up every platform adapter shares: its inbox and download spool, the webhook
-    secret, and the HTTP session that fetches users' files."""
+    """A platform adapter: receives updates, hands them to the engine, sends the replies.
+
+    What every adapter sets up the same way lives here: its inbox and download spool, the
+    webhook secret, and the HTTP session that fetches users' files.
+    """
 
     name: ClassVar[str]
 

@@ -59,7 +59,7 @@ from bot.channels.base import (
     FailureKind,
     RetryPolicy,
     Tally,
-    delivery_of,
+    deliver_counted,
     wait_bounded,
     with_retries,
 )
@@ -282,9 +282,10 @@ class TelegramSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
-        tally = Tally()
         sent = 0
-        try:
+
+        async def send(tally: Tally) -> None:
+            nonlocal sent
             for out in plan(reply):
                 await call_api(
                     partial(self._send, chat_id, out),
@@ -293,11 +294,11 @@ class TelegramSender:
                     what=f"telegram {out.method} to {chat_id}",
                 )
                 sent += 1
-        except CallError as failure:
-            if sent:
-                log.warning("telegram: %d of the reply's messages were sent before failing", sent)
-            return delivery_of(failure, tally)
-        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+
+        result = await deliver_counted(send)
+        if result.status != DeliveryStatus.sent and sent:
+            log.warning("telegram: %d of the reply's messages were sent before failing", sent)
+        return result
 
     async def _send(self, chat_id: str, out: _Out) -> None:
         if self.limiter is not None:
@@ -418,10 +419,9 @@ class _Album:
 
 
 class TelegramChannel(Adapter):
-    """The Telegram adapter: receives updates, hands them to the engine, sends the replies."""
+    """Telegram: raw updates by long poll or webhook, albums gathered, buttons answered."""
 
     name = CHANNEL
-    sender: TelegramSender
 
     def __init__(
         self, settings: Settings, engine: Engine, db: Database, catalogs: Catalogs

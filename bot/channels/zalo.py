@@ -36,14 +36,14 @@ from bot.channels.base import (
     FailureKind,
     RetryPolicy,
     Tally,
-    delivery_of,
+    deliver_counted,
     with_retries,
 )
 from bot.channels.files import PublicFiles
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
-from bot.delivery.outbox import DeliveryStatus, RateLimiter
+from bot.delivery.outbox import RateLimiter
 from bot.engine import Engine
 from db.session import Database
 
@@ -210,14 +210,13 @@ class ZaloSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
-        tally = Tally()
-        try:
+
+        async def send(tally: Tally) -> None:
             for part in render(reply):
                 await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
             await self._send_attachment(chat_id, reply, tally)
-        except CallError as failure:
-            return delivery_of(failure, tally)
-        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+
+        return await deliver_counted(send)
 
     async def _send_attachment(self, chat_id: str, reply: Reply, tally: Tally) -> None:
         attachment = reply.attachment
@@ -318,10 +317,9 @@ class _Sender:
 
 
 class ZaloChannel(Adapter):
-    """The Zalo adapter: receives updates, hands them to the engine, sends the replies."""
+    """Zalo Bot Platform: one update per poll or a webhook body, images fetched at once."""
 
     name = CHANNEL
-    sender: ZaloSender
 
     def __init__(
         self, settings: Settings, engine: Engine, db: Database, files: PublicFiles
