@@ -17,7 +17,7 @@ import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -343,7 +343,7 @@ class Adapter:
     webhook secret, and the HTTP session that fetches users' files.
     """
 
-    name: ClassVar[str]
+    name: str
 
     def __init__(
         self,
