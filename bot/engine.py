@@ -47,10 +47,16 @@ class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
         self.message = message
 
 
-def check_length(text: str, limit: int, message: str) -> None:
-    """Re-ask with `message` (it may say {limit} and {length}) when `text` is over `limit`."""
-    if len(text) > limit:
-        raise BadInput(message.format(limit=limit, length=len(text)))
+def check_length(
+    text: str, most: int, too_long: str, *, least: int = 0, too_short: str = ""
+) -> str:
+    """`text` when it has `least` to `most` characters, else BadInput with the message that
+    fits (it may say {limit} and {length})."""
+    if len(text) < least:
+        raise BadInput(too_short.format(limit=least, length=len(text)))
+    if len(text) > most:
+        raise BadInput(too_long.format(limit=most, length=len(text)))
+    return text
 
 
 Handler = Callable[[Incoming, "Context"], Awaitable[Answer]]

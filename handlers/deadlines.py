@@ -109,12 +109,15 @@ def _menu(ctx: Context) -> tuple[Choice, ...]:
 
 def _pick_deadline(
     ctx: Context,
-    question: str,
-    route: str,
     views: Sequence[DeadlineView],
+    question: str,
+    none: str,
+    route: str,
     label: Callable[[DeadlineView], str],
 ) -> Reply:
-    """Ask `question` with a button to `route` for each deadline, then the main menu."""
+    """Ask `question` with a button to `route` for each deadline (`none` when there is none)."""
+    if not views:
+        return Reply(none, choices=_menu(ctx))
     choices = [choice(route, view.id or 0, label=label(view)) for view in views]
     return Reply(question, choices=(*choices, *_menu(ctx)))
 
@@ -236,13 +239,12 @@ async def submit(event: Incoming, ctx: Context) -> Reply:
             choices=_menu(ctx),
         )
     todo = [v for v in await _open(ctx) if unit_id in v.units and unit_id not in v.submissions]
-    if not todo:
-        return Reply(_("Your unit has no open report deadline to mark."), choices=_menu(ctx))
     return _pick_deadline(
         ctx,
-        _("Which report has your unit sent?"),
-        "dls",
         todo,
+        _("Which report has your unit sent?"),
+        _("Your unit has no open report deadline to mark."),
+        "dls",
         lambda view: _("{title} ({due})").format(title=view.title, due=due_phrase(view.due_date)),
     )
 
@@ -467,13 +469,12 @@ async def record(event: Incoming, ctx: Context) -> Reply:
     """List the open deadlines with units still to submit."""
     ctx.state.clear()
     todo = [v for v in await _open(ctx) if v.pending()]
-    if not todo:
-        return Reply(_("Every unit has submitted for the open deadlines."), choices=_menu(ctx))
     return _pick_deadline(
         ctx,
-        _("Record a submission for which deadline?"),
-        "dlr",
         todo,
+        _("Record a submission for which deadline?"),
+        _("Every unit has submitted for the open deadlines."),
+        "dlr",
         lambda view: _("{title} ({count} not submitted)").format(
             title=view.title, count=len(view.pending())
         ),

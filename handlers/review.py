@@ -189,11 +189,12 @@ async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
         return None
     if event.kind is not Kind.text:
         raise BadInput(_("Please type it in words."))
-    note = event.text.strip()
-    if len(note) < NOTE_MIN:
-        raise BadInput(_("Please type a few words, so the reporter understands."))
-    check_length(
-        note, NOTE_MAX, _("Please keep it under {limit} characters (you wrote {length}).")
+    note = check_length(
+        event.text.strip(),
+        NOTE_MAX,
+        _("Please keep it under {limit} characters (you wrote {length})."),
+        least=NOTE_MIN,
+        too_short=_("Please type a few words, so the reporter understands."),
     )
     report = await reviewable(ctx, int(ctx.state.get("report_id", 0)))
     if report.status != ReportStatus.submitted.value:

@@ -26,6 +26,9 @@ from handlers.start import main_menu_choices
 
 RECENT = 10  # reports listed by /myreports and /pending
 
+router.menu(1, N_("Send a report"), "report", roles=REPORTERS)
+router.menu(2, N_("My reports"), "myreports", roles=REPORTERS)
+
 
 # --- starting and resuming --------------------------------------------------------------------
 

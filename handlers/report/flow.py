@@ -26,10 +26,6 @@ DESCRIPTION_MAX = 1000
 OTHER_MAX = 100
 
 
-router.menu(1, N_("Send a report"), "report", roles=REPORTERS)
-router.menu(2, N_("My reports"), "myreports", roles=REPORTERS)
-
-
 class ReportStep(StrEnum):
     """Steps of the report flow, in order."""
 

@@ -69,15 +69,13 @@ async def take_other(answer: Answer, ctx: Context, report: Report) -> list[Reply
     """The reporter's name for an activity of another kind."""
     if answer.action:
         raise wrong_button()
-    text = answer.text
-    if answer.event.kind is not Kind.text or len(text) < 3:
-        raise BadInput(_("Please type a few words, for example: cultural exchange."))
-    check_length(
-        text,
+    report.activity_other = check_length(
+        answer.text if answer.event.kind is Kind.text else "",
         OTHER_MAX,
         _("Please keep it short: at most {limit} characters (you wrote {length})."),
+        least=3,
+        too_short=_("Please type a few words, for example: cultural exchange."),
     )
-    report.activity_other = text
     return await advance(ctx, report, ReportStep.other)
 
 
@@ -223,20 +221,15 @@ async def take_description(answer: Answer, ctx: Context, report: Report) -> list
         raise BadInput(_("Photos come next. First describe the activity in a few sentences."))
     if kind is not Kind.text:
         raise BadInput(_("Please describe the activity in words, or send a voice message."))
-    text = answer.text
-    if len(text) < DESCRIPTION_MIN:
-        raise BadInput(
-            _(
-                "Please write a little more (at least {limit} characters): what was "
-                "done and who came."
-            ).format(limit=DESCRIPTION_MIN)
-        )
-    check_length(
-        text,
+    report.description = check_length(
+        answer.text,
         DESCRIPTION_MAX,
         _("Please keep the description under {limit} characters (you wrote {length})."),
+        least=DESCRIPTION_MIN,
+        too_short=_(
+            "Please write a little more (at least {limit} characters): what was done and who came."
+        ),
     )
-    report.description = text
     return await advance(ctx, report, ReportStep.description)
 
 
