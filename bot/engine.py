@@ -47,6 +47,16 @@ class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
         self.message = message
 
 
+def typed_text(event: Incoming, refusal: str) -> str | None:
+    """The text typed at a step; None for a button (its own handler takes it), and anything
+    else is asked again with `refusal`."""
+    if event.kind is Kind.choice:
+        return None
+    if event.kind is not Kind.text:
+        raise BadInput(refusal)
+    return event.text
+
+
 def check_length(
     text: str, most: int, too_long: str, *, least: int = 0, too_short: str = ""
 ) -> str:

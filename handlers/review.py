@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.chat import Choice, Incoming, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.engine import BadInput, Context, Router, check_length
+from bot.engine import BadInput, Context, Router, check_length, typed_text
 from db.models import Report, ReportStatus
 from handlers.admin import describe_user, local_time, unit_name
 from handlers.report import (
@@ -185,12 +185,11 @@ def _after_decision() -> tuple[Choice, ...]:
 @router.step(ReviewStep.reason, ReviewStep.question, roles=OFFICERS)
 async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
     """The reason of a rejection or the question to the reporter; buttons pass through."""
-    if event.kind is Kind.choice:
+    typed = typed_text(event, _("Please type it in words."))
+    if typed is None:
         return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type it in words."))
     note = check_length(
-        event.text.strip(),
+        typed.strip(),
         NOTE_MAX,
         _("Please keep it under {limit} characters (you wrote {length})."),
         least=NOTE_MIN,
