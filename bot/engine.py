@@ -47,6 +47,28 @@ class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
         self.message = message
 
 
+def typed_text(event: Incoming, refusal: str) -> str | None:
+    """The text typed at a step; None for a button (its own handler takes it), and anything
+    else is asked again with `refusal`."""
+    if event.kind is Kind.choice:
+        return None
+    if event.kind is not Kind.text:
+        raise BadInput(refusal)
+    return event.text
+
+
+def check_length(
+    text: str, most: int, too_long: str, *, least: int = 0, too_short: str = ""
+) -> str:
+    """`text` when it has `least` to `most` characters, else BadInput with the message that
+    fits (it may say {limit} and {length})."""
+    if len(text) < least:
+        raise BadInput(too_short.format(limit=least, length=len(text)))
+    if len(text) > most:
+        raise BadInput(too_long.format(limit=most, length=len(text)))
+    return text
+
+
 Handler = Callable[[Incoming, "Context"], Awaitable[Answer]]
 H = TypeVar("H", bound=Handler)
 
@@ -250,10 +272,10 @@ class Router:
         self, *names: str, roles: Sequence[Role] | None = None, help: str | None = None
     ) -> Callable[[H], H]:
         """Register a handler for "/name" commands; `help` (a msgid) lists the first in /help."""
+        add = _register_in(self.commands, names, roles)
 
         def register(handler: H) -> H:
-            for name in names:
-                self.commands[name] = _Route(handler, _allowed(roles))
+            add(handler)
             if help is not None:
                 self.help_entries.append(CommandHelp(names[0], help, _allowed(roles)))
             return handler
@@ -262,23 +284,11 @@ class Router:
 
     def step(self, *steps: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of a pending step; it may return None to pass the event on."""
-
-        def register(handler: H) -> H:
-            for step in steps:
-                self.steps[step] = _Route(handler, _allowed(roles))
-            return handler
-
-        return register
+        return _register_in(self.steps, steps, roles)
 
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
-
-        def register(handler: H) -> H:
-            for route in routes:
-                self.choices[route] = _Route(handler, _allowed(roles))
-            return handler
-
-        return register
+        return _register_in(self.choices, routes, roles)
 
     def text(self, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of free text that nothing else claimed."""
@@ -293,6 +303,19 @@ class Router:
         """Register the main menu, shown after /cancel and stale buttons."""
         self.home = handler
         return handler
+
+
+def _register_in(
+    table: dict[str, _Route], keys: Sequence[str], roles: Sequence[Role] | None
+) -> Callable[[H], H]:
+    """A decorator that files its handler in `table` under each of `keys`."""
+
+    def register(handler: H) -> H:
+        for key in keys:
+            table[key] = _Route(handler, _allowed(roles))
+        return handler
+
+    return register
 
 
 class _KeyedLocks:

@@ -76,26 +76,35 @@ def check_config(settings: Settings) -> list[str]:
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     if "telegram" in configured and not _TELEGRAM_TOKEN.match(token):
         problems.append("TELEGRAM_TOKEN must look like 123456:ABC… (as BotFather gives it)")
-    if "telegram" in configured and listen:
-        secret = _secret(settings.telegram_webhook_secret)
+    # Each platform's webhook secret: its variable, what it may hold, whether it does, and
+    # what to say when it does not.
+    secrets: tuple[tuple[str, str, str, str, Callable[[str], bool], str], ...] = (
+        (
+            "telegram",
+            "TELEGRAM_WEBHOOK_SECRET",
+            _secret(settings.telegram_webhook_secret),
+            "1-256 of A-Z a-z 0-9 _ -",
+            lambda secret: bool(_TELEGRAM_SECRET.match(secret)),
+            "may only hold 1-256 of A-Z a-z 0-9 _ - (Telegram's rule)",
+        ),
+        (
+            "zalo",
+            "ZALO_WEBHOOK_SECRET",
+            _secret(settings.zalo_webhook_secret),
+            "8-256 characters",
+            lambda secret: 8 <= len(secret) <= 256,
+            "must be 8-256 characters long (Zalo's rule)",
+        ),
+    )
+    for channel, name, secret, rule, fits, broken in secrets:
+        if channel not in configured or not listen:
+            continue
         if not secret:
             problems.append(
-                "webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -): "
-                "without it anyone could post fake updates"
+                f"webhook mode needs {name} ({rule}): without it anyone could post fake updates"
             )
-        elif not _TELEGRAM_SECRET.match(secret):
-            problems.append(
-                "TELEGRAM_WEBHOOK_SECRET may only hold 1-256 of A-Z a-z 0-9 _ - (Telegram's rule)"
-            )
-    if "zalo" in configured and listen:
-        secret = _secret(settings.zalo_webhook_secret)
-        if not secret:
-            problems.append(
-                "webhook mode needs ZALO_WEBHOOK_SECRET (8-256 characters): without it anyone "
-                "could post fake updates"
-            )
-        elif not 8 <= len(secret) <= 256:
-            problems.append("ZALO_WEBHOOK_SECRET must be 8-256 characters long (Zalo's rule)")
+        elif not fits(secret):
+            problems.append(f"{name} {broken}")
     for name, url in (
         ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
         ("ZALO_WEBHOOK_URL", settings.zalo_webhook_url),

@@ -17,11 +17,11 @@ from hashlib import sha256
 
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Context, Router, typed_text
 from db.models import Role, User
 from db.org import OrgMap
 from db.repositories import Repos
-from handlers.start import main_menu_choices
+from handlers.start import ask_to_type, main_menu_choices
 
 router = Router("admin")
 
@@ -158,21 +158,18 @@ async def join(event: Incoming, ctx: Context) -> Reply:
     """Redeem the code given after /join, or ask for it."""
     if event.kind is Kind.command and event.args.strip():
         return await redeem(ctx, event.args)
-    ctx.state.enter(AdminStep.code)
-    return Reply(
-        _("Type the invite code you were given, for example ABCD-EFGH-JK."),
-        choices=(choice("menu", label=_("🏠 Main menu")),),
+    return ask_to_type(
+        ctx, AdminStep.code, _("Type the invite code you were given, for example ABCD-EFGH-JK.")
     )
 
 
 @router.step(AdminStep.code)
 async def take_code(event: Incoming, ctx: Context) -> Reply | None:
     """The typed code; menu buttons pass through."""
-    if event.kind is Kind.choice:
-        return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type the invite code in letters, for example ABCD-EFGH-JK."))
-    return await redeem(ctx, event.text)
+    code = typed_text(
+        event, _("Please type the invite code in letters, for example ABCD-EFGH-JK.")
+    )
+    return None if code is None else await redeem(ctx, code)
 
 
 async def redeem(ctx: Context, typed: str) -> Reply:
@@ -342,15 +339,14 @@ def _ask_count(ctx: Context, role_code: str, unit_id: str, name: str) -> Reply:
 @router.step(AdminStep.invite_unit, roles=[Role.admin])
 async def take_invite_unit(event: Incoming, ctx: Context) -> Reply | None:
     """A typed unit name for the invite (buttons go to `invite`)."""
-    if event.kind is Kind.choice:
+    name = typed_text(event, _("Please type the name of a commune or village."))
+    if name is None:
         return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type the name of a commune or village."))
-    resolution = ctx.services.org.resolve(event.text)
+    resolution = ctx.services.org.resolve(name)
     if resolution.unit is None:
         raise BadInput(
             _("I don't know a unit called “{name}”. Choose one, or type another name.").format(
-                name=escape(event.text.strip()[:100])
+                name=escape(name.strip()[:100])
             )
         )
     return _ask_count(

@@ -6,8 +6,9 @@ from enum import StrEnum
 
 from bot.core.chat import Incoming, Kind, Reply, choice, escape
 from bot.core.i18n import N_, _
-from bot.engine import BadInput, Context, Router
+from bot.engine import Context, Router, typed_text
 from handlers.content import topic_page
+from handlers.start import ask_to_type
 
 router = Router("ask")
 
@@ -26,25 +27,24 @@ async def ask(event: Incoming, ctx: Context) -> Reply:
     """Invite a question (or answer one given after /ask)."""
     if event.kind is Kind.command and event.args.strip():
         return answer(ctx, event.args)
-    ctx.state.enter(AskStep.question)
-    return Reply(
+    return ask_to_type(
+        ctx,
+        AskStep.question,
         _(
             "Type your question in your own words. Accents are not needed, for example: "
             '"ho tro lam nha" or "vay von uu dai".'
         ),
-        choices=(choice("menu", label=_("🏠 Main menu")),),
     )
 
 
 @router.step(AskStep.question)
 async def take_question(event: Incoming, ctx: Context) -> Reply | None:
     """Answer the typed question; menu choices pass through to their own handlers."""
-    if event.kind is Kind.choice:
+    question = typed_text(event, _("Please type your question in words."))
+    if question is None:
         return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type your question in words."))
     ctx.state.clear()
-    return answer(ctx, event.text)
+    return answer(ctx, question)
 
 
 @router.text()

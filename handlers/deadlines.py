@@ -13,7 +13,7 @@ khi có yêu cầu" in the plan). Reminders themselves are planned by bot/deadli
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -30,7 +30,7 @@ from bot.deadlines.planner import (
     rule_book,
     tree_order,
 )
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Context, Router, check_length
 from bot.reports.documents import take_document
 from bot.reports.media import MediaProblem, MediaRejected, open_store
 from db.models import Role, Unit
@@ -105,6 +105,21 @@ def _arg(event: Incoming, index: int = 0) -> str:
 
 def _menu(ctx: Context) -> tuple[Choice, ...]:
     return (choice("menu", label=_("🏠 Main menu")),)
+
+
+def _pick_deadline(
+    ctx: Context,
+    views: Sequence[DeadlineView],
+    question: str,
+    none: str,
+    route: str,
+    label: Callable[[DeadlineView], str],
+) -> Reply:
+    """Ask `question` with a button to `route` for each deadline (`none` when there is none)."""
+    if not views:
+        return Reply(none, choices=_menu(ctx))
+    choices = [choice(route, view.id or 0, label=label(view)) for view in views]
+    return Reply(question, choices=(*choices, *_menu(ctx)))
 
 
 def _stale() -> BadInput:
@@ -224,17 +239,14 @@ async def submit(event: Incoming, ctx: Context) -> Reply:
             choices=_menu(ctx),
         )
     todo = [v for v in await _open(ctx) if unit_id in v.units and unit_id not in v.submissions]
-    if not todo:
-        return Reply(_("Your unit has no open report deadline to mark."), choices=_menu(ctx))
-    choices = [
-        choice(
-            "dls",
-            view.id or 0,
-            label=_("{title} ({due})").format(title=view.title, due=due_phrase(view.due_date)),
-        )
-        for view in todo
-    ]
-    return Reply(_("Which report has your unit sent?"), choices=(*choices, *_menu(ctx)))
+    return _pick_deadline(
+        ctx,
+        todo,
+        _("Which report has your unit sent?"),
+        _("Your unit has no open report deadline to mark."),
+        "dls",
+        lambda view: _("{title} ({due})").format(title=view.title, due=due_phrase(view.due_date)),
+    )
 
 
 @router.choice("dls", roles=OFFICERS)
@@ -311,10 +323,7 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
         )
     elif event.kind is Kind.text:
         note = event.text.strip()
-        if len(note) > NOTE_MAX:
-            raise BadInput(
-                _("Please keep the note under {limit} characters.").format(limit=NOTE_MAX)
-            )
+        check_length(note, NOTE_MAX, _("Please keep the note under {limit} characters."))
         ctx.state.update(note=note)
     else:
         raise BadInput(
@@ -460,19 +469,16 @@ async def record(event: Incoming, ctx: Context) -> Reply:
     """List the open deadlines with units still to submit."""
     ctx.state.clear()
     todo = [v for v in await _open(ctx) if v.pending()]
-    if not todo:
-        return Reply(_("Every unit has submitted for the open deadlines."), choices=_menu(ctx))
-    choices = [
-        choice(
-            "dlr",
-            view.id or 0,
-            label=_("{title} ({count} not submitted)").format(
-                title=view.title, count=len(view.pending())
-            ),
-        )
-        for view in todo
-    ]
-    return Reply(_("Record a submission for which deadline?"), choices=(*choices, *_menu(ctx)))
+    return _pick_deadline(
+        ctx,
+        todo,
+        _("Record a submission for which deadline?"),
+        _("Every unit has submitted for the open deadlines."),
+        "dlr",
+        lambda view: _("{title} ({count} not submitted)").format(
+            title=view.title, count=len(view.pending())
+        ),
+    )
 
 
 @router.choice("dlr", roles=ADMINS)

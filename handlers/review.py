@@ -1,8 +1,8 @@
 """Officers review field reports: approve, reject with a reason, or ask for more information.
 
-A request to review arrives as a proactive message (handlers/report.py queues it when a
-report is sent); /pending lists what waits. Every decision is checked here, not only by role:
-an officer decides only on reports of their unit and the units under it (admins: all), and
+A request to review arrives as a proactive message (handlers/report/notices.py queues it
+when a report is sent); /pending lists what waits. Every decision is checked here, not only by
+role: an officer decides only on reports of their unit and the units under it (admins: all), and
 only while the report waits for review, so a second officer pressing an old button changes
 nothing. Each decision is recorded in the audit trail and told to the reporter.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.chat import Choice, Incoming, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Context, Router, check_length, typed_text
 from db.models import Report, ReportStatus
 from handlers.admin import describe_user, local_time, unit_name
 from handlers.report import (
@@ -41,6 +41,24 @@ class ReviewStep(StrEnum):
 
     reason = "review.reason"
     question = "review.question"
+
+
+# The decisions that need words: the step that takes them, and what the officer is asked.
+WORDS_ASKED = {
+    "no": (
+        ReviewStep.reason,
+        N_(
+            "Why is report #{number} not accepted? Type a short reason; the reporter will read it."
+        ),
+    ),
+    "ask": (
+        ReviewStep.question,
+        N_(
+            "What do you want to ask about report #{number}? Type your question; the "
+            "reporter can answer and add photos."
+        ),
+    ),
+}
 
 
 @router.command("pending", "choduyet", roles=OFFICERS, help=N_("reports waiting for your review"))
@@ -150,26 +168,10 @@ async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
                 choices=_after_decision(),
             )
         ]
-    if action == "no":
-        ctx.state.enter(ReviewStep.reason, report_id=report.id)
-        return [
-            Reply(
-                _(
-                    "Why is report #{number} not accepted? Type a short reason; the "
-                    "reporter will read it."
-                ).format(number=report.id)
-            )
-        ]
-    if action == "ask":
-        ctx.state.enter(ReviewStep.question, report_id=report.id)
-        return [
-            Reply(
-                _(
-                    "What do you want to ask about report #{number}? Type your question; "
-                    "the reporter can answer and add photos."
-                ).format(number=report.id)
-            )
-        ]
+    if action in WORDS_ASKED:
+        step, question = WORDS_ASKED[action]
+        ctx.state.enter(step, report_id=report.id)
+        return [Reply(_(question).format(number=report.id))]
     raise BadInput(_("Sorry, that button is out of date. Send /pending to see the list."))
 
 
@@ -183,19 +185,16 @@ def _after_decision() -> tuple[Choice, ...]:
 @router.step(ReviewStep.reason, ReviewStep.question, roles=OFFICERS)
 async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
     """The reason of a rejection or the question to the reporter; buttons pass through."""
-    if event.kind is Kind.choice:
+    typed = typed_text(event, _("Please type it in words."))
+    if typed is None:
         return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type it in words."))
-    note = event.text.strip()
-    if len(note) < NOTE_MIN:
-        raise BadInput(_("Please type a few words, so the reporter understands."))
-    if len(note) > NOTE_MAX:
-        raise BadInput(
-            _("Please keep it under {limit} characters (you wrote {length}).").format(
-                limit=NOTE_MAX, length=len(note)
-            )
-        )
+    note = check_length(
+        typed.strip(),
+        NOTE_MAX,
+        _("Please keep it under {limit} characters (you wrote {length})."),
+        least=NOTE_MIN,
+        too_short=_("Please type a few words, so the reporter understands."),
+    )
     report = await reviewable(ctx, int(ctx.state.get("report_id", 0)))
     if report.status != ReportStatus.submitted.value:
         ctx.state.clear()

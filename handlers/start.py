@@ -28,6 +28,12 @@ def language_choices(ctx: Context) -> tuple[Choice, ...]:
     )
 
 
+def ask_to_type(ctx: Context, step: str, request: str) -> Reply:
+    """Wait for `step` and ask the user to type its answer; the main menu stays one press away."""
+    ctx.state.enter(step)
+    return Reply(request, choices=(choice("menu", label=_("🏠 Main menu")),))
+
+
 def main_menu_choices(ctx: Context) -> tuple[Choice, ...]:
     """The main menu lines this user may see."""
     entries = sorted(ctx.services.menu, key=lambda entry: entry.position)

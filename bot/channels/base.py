@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+
 from bot.channels.files import Spool
 from bot.core.chat import Incoming, Reply
 from bot.core.config import Settings
@@ -162,6 +166,16 @@ async def with_retries(
                 delay,
             )
             await asyncio.sleep(delay)
+
+
+async def deliver_counted(send: Callable[[Tally], Awaitable[None]]) -> DeliveryResult:
+    """Run `send` with a fresh tally of its requests; what the delivery came to."""
+    tally = Tally()
+    try:
+        await send(tally)
+    except CallError as failure:
+        return delivery_of(failure, tally)
+    return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
 
 
 def delivery_of(failure: CallError, tally: Tally) -> DeliveryResult:
@@ -320,6 +334,51 @@ async def wait_bounded(task: asyncio.Task[bool], within: float) -> bool | None:
         return await asyncio.wait_for(asyncio.shield(task), within)
     except TimeoutError:
         return None
+
+
+class Adapter:
+    """A platform adapter: receives updates, hands them to the engine, sends the replies.
+
+    What every adapter sets up the same way lives here: its inbox and download spool, the
+    webhook secret, and the HTTP session that fetches users' files.
+    """
+
+    name: str
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        db: Database,
+        sender: Sender,
+        secret: SecretStr | None,
+    ) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.spool = Spool(settings.media_dir)
+        self.inbox = Inbox(self.name, engine, db, sender, self.spool)
+        self.secret = secret.get_secret_value() if secret else ""
+        self._downloads: aiohttp.ClientSession | None = None
+
+    def open_downloads(self) -> None:
+        """Open the download session and clear what a previous run left in the spool."""
+        self._downloads = aiohttp.ClientSession()
+        self.spool.sweep()
+
+    async def close_inbox(self, grace: float) -> bool:
+        """Let running updates finish (within `grace` seconds), then close the download session;
+        whether they all finished."""
+        drained = await self.inbox.close(grace)
+        if self._downloads is not None:
+            await self._downloads.close()
+        return drained
+
+    def secret_given(self, request: web.Request, header: str) -> bool:
+        """Whether a webhook request carries the secret in `header` (a miss is logged)."""
+        if secret_matches(request.headers.get(header), self.secret):
+            return True
+        log.warning("%s webhook: wrong or missing secret from %s", self.name, request.remote)
+        return False
 
 
 def secret_matches(given: str | None, expected: str) -> bool:

@@ -52,19 +52,18 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.channels.base import (
+    Adapter,
     CallError,
     ChannelError,
     DeliveryResult,
     FailureKind,
-    Inbox,
     RetryPolicy,
     Tally,
-    delivery_of,
-    secret_matches,
+    deliver_counted,
     wait_bounded,
     with_retries,
 )
-from bot.channels.files import DOWNLOAD_FAILED, TOO_LARGE, Spool
+from bot.channels.files import DOWNLOAD_FAILED, TOO_LARGE
 from bot.core import i18n
 from bot.core.chat import (
     AttachmentKind,
@@ -283,9 +282,10 @@ class TelegramSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
-        tally = Tally()
         sent = 0
-        try:
+
+        async def send(tally: Tally) -> None:
+            nonlocal sent
             for out in plan(reply):
                 await call_api(
                     partial(self._send, chat_id, out),
@@ -294,11 +294,11 @@ class TelegramSender:
                     what=f"telegram {out.method} to {chat_id}",
                 )
                 sent += 1
-        except CallError as failure:
-            if sent:
-                log.warning("telegram: %d of the reply's messages were sent before failing", sent)
-            return delivery_of(failure, tally)
-        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+
+        result = await deliver_counted(send)
+        if result.status != DeliveryStatus.sent and sent:
+            log.warning("telegram: %d of the reply's messages were sent before failing", sent)
+        return result
 
     async def _send(self, chat_id: str, out: _Out) -> None:
         if self.limiter is not None:
@@ -418,30 +418,22 @@ class _Album:
     timer: asyncio.TimerHandle | None = None
 
 
-class TelegramChannel:
-    """The Telegram adapter: receives updates, hands them to the engine, sends the replies."""
+class TelegramChannel(Adapter):
+    """Telegram: raw updates by long poll or webhook, albums gathered, buttons answered."""
 
     name = CHANNEL
 
     def __init__(
         self, settings: Settings, engine: Engine, db: Database, catalogs: Catalogs
     ) -> None:
-        self.settings = settings
         self.bot = build_bot(settings)
         self.policy = RetryPolicy.of(settings)
-        self.sender = TelegramSender(
+        sender = TelegramSender(
             self.bot, self.policy, RateLimiter(settings.telegram_rate_per_second, 0.0)
         )
-        self.spool = Spool(settings.media_dir)
-        self.inbox = Inbox(CHANNEL, engine, db, self.sender, self.spool)
+        super().__init__(settings, engine, db, sender, settings.telegram_webhook_secret)
         self.catalogs = catalogs
-        self.secret = (
-            settings.telegram_webhook_secret.get_secret_value()
-            if settings.telegram_webhook_secret
-            else ""
-        )
         self._albums: dict[tuple[str, str], _Album] = {}
-        self._downloads: aiohttp.ClientSession | None = None
         self._offset: int | None = None
         self.username = ""
 
@@ -449,8 +441,7 @@ class TelegramChannel:
 
     async def start(self, *, webhook: bool) -> None:
         """Check the token, publish the command menu, and clear a webhook before polling."""
-        self._downloads = aiohttp.ClientSession()
-        self.spool.sweep()
+        self.open_downloads()
         try:
             me = await call_api(
                 self.bot.get_me, self.policy, what="telegram getMe", idempotent=True
@@ -466,16 +457,10 @@ class TelegramChannel:
             log.warning("telegram: getMe failed (%s); starting anyway", failure.detail)
         await self.publish_commands()
         if not webhook:
-            try:
-                # getUpdates answers 409 Conflict while a webhook is set.
-                await call_api(
-                    partial(self.bot.delete_webhook, drop_pending_updates=False),
-                    self.policy,
-                    what="telegram deleteWebhook",
-                    idempotent=True,
-                )
-            except CallError as failure:
-                log.warning("telegram: deleteWebhook failed: %s", failure.detail)
+            # getUpdates answers 409 Conflict while a webhook is set.
+            await self._try(
+                partial(self.bot.delete_webhook, drop_pending_updates=False), "deleteWebhook"
+            )
 
     async def publish_commands(self) -> None:
         """setMyCommands: the default list (in the default language) and one per ISO code."""
@@ -484,20 +469,30 @@ class TelegramChannel:
         for code in codes:
             with i18n.use(self.catalogs, code or default):
                 commands = [BotCommand(command=name, description=_(d)) for name, d in COMMANDS]
-            try:
-                await call_api(
-                    partial(
-                        self.bot.set_my_commands,
-                        commands=commands,
-                        scope=BotCommandScopeDefault(),
-                        language_code=code,
-                    ),
-                    self.policy,
-                    what="telegram setMyCommands",
-                    idempotent=True,
-                )
-            except CallError as failure:
-                log.warning("telegram: setMyCommands(%s) failed: %s", code, failure.detail)
+            await self._try(
+                partial(
+                    self.bot.set_my_commands,
+                    commands=commands,
+                    scope=BotCommandScopeDefault(),
+                    language_code=code,
+                ),
+                "setMyCommands",
+                label=f"setMyCommands({code})",
+            )
+
+    async def _try(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        method: str,
+        *,
+        label: str = "",
+        level: int = logging.WARNING,
+    ) -> None:
+        """Make a call whose failure is worth a log line (`label`, else `method`), not more."""
+        try:
+            await call_api(call, self.policy, what=f"telegram {method}", idempotent=True)
+        except CallError as failure:
+            log.log(level, "telegram: %s failed: %s", label or method, failure.detail)
 
     async def register_webhook(self) -> None:
         """setWebhook to TELEGRAM_WEBHOOK_URL with the secret (once the server listens)."""
@@ -569,11 +564,9 @@ class TelegramChannel:
         """Finish albums being gathered and running updates, then close the sessions."""
         for key in list(self._albums):
             self._close_album(key)
-        drained = await self.inbox.close(grace)
+        drained = await self.close_inbox(grace)
         if drained:
             await self.confirm()
-        if self._downloads is not None:
-            await self._downloads.close()
         await self.bot.session.close()
         return drained
 
@@ -581,8 +574,7 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """POST /webhook/telegram: check the secret, then process the update before answering."""
-        if not secret_matches(request.headers.get(SECRET_HEADER), self.secret):
-            log.warning("telegram webhook: wrong or missing secret from %s", request.remote)
+        if not self.secret_given(request, SECRET_HEADER):
             return web.Response(status=401, text="unauthorized")
         if self.inbox.closed:
             return web.Response(status=503, text="shutting down")  # Telegram will resend it
@@ -675,16 +667,13 @@ class TelegramChannel:
         return self.inbox.submit(user_id, partial(self.inbox.mark_unreachable, user_id))
 
     async def _answer_callback(self, query_id: str) -> None:
-        try:
-            await call_api(
-                partial(self.bot.answer_callback_query, callback_query_id=query_id),
-                self.policy,
-                what="telegram answerCallbackQuery",
-                idempotent=True,
-            )
-        except CallError as failure:
-            # "query is too old" after a redelivery or a long outage: nothing left to stop.
-            log.info("telegram: answerCallbackQuery failed: %s", failure.detail)
+        # A failure is "query is too old" after a redelivery or a long outage: nothing left
+        # to stop, so it is only noted.
+        await self._try(
+            partial(self.bot.answer_callback_query, callback_query_id=query_id),
+            "answerCallbackQuery",
+            level=logging.INFO,
+        )
 
     def _add_to_album(
         self, user_id: str, chat_id: str, update_id: str, name: str, group: str, message: Json

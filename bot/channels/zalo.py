@@ -29,22 +29,21 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import (
+    Adapter,
     CallError,
     ChannelError,
     DeliveryResult,
     FailureKind,
-    Inbox,
     RetryPolicy,
     Tally,
-    delivery_of,
-    secret_matches,
+    deliver_counted,
     with_retries,
 )
-from bot.channels.files import PublicFiles, Spool
+from bot.channels.files import PublicFiles
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
-from bot.delivery.outbox import DeliveryStatus, RateLimiter
+from bot.delivery.outbox import RateLimiter
 from bot.engine import Engine
 from db.session import Database
 
@@ -211,14 +210,13 @@ class ZaloSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
-        tally = Tally()
-        try:
+
+        async def send(tally: Tally) -> None:
             for part in render(reply):
                 await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
             await self._send_attachment(chat_id, reply, tally)
-        except CallError as failure:
-            return delivery_of(failure, tally)
-        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+
+        return await deliver_counted(send)
 
     async def _send_attachment(self, chat_id: str, reply: Reply, tally: Tally) -> None:
         attachment = reply.attachment
@@ -318,8 +316,8 @@ class _Sender:
     name: str
 
 
-class ZaloChannel:
-    """The Zalo adapter: receives updates, hands them to the engine, sends the replies."""
+class ZaloChannel(Adapter):
+    """Zalo Bot Platform: one update per poll or a webhook body, images fetched at once."""
 
     name = CHANNEL
 
@@ -327,30 +325,23 @@ class ZaloChannel:
         self, settings: Settings, engine: Engine, db: Database, files: PublicFiles
     ) -> None:
         assert settings.zalo_token is not None
-        self.settings = settings
         self.client = ZaloClient(
             settings.zalo_token.get_secret_value(),
             settings.zalo_api_base,
             settings.api_timeout_seconds,
         )
         self.policy = RetryPolicy.of(settings)
-        self.sender = ZaloSender(
+        sender = ZaloSender(
             self.client, self.policy, files, RateLimiter(settings.zalo_rate_per_second, 0.0)
         )
-        self.spool = Spool(settings.media_dir)
-        self.inbox = Inbox(CHANNEL, engine, db, self.sender, self.spool)
-        self.secret = (
-            settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else ""
-        )
+        super().__init__(settings, engine, db, sender, settings.zalo_webhook_secret)
         self.bot_id = ""
-        self._downloads: aiohttp.ClientSession | None = None
 
     # --- lifecycle
 
     async def start(self, *, webhook: bool) -> None:
         """Check the token; before polling, remove any webhook (getUpdates fails while set)."""
-        self._downloads = aiohttp.ClientSession()
-        self.spool.sweep()
+        self.open_downloads()
         try:
             me = await call_api(self.client, "getMe", None, self.policy, idempotent=True)
             if isinstance(me, Mapping):
@@ -436,9 +427,7 @@ class ZaloChannel:
 
     async def stop(self, grace: float) -> bool:
         """Let running updates finish, then close the sessions."""
-        drained = await self.inbox.close(grace)
-        if self._downloads is not None:
-            await self._downloads.close()
+        drained = await self.close_inbox(grace)
         await self.client.close()
         return drained
 
@@ -449,8 +438,7 @@ class ZaloChannel:
         if request.content_length == 0 or not request.body_exists:
             # Zalo's reachability probe has no body; it changes nothing, so it gets its 200.
             return web.json_response({"ok": True})
-        if not secret_matches(request.headers.get(SECRET_HEADER), self.secret):
-            log.warning("zalo webhook: wrong or missing secret from %s", request.remote)
+        if not self.secret_given(request, SECRET_HEADER):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         if self.inbox.closed:
             return web.json_response({"ok": False, "error": "shutting down"}, status=503)

@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     deadlines_file: Path = ROOT / "db" / "org" / "deadlines.yaml"
     planner_interval_minutes: float = Field(default=5.0, gt=0, le=60)
 
-    # Field reports (handlers/report.py, bot/media.py). Photos over the byte or pixel limit are
-    # refused with the reason; the pixel limit stays under Pillow's own bomb threshold (89 MP).
+    # Field reports (handlers/report/, bot/reports/media.py). Photos over the byte or pixel
+    # limit are refused with the reason; the pixel limit stays under Pillow's own bomb
+    # threshold (89 MP).
     max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
     report_max_age_days: int = Field(default=60, ge=1)

@@ -15,11 +15,17 @@ import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path
 
 from bot.core.chat import MediaRef
-from bot.reports.media import MediaProblem, MediaRejected, MediaStore, content_key
+from bot.reports.media import (
+    MediaProblem,
+    MediaRejected,
+    MediaStore,
+    put_content,
+    read_within,
+    source_of,
+)
 
 MIME = {
     "pdf": "application/pdf",
@@ -52,32 +58,17 @@ class StoredDocument:
 
 async def take_document(store: MediaStore, ref: MediaRef, max_bytes: int) -> StoredDocument:
     """Check and store a document the channel downloaded; raises MediaRejected."""
-    if ref.problem == "too_large" or (ref.size is not None and ref.size > max_bytes):
-        raise MediaRejected(MediaProblem.too_large)
-    if ref.problem or ref.path is None:
-        raise MediaRejected(MediaProblem.download_failed)
-    return await asyncio.to_thread(
-        store_document, store, Path(ref.path), ref.file_name or "", max_bytes
-    )
+    source = source_of(ref, max_bytes)
+    return await asyncio.to_thread(store_document, store, source, ref.file_name or "", max_bytes)
 
 
 def store_document(
     store: MediaStore, source: Path, file_name: str, max_bytes: int
 ) -> StoredDocument:
     """Check `source` is a PDF, DOCX or XLSX within the size limit, and store it (blocking)."""
-    try:
-        if source.stat().st_size > max_bytes:
-            raise MediaRejected(MediaProblem.too_large)
-        data = source.read_bytes()
-    except OSError as exc:
-        raise MediaRejected(MediaProblem.download_failed) from exc
-    if len(data) > max_bytes:  # it grew between stat and read
-        raise MediaRejected(MediaProblem.too_large)
+    data = read_within(source, max_bytes)
     extension = sniff(data)
-    digest = sha256(data).hexdigest()
-    key = content_key(digest, extension)
-    if not store.exists(key):
-        store.put(key, data)
+    digest, key = put_content(store, data, extension)
     return StoredDocument(
         sha256=digest,
         key=key,

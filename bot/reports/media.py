@@ -150,35 +150,51 @@ def content_key(digest: str, extension: str) -> str:
 
 async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
     """Check and store a photo the channel downloaded; raises MediaRejected with the reason."""
-    source = _source(ref, limits)
+    source = source_of(ref, limits.max_bytes)
     return await asyncio.to_thread(store_photo, store, source, limits)
 
 
 async def take_voice(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
     """Store a voice note the channel downloaded; raises MediaRejected with the reason."""
-    source = _source(ref, limits)
+    source = source_of(ref, limits.max_bytes)
     return await asyncio.to_thread(store_voice, store, source, limits, ref)
 
 
-def _source(ref: MediaRef, limits: MediaLimits) -> Path:
+def source_of(ref: MediaRef, max_bytes: int) -> Path:
+    """The file a channel downloaded for `ref`; MediaRejected when there is none to take."""
     if ref.problem == MediaProblem.too_large.value:
         raise MediaRejected(MediaProblem.too_large)
     if ref.problem or ref.path is None:
         raise MediaRejected(MediaProblem.download_failed)
-    if ref.size is not None and ref.size > limits.max_bytes:
+    if ref.size is not None and ref.size > max_bytes:
         raise MediaRejected(MediaProblem.too_large)
     return Path(ref.path)
 
 
-def _read(source: Path, limits: MediaLimits) -> bytes:
+def read_within(source: Path, max_bytes: int) -> bytes:
+    """The bytes of `source`, at most `max_bytes` of them, else MediaRejected (blocking)."""
     try:
-        if source.stat().st_size > limits.max_bytes:
+        if source.stat().st_size > max_bytes:
             raise MediaRejected(MediaProblem.too_large)
         data = source.read_bytes()
     except OSError as exc:
         raise MediaRejected(MediaProblem.download_failed) from exc
-    if len(data) > limits.max_bytes:  # the file grew between stat and read
+    if len(data) > max_bytes:  # the file grew between stat and read
         raise MediaRejected(MediaProblem.too_large)
+    return data
+
+
+def put_content(store: MediaStore, data: bytes, extension: str) -> tuple[str, str]:
+    """Store `data` under its sha256 unless it is there already; its digest and key."""
+    digest = sha256(data).hexdigest()
+    key = content_key(digest, extension)
+    if not store.exists(key):
+        store.put(key, data)
+    return digest, key
+
+
+def _read(source: Path, limits: MediaLimits) -> bytes:
+    data = read_within(source, limits.max_bytes)
     if not data:
         raise MediaRejected(MediaProblem.not_image)
     return data
@@ -198,11 +214,8 @@ def store_photo(store: MediaStore, source: Path, limits: MediaLimits) -> StoredM
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         # Pillow reports truncated and corrupt files through any of these.
         raise MediaRejected(MediaProblem.broken) from exc
-    digest = sha256(data).hexdigest()
-    key = content_key(digest, extension)
+    digest, key = put_content(store, data, extension)
     thumb_key = content_key(digest, "thumb.jpg")
-    if not store.exists(key):
-        store.put(key, data)
     if not store.exists(thumb_key):
         store.put(thumb_key, thumbnail)
     return StoredMedia(
@@ -249,11 +262,7 @@ def store_voice(
 ) -> StoredMedia:
     """Store a voice note as sent (blocking); only its size is checked."""
     data = _read(source, limits)
-    extension = _voice_extension(ref)
-    digest = sha256(data).hexdigest()
-    key = content_key(digest, extension)
-    if not store.exists(key):
-        store.put(key, data)
+    digest, key = put_content(store, data, _voice_extension(ref))
     return StoredMedia(
         kind=MediaKind.voice,
         sha256=digest,

@@ -1,0 +1,385 @@
+"""The report flow's steps: each takes the reporter's answer, stores it and moves on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.i18n import _, format_day, format_number
+from bot.engine import BadInput, Context, check_length
+from db.models import MediaKind, Report, ReportStatus
+from handlers.admin import unit_name
+from handlers.report.attachments import attach_photos, attach_voice
+from handlers.report.flow import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    EDITABLE,
+    FLOW,
+    MAX_PEOPLE,
+    MAX_PHOTOS,
+    OTHER_MAX,
+    REPORTERS,
+    Answer,
+    ReportStep,
+    StepHandler,
+    advance,
+    current_draft,
+    go,
+    local_today,
+    photos_prompt,
+    router,
+    wrong_button,
+)
+from handlers.report.notices import notify_reviewers, unit_scope
+from handlers.report.parse import (
+    NO_WORDS,
+    fold,
+    is_done,
+    is_skip,
+    match_activity,
+    parse_count,
+    parse_day,
+)
+from handlers.report.views import Activity
+from handlers.start import main_menu_choices
+
+_ACTIVITY_NAMES = frozenset(kind.value for kind in Activity)
+
+
+async def take_activity(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """The kind of activity: a button, or words that name exactly one kind."""
+    kind: Activity | None = None
+    if answer.action == "a" and answer.args and answer.args[0] in _ACTIVITY_NAMES:
+        kind = Activity(answer.args[0])
+    elif answer.action:
+        raise wrong_button()
+    elif answer.event.kind is Kind.text:
+        kind = match_activity(answer.text)
+    if kind is None:
+        raise BadInput(
+            _("Please choose the kind of activity from the list (you can type its number).")
+        )
+    report.activity = kind.value
+    if kind is not Activity.other:
+        report.activity_other = ""
+    return await advance(ctx, report, ReportStep.activity)
+
+
+async def take_other(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """The reporter's name for an activity of another kind."""
+    if answer.action:
+        raise wrong_button()
+    report.activity_other = check_length(
+        answer.text if answer.event.kind is Kind.text else "",
+        OTHER_MAX,
+        _("Please keep it short: at most {limit} characters (you wrote {length})."),
+        least=3,
+        too_short=_("Please type a few words, for example: cultural exchange."),
+    )
+    return await advance(ctx, report, ReportStep.other)
+
+
+async def take_unit(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Where it happened: a button, or a typed name (old names of merged units too)."""
+    scope = await unit_scope(ctx)
+    note = ""
+    if answer.action == "u" and answer.args:
+        unit_id = answer.args[0]
+    elif answer.action:
+        raise wrong_button()
+    elif answer.event.kind is Kind.text:
+        resolution = ctx.services.org.resolve(answer.text)
+        if resolution.unit is None and resolution.candidates:
+            allowed = [u for u in resolution.candidates if scope is None or u.id in scope]
+            raise BadInput(
+                _("“{name}” is now part of: {units}. Please choose one.").format(
+                    name=escape(answer.text),
+                    units=", ".join(escape(u.name) for u in allowed) or "—",
+                )
+            )
+        if resolution.unit is None:
+            raise BadInput(
+                _(
+                    "I don't know a place called “{name}”. Choose from the list, or "
+                    "type another name."
+                ).format(name=escape(answer.text[:100]))
+            )
+        unit_id = resolution.unit.id
+        if resolution.dissolved is not None:
+            note = _("{old} is now {new}.").format(
+                old=escape(resolution.dissolved.name), new=escape(resolution.unit.name)
+            )
+    else:
+        raise BadInput(_("Please choose the place, or type its name."))
+    if (scope is not None and unit_id not in scope) or await ctx.repos.units.get(unit_id) is None:
+        raise BadInput(
+            _(
+                "You can report only for {unit} and the places under it. Please choose "
+                "from the list."
+            ).format(unit=escape(await unit_name(ctx, ctx.user.unit_id)))
+        )
+    report.unit_id = unit_id
+    ack = _("Place: {unit}.").format(unit=escape(await unit_name(ctx, unit_id)))
+    return await advance(ctx, report, ReportStep.unit, " ".join(p for p in (note, ack) if p))
+
+
+async def take_date(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """The day: today, yesterday, or a typed date within the window."""
+    today = local_today(ctx)
+    if answer.action == "d" and answer.args in (("0",), ("1",)):
+        when = today - timedelta(days=int(answer.args[0]))
+    elif answer.action:
+        raise wrong_button()
+    elif answer.event.kind is Kind.text:
+        when = parse_day(answer.text, today, ctx.services.settings.report_max_age_days)
+    else:
+        raise BadInput(_("Please choose Today or Yesterday, or type the date."))
+    report.activity_date = when
+    return await advance(
+        ctx, report, ReportStep.date, _("Date: {date}.").format(date=format_day(when))
+    )
+
+
+def _count(answer: Answer, most: int, what: str) -> int | None:
+    """A typed count for `what`, up to `most`; None when skipped (the caller says if allowed)."""
+    if answer.action:
+        raise wrong_button()
+    if answer.event.kind is not Kind.text:
+        raise BadInput(_("Please type a number, for example 35."))
+    if is_skip(answer.text):
+        return None
+    count = parse_count(answer.text)
+    if count is None:
+        raise BadInput(_("Please type a number, for example 35."))
+    if count > most:
+        if what == "participants":
+            raise BadInput(
+                _("That is more than Loa can take ({limit}). Please check the number.").format(
+                    limit=format_number(most)
+                )
+            )
+        raise BadInput(
+            _(
+                "That is more than the {total} people who took part. Please check the number."
+            ).format(total=format_number(most))
+        )
+    return count
+
+
+async def take_participants(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """How many people took part (required)."""
+    count = _count(answer, MAX_PEOPLE, "participants")
+    if count is None:
+        raise BadInput(
+            _("This number is needed. Please type how many people took part, for example 35.")
+        )
+    report.participants = count
+    # Parts of the old total may not fit the new one: ask them again.
+    if report.ethnic_minority is not None and report.ethnic_minority > count:
+        report.ethnic_minority = None
+    if report.women is not None and report.women > count:
+        report.women = None
+    return await advance(ctx, report, ReportStep.participants)
+
+
+async def take_minority(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """How many were ethnic-minority people (optional)."""
+    report.ethnic_minority = _count(answer, report.participants or 0, "part")
+    return await advance(ctx, report, ReportStep.minority)
+
+
+async def take_women(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """How many were women (optional)."""
+    report.women = _count(answer, report.participants or 0, "part")
+    return await advance(ctx, report, ReportStep.women)
+
+
+async def take_description(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """A few sentences; a voice message is kept with the report and may stand in for them."""
+    kind = answer.event.kind
+    if answer.action == "cont":
+        if not await ctx.repos.reports.media(report.id, MediaKind.voice):
+            raise wrong_button()
+        return await advance(ctx, report, ReportStep.description)
+    if answer.action:
+        raise wrong_button()
+    if kind is Kind.voice:
+        line, kept = await attach_voice(ctx, report, answer.event.media)
+        if not kept:
+            return [Reply(line)]
+        if report.description:
+            return await advance(ctx, report, ReportStep.description, line)
+        return [
+            Reply(
+                line
+                + "\n\n"
+                + _("If you can, also type a few words about the activity. Or choose Continue."),
+                choices=(choice("rp", "cont", label=_("Continue")),),
+            )
+        ]
+    if kind is Kind.photo or kind is Kind.document:
+        raise BadInput(_("Photos come next. First describe the activity in a few sentences."))
+    if kind is not Kind.text:
+        raise BadInput(_("Please describe the activity in words, or send a voice message."))
+    report.description = check_length(
+        answer.text,
+        DESCRIPTION_MAX,
+        _("Please keep the description under {limit} characters (you wrote {length})."),
+        least=DESCRIPTION_MIN,
+        too_short=_(
+            "Please write a little more (at least {limit} characters): what was done and who came."
+        ),
+    )
+    return await advance(ctx, report, ReportStep.description)
+
+
+async def take_photos(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Photos (an album at once), a voice message, "done", or removing what was sent."""
+    event = answer.event
+    if answer.action == "rmp":
+        await ctx.repos.reports.remove_media(report.id, MediaKind.photo)
+        report.updated_at = ctx.now
+        reply = await photos_prompt(ctx, report)
+        return [Reply(_("The photos were removed.") + "\n\n" + reply.text, choices=reply.choices)]
+    if answer.action == "done" or (event.kind is Kind.text and is_done(answer.text)):
+        if not await ctx.repos.reports.media(report.id, MediaKind.photo):
+            raise BadInput(_("Please send at least one photo of the activity first."))
+        return await advance(ctx, report, ReportStep.photos)
+    if answer.action:
+        raise wrong_button()
+    if event.kind is Kind.voice:
+        line, _kept = await attach_voice(ctx, report, event.media)
+        return [Reply(line, choices=(await photos_prompt(ctx, report)).choices)]
+    if event.kind not in (Kind.photo, Kind.document):
+        raise BadInput(_('Please send photos, or type "done" when you have sent them all.'))
+    lines, added, total = await attach_photos(ctx, report, event.media)
+    caption = event.text.strip()
+    if caption and is_done(caption):
+        caption = ""
+        if total:
+            return await advance(ctx, report, ReportStep.photos, "\n".join(lines))
+    if caption:
+        joined = f"{report.description}\n{caption}".strip()
+        if len(joined) <= DESCRIPTION_MAX:
+            report.description = joined
+            lines.append(_("The caption was added to the description."))
+    if total >= MAX_PHOTOS:
+        lines.append(_("That is the most a report can have."))
+        return await advance(ctx, report, ReportStep.photos, "\n".join(lines))
+    reply = await photos_prompt(ctx, report)
+    if total and not added:
+        lines.append(_("Photos so far: {count}.").format(count=total))
+    lines.append(_('Send more, or type "done".') if total else reply.text)
+    return [Reply("\n".join(lines), choices=reply.choices)]
+
+
+async def take_location(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """A shared location, or skip."""
+    event = answer.event
+    declined = event.kind is Kind.text and (is_skip(answer.text) or fold(answer.text) in NO_WORDS)
+    if answer.action == "skip" or declined:
+        return await advance(ctx, report, ReportStep.location)
+    if answer.action:
+        raise wrong_button()
+    point = event.location
+    if event.kind is not Kind.location or point is None:
+        raise BadInput(_("Please share a location, or choose Skip."))
+    if not (-90 <= point.latitude <= 90 and -180 <= point.longitude <= 180):
+        raise BadInput(_("That location is not valid. Please share it again, or choose Skip."))
+    report.latitude, report.longitude = point.latitude, point.longitude
+    return await advance(ctx, report, ReportStep.location, _("Location saved."))
+
+
+async def take_confirm(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Send, change something, or delete the draft."""
+    if answer.action == "edit":
+        return await go(ctx, report, ReportStep.edit)
+    if answer.action == "del":
+        await ctx.repos.reports.discard(report)
+        ctx.state.clear()
+        return [
+            Reply(_("The report was deleted. Nothing was sent."), choices=main_menu_choices(ctx))
+        ]
+    if answer.action != "send":
+        if answer.action:
+            raise wrong_button()
+        raise BadInput(_("Please choose: send the report, change something, or delete it."))
+    missing = await _first_missing(ctx, report)
+    if missing is not None:
+        return await go(ctx, report, missing, lead=_("One answer is still missing."))
+    event = await ctx.repos.reports.change_status(
+        report, ReportStatus.submitted, actor_id=ctx.user.id, now=ctx.now
+    )
+    await notify_reviewers(ctx, report, event)
+    ctx.state.clear()
+    text = _(
+        "Thank you! Report #{number} is sent. The officers of {unit} will review it, and "
+        "you will get a message when they decide. /myreports shows your reports."
+    ).format(number=report.id, unit=escape(await unit_name(ctx, report.unit_id)))
+    return [Reply(text, choices=main_menu_choices(ctx))]
+
+
+async def _first_missing(ctx: Context, report: Report) -> ReportStep | None:
+    """The first required answer a draft lacks (drafts resumed after an update may)."""
+    if report.activity is None:
+        return ReportStep.activity
+    if report.activity == Activity.other.value and not report.activity_other:
+        return ReportStep.other
+    if report.activity_date is None:
+        return ReportStep.date
+    if report.participants is None:
+        return ReportStep.participants
+    if not report.description and not await ctx.repos.reports.media(report.id, MediaKind.voice):
+        return ReportStep.description
+    if not await ctx.repos.reports.media(report.id, MediaKind.photo):
+        return ReportStep.photos
+    return None
+
+
+async def take_edit(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Which answer to change; after it, back to the summary."""
+    if answer.action == "back":
+        return await go(ctx, report, ReportStep.confirm)
+    if answer.action == "f" and answer.args and answer.args[0] in EDITABLE:
+        ctx.state.update(editing=True)
+        return await go(ctx, report, EDITABLE[answer.args[0]][1])
+    if answer.action:
+        raise wrong_button()
+    raise BadInput(_("Please choose what to change (you can type its number)."))
+
+
+STEPS: dict[ReportStep, StepHandler] = {
+    ReportStep.activity: take_activity,
+    ReportStep.other: take_other,
+    ReportStep.unit: take_unit,
+    ReportStep.date: take_date,
+    ReportStep.participants: take_participants,
+    ReportStep.minority: take_minority,
+    ReportStep.women: take_women,
+    ReportStep.description: take_description,
+    ReportStep.photos: take_photos,
+    ReportStep.location: take_location,
+    ReportStep.confirm: take_confirm,
+    ReportStep.edit: take_edit,
+}
+
+
+@router.step(*FLOW, ReportStep.other, ReportStep.edit, roles=REPORTERS)
+async def in_flow(event: Incoming, ctx: Context) -> list[Reply] | None:
+    """Hand the answer to its step; other features' buttons pass through."""
+    answer = Answer(event)
+    if event.kind is Kind.choice:
+        parsed = parse_choice(event.choice)
+        if parsed is None or parsed[0] != "rp" or not parsed[1]:
+            return None
+        if parsed[1][0] in ("go", "new", "my", "more"):
+            return None
+        answer = Answer(event, parsed[1][0], tuple(parsed[1][1:]))
+    report = await current_draft(ctx)
+    if report is None:
+        ctx.state.clear()
+        return [
+            Reply(_("This report was already sent or deleted."), choices=main_menu_choices(ctx))
+        ]
+    step = ReportStep(str(ctx.state.step))
+    return await STEPS[step](answer, ctx, report)
