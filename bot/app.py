@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def build_routers() -> list[Router]:
     """Every feature's router, in routing order."""
-    from handlers import admin, ask, content, deadlines, report, review, start
+    from handlers import admin, ask, content, deadlines, report, review, roles, start
 
     # Order matters only for free text: `ask` owns it, so it comes last.
     return [
@@ -29,6 +29,7 @@ def build_routers() -> list[Router]:
         report.router,
         review.router,
         admin.router,
+        roles.router,
         deadlines.router,
         ask.router,
     ]

@@ -179,6 +179,8 @@ class Invite(Base):
     used_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # A revoked code never works again, used or not (a leaked code, an officer who left).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class JoinFailure(Base):
@@ -342,3 +344,26 @@ class Submission(Base):
     document_size: Mapped[int | None] = mapped_column(Integer, default=None)
     document_name: Mapped[str] = mapped_column(String(255), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- audit (bot/cli/users.py, bot/cli/invites.py, handlers/roles.py) ------------------------
+
+
+class AuditEntry(Base):
+    """Who changed a role or an invite, when, and what: operators (`actor_id` None) and admins.
+
+    The subject is an id (a user's or an invite's), never a name or a code: the log itself
+    holds no personal data beyond the link to the row.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    via: Mapped[str] = mapped_column(String(16))  # "cli" or the chat channel's name
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -205,6 +205,11 @@ async def redeem(ctx: Context, typed: str) -> Reply:
         text = _("That code is not valid. Please check it and type it again ({left} tries left).")
         return Reply(text.format(left=left), choices=(choice("menu", label=_("🏠 Main menu")),))
     ctx.state.clear()
+    if invite.revoked_at is not None:
+        return Reply(
+            _("This invite code was withdrawn. Please ask your officer for a new one."),
+            choices=main_menu_choices(ctx),
+        )
     if invite.used_at is not None:
         return Reply(
             _(
@@ -238,8 +243,17 @@ async def redeem(ctx: Context, typed: str) -> Reply:
             ),
             choices=main_menu_choices(ctx),
         )
+    before = f"{ctx.user.role}@{ctx.user.unit_id or '-'}"
     ctx.user.role = role.value
     ctx.user.unit_id = invite.unit_id
+    await ctx.repos.audit.record(
+        action="role.join",
+        subject=f"user:{ctx.user.id}",
+        now=ctx.now,
+        via=ctx.event.channel,
+        actor_id=ctx.user.id,
+        detail=f"{before} -> {role.value}@{invite.unit_id} (invite {invite.id})",
+    )
     lines = [
         _("Welcome! You are now {role} for {unit}.").format(
             role=role_label(role), unit=escape(unit)

@@ -70,7 +70,7 @@ async def test_zalo_sends_the_recording_as_an_aac_url(
             zalo_api_base=zalo.url,
             webhook_listen=f"127.0.0.1:{port}",
             zalo_webhook_url=f"http://127.0.0.1:{port}/webhook/zalo",
-            zalo_webhook_secret="zalo-webhook-secret",
+            zalo_webhook_secret="zalo-webhook-secret-0123456789abcdefg",
             public_base_url=f"http://127.0.0.1:{port}",
             content_dir=content,
         )

@@ -25,6 +25,7 @@ from db.models import ProcessedUpdate, User
 from tests.fakes.common import post_webhook
 from tests.fakes.runtime import (
     APOLOGY,
+    FAST,
     capture,
     channel_settings,
     eventually,
@@ -38,7 +39,7 @@ from tests.fakes.runtime import (
 from tests.fakes.telegram import SECRET_HEADER, TOKEN, FakeTelegram, parse_html
 
 USER = 5550001
-SECRET = "webhook-secret_42"
+SECRET = "webhook-secret_42-0123456789abcdefghij"
 QUESTION = "nha toi duoc ho tro bao nhieu tien lam nha"
 
 
@@ -569,6 +570,7 @@ def loa_env(settings: Settings, **extra: str) -> dict[str, str]:
         MEDIA_DIR=str(settings.media_dir),
         POLLING_TIMEOUT_SECONDS="1",
         LOG_LEVEL="INFO",
+        INVITE_PEPPER=FAST["invite_pepper"],  # webhook mode refuses to start without one
         **extra,
     )
     return env

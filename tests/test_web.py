@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from PIL import Image
+from pydantic import ValidationError
 
 from bot.app import Loa
 from bot.channels.files import PublicFiles
@@ -23,6 +26,7 @@ from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo
+from tests.fixtures.reporting import jpeg
 
 
 @pytest.fixture
@@ -43,10 +47,10 @@ async def both(
             settings,
             telegram_token=TELEGRAM_TOKEN,
             telegram_api_base=tg.url,
-            telegram_webhook_secret="tg-secret",
+            telegram_webhook_secret="tg-secret-0123456789abcdefghijklmnop",
             zalo_token=ZALO_TOKEN,
             zalo_api_base=zl.url,
-            zalo_webhook_secret="zalo-secret-1234",
+            zalo_webhook_secret="zalo-secret-1234-0123456789abcdefghij",
             webhook_listen=f"127.0.0.1:{port}",
             public_base_url=f"http://127.0.0.1:{port}",
         )
@@ -66,17 +70,17 @@ async def test_one_server_takes_both_webhooks_and_reports_health(
             "channels": ["telegram", "zalo"],
         }
     update = tg.update(message=tg._message(7, "A", text="/start"))
-    headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret-0123456789abcdefghijklmnop"}
     async with http.post(f"{base}/webhook/telegram", json=update, headers=headers) as response:
         assert response.status == 200
     assert len(tg.sent(7)) == 1  # Telegram's update was handled before the answer
     message = zl.message("a1b2c3", "message.text.received", text="/start")
-    headers = {"X-Bot-Api-Secret-Token": "zalo-secret-1234"}
+    headers = {"X-Bot-Api-Secret-Token": "zalo-secret-1234-0123456789abcdefghij"}
     async with http.post(f"{base}/webhook/zalo", json=message, headers=headers) as response:
         assert response.status == 200 and await response.json() == {"ok": True}
     await zl.wait_sent("a1b2c3", 1)
     # Each platform's secret opens only its own door.
-    headers = {"X-Bot-Api-Secret-Token": "tg-secret"}
+    headers = {"X-Bot-Api-Secret-Token": "tg-secret-0123456789abcdefghijklmnop"}
     async with http.post(f"{base}/webhook/zalo", json=message, headers=headers) as response:
         assert response.status == 401
     async with http.get(f"{base}/webhook/telegram") as response:
@@ -87,7 +91,9 @@ async def test_health_is_503_when_the_database_is_unreachable(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     db = Database(f"postgresql+asyncpg://loa@127.0.0.1:{free_port()}/none")
-    server = WebServer("127.0.0.1:0", db, {}, PublicFiles(tmp_path, "s", None), shutdown_grace=1)
+    server = WebServer(
+        "127.0.0.1:0", db, {}, PublicFiles(tmp_path, "s" * 32, None), shutdown_grace=1
+    )
     await server.start()
     try:
         async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
@@ -104,15 +110,15 @@ async def test_media_links_open_only_what_was_published(
     tmp_path: Path,
 ) -> None:
     base, config, _, _ = both
-    outside = tmp_path / "poster.jpg"
-    outside.write_bytes(b"\xff\xd8 a poster")
+    outside = tmp_path / "poster.pdf"
+    outside.write_bytes(b"%PDF- a poster")
     files = PublicFiles(
         config.media_dir, config.media_url_secret.get_secret_value(), config.public_base_url
     )
     url = files.url_for(outside)
     assert url is not None and url.startswith(f"{base}/media/")
     async with http.get(url) as response:
-        assert response.status == 200 and await response.read() == b"\xff\xd8 a poster"
+        assert response.status == 200 and await response.read() == b"%PDF- a poster"
     token, relative = url.removeprefix(f"{base}/media/").split("/", 1)
     secret_file = config.media_dir / "incoming" / "someone-else.jpg"
     secret_file.parent.mkdir(parents=True, exist_ok=True)
@@ -145,11 +151,11 @@ def test_webhook_mode_needs_each_channels_secret(settings: Settings) -> None:
         telegram_token=TELEGRAM_TOKEN,
         zalo_token=ZALO_TOKEN,
         webhook_listen="0.0.0.0:8443",
-        telegram_webhook_secret="has spaces!",
-        zalo_webhook_secret="short",
+        telegram_webhook_secret="has spaces! and is long enough otherwise",
+        zalo_webhook_secret="z" * 257,
     )
     problems = "\n".join(check_config(config))
-    assert "A-Z a-z 0-9 _ -" in problems and "8-256" in problems
+    assert "A-Z a-z 0-9 _ -" in problems and "at most 256" in problems
     polling_with_url = channel_settings(
         settings, telegram_token=TELEGRAM_TOKEN, telegram_webhook_url="https://x.vn/webhook"
     )
@@ -235,3 +241,63 @@ async def test_files_left_in_the_spool_by_a_crash_are_swept(
         async with running(config, loa):
             pass
     assert not old.exists() and fresh.exists()
+
+
+async def test_media_links_expire_and_serve_photos_without_their_location(
+    both: tuple[str, Settings, FakeTelegram, FakeZalo], http: aiohttp.ClientSession
+) -> None:
+    base, config, _, _ = both
+    stored = config.media_dir / "ab" / "cd" / "original.jpg"
+    stored.parent.mkdir(parents=True)
+    jpeg(stored, gps=(14.05, 107.5), taken="2026:11:24 08:30:00")
+    now = [time.time()]
+    files = PublicFiles(
+        config.media_dir,
+        config.media_url_secret.get_secret_value(),
+        config.public_base_url,
+        valid_for=3600,
+        clock=lambda: now[0],
+    )
+    url = files.url_for(stored)
+    assert url is not None and "original" not in url
+    async with http.get(url) as response:
+        assert response.status == 200
+        served = await response.read()
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.size == (640, 480)
+        assert not image.getexif()  # no GPS, no capture time, no camera
+    token, relative = url.removeprefix(f"{base}/media/").split("/", 1)
+    # The original is not reachable with the copy's token, nor by a forged expiry.
+    expiry, mac = token.split(".")
+    for address in (
+        f"{base}/media/{token}/ab/cd/original.jpg",
+        f"{base}/media/{int(expiry) + 86400}.{mac}/{relative}",
+        f"{base}/media/{files.token(relative, time.time() - 1)}/{relative}",
+    ):
+        async with http.get(address) as response:
+            assert response.status == 404, address
+
+
+def test_an_empty_or_short_media_secret_is_refused(settings: Settings) -> None:
+    for secret in ("", "short-secret"):
+        with pytest.raises(ValidationError, match="MEDIA_URL_SECRET"):
+            channel_settings(settings, media_url_secret=secret)
+
+
+def test_webhook_mode_needs_long_secrets_and_an_invite_pepper(settings: Settings) -> None:
+    config = channel_settings(
+        settings,
+        telegram_token=TELEGRAM_TOKEN,
+        webhook_listen="0.0.0.0:8443",
+        telegram_webhook_secret="x",
+        invite_pepper="",
+    )
+    problems = "\n".join(check_config(config))
+    assert "TELEGRAM_WEBHOOK_SECRET must be at least 32 characters" in problems
+    assert "INVITE_PEPPER" in problems
+    # The console trial and polling still start without any of them.
+    assert check_config(channel_settings(settings, invite_pepper="")) == []
+    assert (
+        check_config(channel_settings(settings, telegram_token=TELEGRAM_TOKEN, invite_pepper=""))
+        == []
+    )

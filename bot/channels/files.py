@@ -6,27 +6,31 @@ enforced before and while reading, and hand the engine a `MediaRef`. The spool i
 area: the handler copies what it keeps, the adapter deletes the file after the event.
 
 Outbound: Zalo cannot upload files, it fetches them by URL. `PublicFiles` gives a file under
-MEDIA_DIR a URL `<PUBLIC_BASE_URL>/media/<token>/<path>` whose token is an HMAC of the path, so
-only files Loa chose to publish can be fetched (bot/web.py checks the token).
+MEDIA_DIR a URL `<PUBLIC_BASE_URL>/media/<token>/<path>` whose token signs the path and an
+expiry (bot/core/signing.py), so only files Loa chose to publish can be fetched, and only for a
+while (bot/web/server.py checks the token); images are served as copies without EXIF.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
+import io
 import logging
 import mimetypes
 import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from PIL import Image, ImageOps
 
 from bot.core.chat import MediaRef
 from bot.core.logging import redact
+from bot.core.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -137,52 +141,91 @@ def _safe(url: str) -> str:
 
 
 class PublicFiles:
-    """Signed URLs for files under MEDIA_DIR; files elsewhere are copied in first."""
+    """Expiring signed URLs for files under MEDIA_DIR; other files are copied in first.
 
-    def __init__(self, media_dir: Path, secret: str, base_url: str | None) -> None:
+    Images are never published as stored: an EXIF-free copy (location, camera, capture time
+    removed; turned upright) goes under `public/`, and the link points at it.
+    """
+
+    def __init__(
+        self,
+        media_dir: Path,
+        secret: str,
+        base_url: str | None,
+        *,
+        valid_for: float = 24 * 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.root = media_dir.resolve()
-        self._key = hashlib.sha256(b"loa-media:" + secret.encode()).digest()
+        self.signer = Signer(secret, "media")
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.valid_for = valid_for
+        self.clock = clock
         self._published: dict[tuple[str, int, int], str] = {}
 
-    def token(self, relative: str) -> str:
-        """The token that unlocks `relative` (a path under MEDIA_DIR, with "/" separators)."""
-        return hmac.new(self._key, relative.encode(), hashlib.sha256).hexdigest()[:32]
+    def token(self, relative: str, expires_at: float | None = None) -> str:
+        """The token that unlocks `relative` (a path under MEDIA_DIR) until `expires_at`."""
+        if expires_at is None:
+            expires_at = self.clock() + self.valid_for
+        return self.signer.sign(relative, expires_at)
 
     def url_for(self, path: Path) -> str | None:
-        """A public URL for `path`, or None when no PUBLIC_BASE_URL is configured."""
+        """A public URL for `path` that expires, or None when no PUBLIC_BASE_URL is configured."""
         if self.base_url is None:
             return None
         relative = self.publish(path)
         return f"{self.base_url}/media/{self.token(relative)}/{quote(relative)}"
 
     def publish(self, path: Path) -> str:
-        """The path of `path` relative to MEDIA_DIR, copying it under `public/` if outside."""
+        """The path under MEDIA_DIR to serve for `path`: an EXIF-free copy of an image, a copy
+        under `public/` of a file from elsewhere, else the file itself (blocking)."""
         source = path.resolve()
-        if source.is_relative_to(self.root):
+        image = source.suffix.lower() in _IMAGE_SUFFIXES
+        if source.is_relative_to(self.root) and not image:
             return source.relative_to(self.root).as_posix()
         stat = source.stat()
         key = (str(source), stat.st_mtime_ns, stat.st_size)
         known = self._published.get(key)
         if known is not None and (self.root / known).is_file():
             return known
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
-        relative = f"public/{digest}{source.suffix.lower()}"
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        suffix = ".jpg" if image else source.suffix.lower()
+        relative = f"public/{digest}{suffix}"
         target = self.root / relative
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-            shutil.copyfile(source, temporary)
-            os.replace(temporary, target)
+            try:
+                if image:
+                    temporary.write_bytes(without_metadata(data))
+                else:
+                    shutil.copyfile(source, temporary)
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)
         self._published[key] = relative
         return relative
 
     def resolve(self, token: str, relative: str) -> Path | None:
-        """The file a media URL points to, or None unless the token matches and it is a file."""
-        if not hmac.compare_digest(token.encode(), self.token(relative).encode()):
+        """The file a media URL points to, or None unless the token is valid for it (signed,
+        not expired) and it is a file."""
+        if not self.signer.verify(token, relative, self.clock()):
             return None
         candidate = (self.root / relative).resolve()
         # The token covers the exact string, but a signed path must still stay inside the root.
         if not candidate.is_relative_to(self.root) or not candidate.is_file():
             return None
         return candidate
+
+
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def without_metadata(data: bytes) -> bytes:
+    """The image re-encoded as JPEG with no EXIF, XMP or comments, turned upright."""
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=88)
+    return out.getvalue()

@@ -233,7 +233,8 @@ class ZaloSender:
         if not path.is_file():
             log.warning("attachment %s is missing; sent the text only", path)
             return
-        url = self.files.url_for(path)
+        # Publishing may re-encode an image without its EXIF: a thread, not the event loop.
+        url = await asyncio.to_thread(self.files.url_for, path)
         if url is None:
             log.debug("zalo: no PUBLIC_BASE_URL; %s not sent", attachment.kind)
             return

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from bot.cli import content, db, deadlines, i18n, invites, org, reports, run
+from bot.cli import content, db, deadlines, i18n, invites, org, reports, run, users
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -19,6 +19,7 @@ app.add_typer(content.app, name="content")
 app.add_typer(org.app, name="org")
 app.add_typer(i18n.app, name="i18n")
 app.add_typer(invites.app, name="invite")
+app.add_typer(users.app, name="users")
 app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")

@@ -1,10 +1,11 @@
-"""`loa invite create`: one-time codes that give a role in a unit."""
+"""`loa invite create|list|revoke`: one-time codes that give a role in a unit."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,10 +19,10 @@ from bot.cli.common import (
 )
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
-from db.models import Role
+from db.models import Invite, Role
 from db.repositories import Repos
 
-app = typer.Typer(help="Create invite codes (roles).", no_args_is_help=True)
+app = typer.Typer(help="Create, list and revoke invite codes (roles).", no_args_is_help=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,84 @@ def invite_create(
         typer.echo(json.dumps(invite_json(batch), ensure_ascii=False))
     else:
         typer.echo(render_invites(batch))
+
+
+def _invite_status(invite: Invite, now: datetime) -> str:
+    if invite.revoked_at is not None:
+        return "revoked"
+    if invite.used_at is not None:
+        return "used"
+    if invite.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+async def list_invites(settings: Settings) -> list[dict[str, Any]]:
+    """Every invite (never its code: only hashes are stored), newest first."""
+    now = SystemClock().now()
+
+    def moment(at: datetime | None) -> str | None:
+        return at.astimezone(settings.tz).replace(microsecond=0).isoformat() if at else None
+
+    async with open_database(settings) as (db, _org), db.session() as session:
+        invites = await Repos.of(session).invites.listing()
+    return [
+        {
+            "id": invite.id,
+            "role": invite.role,
+            "unit": invite.unit_id,
+            "status": _invite_status(invite, now),
+            "created_at": moment(invite.created_at),
+            "created_by": invite.created_by,
+            "expires_at": moment(invite.expires_at),
+            "used_at": moment(invite.used_at),
+            "used_by": invite.used_by,
+            "revoked_at": moment(invite.revoked_at),
+        }
+        for invite in invites
+    ]
+
+
+@app.command("list")
+def invite_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
+) -> None:
+    """List invites with their status (active, used, expired, revoked), newest first."""
+    settings = load_settings()
+    rows = asyncio.run(list_invites(settings))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no invites")
+        return
+    for row in rows:
+        by = f"user {row['created_by']}" if row["created_by"] is not None else "operator"
+        used = f", used by user {row['used_by']}" if row["used_by"] is not None else ""
+        typer.echo(
+            f"{row['id']:>5}  {row['status']:<8} {row['role']:<9} {row['unit']}"
+            f"  made by {by}, expires {row['expires_at']}{used}"
+        )
+
+
+async def revoke_code(settings: Settings, invite_id: int) -> None:
+    """Void an unused invite (audit-logged); OperatorError when it cannot be."""
+    from handlers.roles import revoke_invite
+
+    async with open_database(settings) as (db, _org), db.session() as session:
+        repos = Repos.of(session)
+        if not await revoke_invite(
+            repos, invite_id, actor_id=None, via="cli", now=SystemClock().now()
+        ):
+            raise OperatorError(f"invite {invite_id} is unknown, already used or revoked")
+
+
+@app.command("revoke")
+def invite_revoke(
+    code_id: Annotated[int, typer.Argument(help="The invite's number (as `loa invite list`).")],
+) -> None:
+    """Void an unused invite code at once; audit-logged."""
+    settings = load_settings()
+    with operator_errors():
+        asyncio.run(revoke_code(settings, code_id))
+    typer.echo(f"invite {code_id} revoked")

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # threshold (89 MP).
     max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
+    # PNG and WebP decode at full size (no reduced-scale decoding as for JPEG): a lower limit.
+    max_lossless_pixels: int = Field(default=16_000_000, ge=10_000, le=89_000_000)
+    # Unfinished reports (and their photos) are deleted this long after their last change.
+    retention_days_drafts: int = Field(default=30, ge=1)
     report_max_age_days: int = Field(default=60, ge=1)
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
@@ -83,10 +87,15 @@ class Settings(BaseSettings):
     zalo_webhook_url: str | None = None
     webhook_listen: str | None = None  # "host:port" of Loa's own web server
     public_base_url: str | None = None  # where that server is reachable (Zalo fetches media)
-    # Signs media URLs; random per process unless set (set it when several processes serve).
+    # Signs expiring links (bot/core/signing.py); random per process unless set (set it, 32
+    # characters or more, when several processes serve). Set but empty is refused.
     media_url_secret: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32))
     )
+    media_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    # Hosts users' files are fetched from on Zalo (a name and its subdomains), always over
+    # https; a loopback host (127.0.0.1, localhost) may be listed for tests and uses http.
+    zalo_media_hosts: Annotated[tuple[str, ...], NoDecode] = ("zdn.vn", "zalo.me", "zadn.vn")
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     album_debounce_seconds: float = Field(default=1.0, ge=0)
     polling_timeout_seconds: int = Field(default=30, ge=0, le=50)
@@ -118,6 +127,23 @@ class Settings(BaseSettings):
         # `ZALO_WEBHOOK_URL=` in a .env file means "not set", not "the empty URL".
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("media_url_secret")
+    @classmethod
+    def _strong_media_secret(cls, value: SecretStr) -> SecretStr:
+        # An empty key would make every link's signature a public constant.
+        if len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "MEDIA_URL_SECRET must be at least 32 characters (or unset: a random key)"
+            )
+        return value
+
+    @field_validator("zalo_media_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip().lower() for host in value.split(",") if host.strip())
         return value
 
     @field_validator("languages", mode="before")

@@ -8,6 +8,10 @@ The original is kept as sent, EXIF included; capture time and GPS are read into 
 
 Storage sits behind `MediaStore`, so an S3-compatible store can replace the local directory.
 Checks run in a worker thread: decoding is CPU work that must not stall other users' events.
+They run before the event's database transaction (`MediaChecks.precheck`, called by the
+engine), so a slow decode holds no lock, and at most `DECODE_CONCURRENCY` run at once. Lossless
+formats (PNG, WebP) cannot be decoded at a reduced scale as JPEG can, so they have a lower pixel
+limit: a 2 KiB WebP can claim tens of megapixels.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import io
 import math
 import os
 import uuid
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
@@ -26,12 +32,13 @@ from typing import Any, Protocol
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from bot.core.chat import MediaRef
+from bot.core.chat import Incoming, Kind, MediaRef
 from bot.core.config import Settings
 from db.models import MediaKind
 
 THUMBNAIL_SIZE = 320  # px, longest side
 THUMBNAIL_QUALITY = 80
+DECODE_CONCURRENCY = 2  # images decoded at once per process: each may take tens of MiB
 
 # Formats a phone camera or messenger produces; MPO is how Pillow names some cameras' JPEGs.
 _PHOTO_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -76,11 +83,21 @@ class MediaLimits:
     max_bytes: int
     max_pixels: int
     tz: tzinfo
+    max_lossless_pixels: int = 16_000_000
 
     @classmethod
     def of(cls, settings: Settings) -> MediaLimits:
         """The limits configured in `settings`."""
-        return cls(settings.max_photo_bytes, settings.max_image_pixels, settings.tz)
+        return cls(
+            settings.max_photo_bytes,
+            settings.max_image_pixels,
+            settings.tz,
+            min(settings.max_lossless_pixels, settings.max_image_pixels),
+        )
+
+    def pixels_for(self, extension: str) -> int:
+        """The pixel limit of a format: JPEG decodes at a reduced scale, the others do not."""
+        return self.max_pixels if extension == "jpg" else self.max_lossless_pixels
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +147,13 @@ class LocalMediaStore:
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        try:
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
+        except BaseException:
+            # A full disk must not leave half a file behind under MEDIA_DIR.
+            temporary.unlink(missing_ok=True)
+            raise
 
     def local_path(self, key: str) -> Path:
         """The file's path under MEDIA_DIR."""
@@ -148,10 +170,66 @@ def content_key(digest: str, extension: str) -> str:
     return f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
 
 
+# One semaphore per event loop (tests run many loops; an asyncio primitive is bound to one).
+_DECODE_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _decode_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _DECODE_SLOTS.get(loop)
+    if slots is None:
+        slots = _DECODE_SLOTS[loop] = asyncio.Semaphore(DECODE_CONCURRENCY)
+    return slots
+
+
 async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
     """Check and store a photo the channel downloaded; raises MediaRejected with the reason."""
     source = source_of(ref, limits.max_bytes)
-    return await asyncio.to_thread(store_photo, store, source, limits)
+    async with _decode_slots():
+        return await asyncio.to_thread(store_photo, store, source, limits)
+
+
+class MediaChecks:
+    """Photos checked ahead of the event's transaction, handed to the handler that keeps them.
+
+    The result of each spooled file is remembered (briefly, by its unique spool path) until
+    the handler asks for it; a file nobody asks for is forgotten after `REMEMBERED` others.
+    """
+
+    REMEMBERED = 256
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = open_store(settings)
+        self.limits = MediaLimits.of(settings)
+        self._results: OrderedDict[str, StoredMedia | MediaRejected] = OrderedDict()
+
+    async def precheck(self, event: Incoming) -> None:
+        """Decode and store the photos of `event` now, outside any database transaction."""
+        if event.kind is not Kind.photo:
+            return
+        for ref in event.media:
+            if ref.path is None or ref.path in self._results:
+                continue
+            try:
+                result: StoredMedia | MediaRejected = await take_photo(
+                    self.store, ref, self.limits
+                )
+            except MediaRejected as rejected:
+                result = rejected
+            self._results[ref.path] = result
+            while len(self._results) > self.REMEMBERED:
+                self._results.popitem(last=False)
+
+    async def photo(self, ref: MediaRef) -> StoredMedia:
+        """The checked photo of `ref` (checked now if it was not before); MediaRejected if bad."""
+        result = self._results.pop(ref.path, None) if ref.path is not None else None
+        if result is None:
+            return await take_photo(self.store, ref, self.limits)
+        if isinstance(result, MediaRejected):
+            raise result
+        return result
 
 
 async def take_voice(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
@@ -240,18 +318,18 @@ def _inspect(data: bytes, limits: MediaLimits) -> tuple[str, int, int, bytes, Im
             raise MediaRejected(MediaProblem.unsupported)
         width, height = probe.size
         # Checked before anything is decoded: the header alone says how big the bitmap would be.
-        if width * height > limits.max_pixels:
+        if width * height > limits.pixels_for(extension):
             raise MediaRejected(MediaProblem.too_many_pixels)
         probe.verify()
     with Image.open(io.BytesIO(data)) as image:
         exif = image.getexif()
         # JPEG decodes at a reduced scale when only a thumbnail is needed: much faster, and the
-        # whole stream is still read, so a truncated file still fails here.
+        # whole stream is still read, so a truncated file still fails here. Other formats are
+        # shrunk (Image.reduce) before any copy is made: the full-size bitmap exists once.
         image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
         image.load()
-        upright = ImageOps.exif_transpose(image)
-        small = upright.convert("RGB")
-        small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        small = ImageOps.exif_transpose(image).convert("RGB")
         out = io.BytesIO()
         small.save(out, "JPEG", quality=THUMBNAIL_QUALITY)
     return extension, width, height, out.getvalue(), exif

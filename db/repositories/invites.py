@@ -51,12 +51,54 @@ class InviteRepository:
         """
         stmt = (
             update(Invite)
-            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .where(
+                Invite.id == invite_id,
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > now,
+            )
             .values(used_at=now, used_by=user_id)
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def get(self, invite_id: int) -> Invite | None:
+        """The invite with this id, if any."""
+        return await self.session.get(Invite, invite_id)
+
+    async def listing(self, limit: int = 500) -> list[Invite]:
+        """Invites, newest first."""
+        stmt = select(Invite).order_by(Invite.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def revoke(self, invite_id: int, now: datetime) -> bool:
+        """Void an invite that was neither used nor revoked; False when there was none."""
+        stmt = (
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def revoke_unused_by(self, user_id: int, now: datetime) -> list[int]:
+        """Void every invite `user_id` created that was neither used nor revoked; their ids."""
+        stmt = select(Invite.id).where(
+            Invite.created_by == user_id,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+        )
+        ids = list((await self.session.execute(stmt)).scalars())
+        if ids:
+            await self.session.execute(
+                update(Invite)
+                .where(Invite.id.in_(ids))
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
 
     async def record_failure(self, user_id: int, now: datetime) -> None:
         """Note a wrong code typed by `user_id`."""

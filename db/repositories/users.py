@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
+from db.models import Role, User
 
 
 class UserRepository:
@@ -58,6 +58,11 @@ class UserRepository:
         )
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def staff(self, limit: int = 50) -> list[User]:
+        """Users holding a role above villager, by id."""
+        stmt = select(User).where(User.role != Role.villager.value).order_by(User.id).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def set_language(self, user: User, language: str) -> None:
         """Remember the user's language."""

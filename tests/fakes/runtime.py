@@ -28,6 +28,10 @@ FAST: dict[str, Any] = {
     "shutdown_grace_seconds": 5.0,
     "telegram_rate_per_second": 0.0,
     "zalo_rate_per_second": 0.0,
+    # Webhook mode refuses to start without a real server-side key for invite codes.
+    "invite_pepper": "test-pepper-0123456789-abcdefghijklmnop",
+    # The fakes serve users' files over http on 127.0.0.1 (a loopback host may use http).
+    "zalo_media_hosts": ("127.0.0.1",),
 }
 
 
