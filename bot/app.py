@@ -11,6 +11,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, load_languages
 from bot.engine import Engine, Router, Services
+from bot.reports.media import MediaChecks
 from db.org import OrgMap, load_org
 from db.repositories import Repos
 from db.session import Database
@@ -72,6 +73,7 @@ class Loa:
             clock=clock or SystemClock(),
             menu=tuple(entry for router in routers for entry in router.menu_entries),
             commands=tuple(entry for router in routers for entry in router.help_entries),
+            media=MediaChecks(settings),
         )
         if settings.channels_configured and not settings.invite_pepper.get_secret_value():
             # Codes are still hashed, but a leaked database could then be brute-forced offline.

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.content.search import SearchIndex
 from bot.content.topics import ContentLibrary
@@ -26,6 +27,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.delivery.outbox import to_payload
+from bot.reports.media import MediaChecks
 from db.models import Conversation, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -34,6 +36,18 @@ from db.session import Database
 log = logging.getLogger(__name__)
 
 Answer = Reply | Sequence[Reply] | None
+
+# Failures that say nothing about the update itself: a full disk, a database that restarts. The
+# update is left unrecorded, so the platform's redelivery (or the user's retry) is handled.
+TRANSIENT = (OSError, OperationalError, InterfaceError, PoolTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What handling an event came to: the replies, and whether the event is done with."""
+
+    replies: list[Reply]
+    handled: bool = True
 
 
 class BadInput(Exception):  # noqa: N818  (it is an answer, not a failure)
@@ -147,6 +161,8 @@ class Services:
     commands: tuple[CommandHelp, ...] = ()
     # Fired after a transaction that queued proactive messages commits (wakes the outbox).
     queued: Signal = field(default_factory=lambda: Signal())
+    # Photos decoded before the event's transaction (None: each handler decodes its own).
+    media: MediaChecks | None = None
 
 
 class State:
@@ -256,6 +272,11 @@ class Router:
     home: Handler | None = None
     menu_entries: list[MenuEntry] = field(default_factory=list)
     help_entries: list[CommandHelp] = field(default_factory=list)
+    files: dict[str, frozenset[Kind]] = field(default_factory=dict)
+
+    def takes(self, step: str, *kinds: Kind) -> None:
+        """Declare that `step` takes files of `kinds`: only then do channels download them."""
+        self.files[step] = self.files.get(step, frozenset()) | frozenset(kinds)
 
     def menu(
         self,
@@ -354,20 +375,73 @@ class Engine:
 
     async def handle(self, event: Incoming) -> list[Reply]:
         """Handle one event; returns what to send back (nothing for a duplicate)."""
+        return (await self.handle_event(event)).replies
+
+    async def handle_event(self, event: Incoming) -> Outcome:
+        """Handle one event; what to send back, and whether the update may be forgotten
+        (False after a transient failure: the platform should deliver it again)."""
         async with self._locks.hold(f"{event.channel}:{event.user_id}"):
             for attempt in (1, 2):
                 try:
+                    if self.services.media is not None:
+                        # Decoding is slow CPU work: done before any lock is taken.
+                        await self.services.media.precheck(event)
                     replies, notified = await self._handle_once(event)
                     if notified:
                         self.services.queued.fire()
-                    return replies
+                    return Outcome(replies)
                 except IntegrityError:
                     # Two processes created the same new user at once: the retry finds it.
                     if attempt == 2:
-                        return await self._apologise(event)
+                        return Outcome(await self._apologise(event))
+                except TRANSIENT:
+                    return Outcome(await self._unclaimed(event), handled=False)
                 except Exception:
-                    return await self._apologise(event)
-        return []  # pragma: no cover  (the loop always returns)
+                    return Outcome(await self._apologise(event))
+        return Outcome([])  # pragma: no cover  (the loop always returns)
+
+    async def files_taken(self, channel: str, user_id: str) -> frozenset[Kind]:
+        """The kinds of file the user's current step takes, given their role (checked before
+        a channel downloads anything: nobody makes Loa fetch a file it would not keep)."""
+        async with self.db.session() as session:
+            user = await Repos.of(session).users.find(channel, user_id)
+            if user is None:
+                return frozenset()
+            conversation = await session.get(Conversation, user.id)
+            step = conversation.step if conversation is not None else None
+            role = Role(user.role)
+        if step is None:
+            return frozenset()
+        route = self._find("steps", step)
+        if route is None or (route.roles is not None and role not in route.roles):
+            return frozenset()
+        return frozenset().union(*(router.files.get(step, frozenset()) for router in self.routers))
+
+    async def _unclaimed(self, event: Incoming) -> list[Reply]:
+        """Say sorry without recording the update, so its redelivery is handled."""
+        log.warning(
+            "update %s/%s hit a transient failure; left for redelivery",
+            event.channel,
+            event.update_id,
+            exc_info=True,
+        )
+        language = self.services.settings.default_language
+        try:
+            async with self.db.session() as session:
+                user = await Repos.of(session).users.find(event.channel, event.user_id)
+                if user is not None and user.language:
+                    language = user.language
+        except Exception:  # the database may be the thing that is down
+            log.debug("language of %s unknown during a failure", event.user_id)
+        with i18n.use(self.services.catalogs, language):
+            return [
+                Reply(
+                    _(
+                        "Sorry, I could not take this message just now because of a problem on "
+                        "our side. Nothing of it was saved. Please send it again in a few minutes."
+                    )
+                )
+            ]
 
     async def _handle_once(self, event: Incoming) -> tuple[list[Reply], int]:
         now = self.services.clock.now()

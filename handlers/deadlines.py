@@ -299,6 +299,10 @@ async def _ask_attachment(ctx: Context, view: DeadlineView, unit_id: str, *, via
     )
 
 
+router.takes(DeadlineStep.attach, Kind.document)
+router.takes(DeadlineStep.confirm, Kind.document)
+
+
 @router.step(DeadlineStep.attach, DeadlineStep.confirm, roles=OFFICERS)
 async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
     """A document or a note for the submission; then the confirmation."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import os
+import struct
+import threading
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +16,8 @@ import pytest
 from PIL import Image
 
 from bot.core.chat import MediaRef
+from bot.core.config import Settings
+from bot.reports import media
 from bot.reports.media import (
     LocalMediaStore,
     MediaLimits,
@@ -22,6 +29,7 @@ from bot.reports.media import (
     take_voice,
 )
 from db.models import MediaKind
+from tests.fakes.runtime import eventually
 from tests.fixtures.reporting import jpeg, png_bomb, ref
 
 LIMITS = MediaLimits(
@@ -162,10 +170,25 @@ async def test_voice_note_is_stored_as_sent(store: LocalMediaStore, tmp_path: Pa
     assert stored.kind is MediaKind.voice
     assert stored.key.endswith(".ogg")
     assert store.local_path(stored.key).read_bytes() == voice.read_bytes()
-    unnamed = tmp_path / "blob"
-    unnamed.write_bytes(b"\x00" * 100)
-    aac = await take_voice(store, ref(unnamed, mime="audio/aac", file_name=None), LIMITS)
-    assert aac.key.endswith(".aac")
+    # The content decides the type, not the name or the type the sender claimed.
+    unnamed = tmp_path / "blob.mp3"
+    unnamed.write_bytes(b"\xff\xf1\x50\x80" + b"\x00" * 100)
+    aac = await take_voice(store, ref(unnamed, mime="audio/mpeg"), LIMITS)
+    assert aac.key.endswith(".aac") and aac.mime == "audio/aac"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00" * 100, b"<html><script>alert(1)</script></html>", b"%PDF-1.4 not a voice", b""],
+)
+async def test_a_voice_message_that_is_not_audio_is_refused(
+    store: LocalMediaStore, tmp_path: Path, content: bytes
+) -> None:
+    fake = tmp_path / "voice.ogg"
+    fake.write_bytes(content)
+    with pytest.raises(MediaRejected):
+        await take_voice(store, ref(fake, mime="audio/ogg"), LIMITS)
+    assert not any(path.is_file() for path in store.root.rglob("*"))
 
 
 async def test_async_photo_check_gives_the_same_result(
@@ -175,3 +198,97 @@ async def test_async_photo_check_gives_the_same_result(
     stored = await take_photo(store, ref(source), LIMITS)
     assert store.exists(stored.key)
     assert store.exists(stored.thumb_key)
+
+
+def _lossless_bomb(path: Path, width: int, height: int) -> Path:
+    """A valid all-black greyscale PNG of width × height pixels, a few KiB on disk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = zlib.compressobj(9)
+    body = b"".join(rows.compress(b"\0" * (width + 1)) for _ in range(height)) + rows.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_a_small_lossless_bomb_is_refused_before_decoding(
+    settings: Settings, store: LocalMediaStore, tmp_path: Path
+) -> None:
+    # 5000 × 5000 = 25 megapixels: under the JPEG limit (JPEG decodes at 1/8 scale), over the
+    # lower limit of formats that decode at full size.
+    bomb = _lossless_bomb(tmp_path / "bomb.png", 5000, 5000)
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(MediaRejected) as refused:
+        store_photo(store, bomb, MediaLimits.of(settings))
+    assert refused.value.problem is MediaProblem.too_many_pixels
+    assert stored_files(store.root) == []
+
+
+def test_webp_and_png_have_the_lower_pixel_limit_jpeg_the_higher(
+    store: LocalMediaStore, tmp_path: Path
+) -> None:
+    limits = MediaLimits(max_bytes=10**7, max_pixels=5_000_000, tz=UTC, max_lossless_pixels=10**6)
+    picture = Image.new("RGB", (1200, 1000), (20, 120, 40))
+    webp, png, jpg = tmp_path / "a.webp", tmp_path / "a.png", tmp_path / "a.jpg"
+    picture.save(webp, "WEBP", lossless=True)
+    picture.save(png, "PNG")
+    picture.save(jpg, "JPEG")
+    for lossless in (webp, png):
+        with pytest.raises(MediaRejected) as refused:
+            store_photo(store, lossless, limits)
+        assert refused.value.problem is MediaProblem.too_many_pixels
+    stored = store_photo(store, jpg, limits)
+    assert (stored.width, stored.height) == (1200, 1000)
+
+
+async def test_decoding_is_bounded_in_concurrency(
+    store: LocalMediaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = jpeg(tmp_path / "field.jpg")
+    real_check = media.check_photo
+    inside, peak = 0, 0
+    lock, release = threading.Lock(), threading.Event()
+
+    def held_check(path: Path, limits: MediaLimits) -> media.CheckedPhoto:
+        nonlocal inside, peak
+        with lock:
+            inside += 1
+            peak = max(peak, inside)
+        release.wait(10)
+        with lock:
+            inside -= 1
+        return real_check(path, limits)
+
+    monkeypatch.setattr(media, "check_photo", held_check)
+    tasks = [asyncio.create_task(take_photo(store, ref(source), LIMITS)) for _ in range(6)]
+
+    async def decoding_started() -> bool:
+        return inside >= media.DECODE_CONCURRENCY
+
+    await eventually(decoding_started)
+    for _ in range(5):  # give the other four every chance to start
+        await asyncio.sleep(0.01)
+    assert inside == media.DECODE_CONCURRENCY
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert peak == media.DECODE_CONCURRENCY
+    assert len({stored.key for stored in results}) == 1
+
+
+def test_a_full_disk_leaves_no_partial_file(
+    store: LocalMediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: Path, data: bytes) -> int:
+        self.write_text("half")  # some bytes made it before the disk filled up
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError, match="No space"):
+        store.put("ab/cd/abcd.jpg", b"\xff\xd8 photo")
+    monkeypatch.undo()
+    assert stored_files(store.root) == []

@@ -489,8 +489,13 @@ async def test_polling_survives_api_failures(
 
 
 async def test_the_token_never_reaches_the_logs(
-    settings: Settings, loa: Loa, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    loa: Loa,
+    tg: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    capture(loa, monkeypatch)  # the photo is one the user's step takes: it is downloaded
     install_redaction([TOKEN, TOKEN.split(":")[1]])
     caplog.set_level(logging.DEBUG)
     tg.fail("getUpdates", 500, times=2)

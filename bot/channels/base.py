@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.channels.files import Spool
-from bot.core.chat import Incoming, Reply
+from bot.core.chat import Incoming, Kind, Reply
 from bot.core.config import Settings
 from bot.core.logging import redact
 from bot.delivery.outbox import Delivery, DeliveryStatus
@@ -39,6 +39,10 @@ T = TypeVar("T")
 
 class ChannelError(Exception):
     """A channel cannot start (bad token, webhook refused): the message says what to fix."""
+
+
+class LeftForRedelivery(Exception):  # noqa: N818  (a verdict on the update, not a failure of ours)
+    """A transient failure: the update was not recorded, and the platform should send it again."""
 
 
 # --- delivery ----------------------------------------------------------------------------
@@ -257,6 +261,9 @@ class Lanes:
             await asyncio.wait({previous})  # its outcome does not matter, only its turn
         try:
             await job()
+        except LeftForRedelivery as left:
+            log.warning("%s of %s left for redelivery", left, key)
+            return False
         except Exception:
             log.exception("update of %s failed", key)
             return False
@@ -295,13 +302,20 @@ class Inbox:
         async with self.db.session() as session:
             return await Repos.of(session).updates.seen(self.channel, update_id)
 
+    async def files_taken(self, user_id: str) -> frozenset[Kind]:
+        """The kinds of file this user's step can take now (download nothing else)."""
+        return await self.engine.files_taken(self.channel, user_id)
+
     async def process(self, chat_id: str, event: Incoming) -> list[Delivery]:
-        """Hand the event to the engine and deliver what it answers to `chat_id`."""
+        """Hand the event to the engine and deliver what it answers to `chat_id`; raises
+        `LeftForRedelivery` (after the apology is sent) when a transient failure left the update
+        unrecorded, so a webhook answers with an error and the platform sends it again."""
         try:
-            replies = await self.engine.handle(event)
+            outcome = await self.engine.handle_event(event)
         finally:
             # Spooled files are a hand-over: the handler copied what it keeps.
             self.spool.discard(event.media)
+        replies = outcome.replies
         results = await deliver_replies(self.sender, chat_id, replies)
         if any(result.status is DeliveryStatus.blocked for result in results):
             await self.mark_unreachable(event.user_id)
@@ -313,6 +327,8 @@ class Inbox:
                     event.update_id,
                     result.error,
                 )
+        if not outcome.handled:
+            raise LeftForRedelivery(f"{self.channel} update {event.update_id}")
         return results
 
     async def mark_unreachable(self, user_id: str) -> None:

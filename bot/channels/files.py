@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 TOO_LARGE = "too_large"
 DOWNLOAD_FAILED = "download_failed"
+SKIPPED = "skipped"  # not downloaded: the user's role and step cannot take this file
 _CHUNK = 64 * 1024
 SWEEP_AFTER = 24 * 3600.0
 
@@ -65,7 +66,10 @@ class Spool:
         size = 0
         try:
             async with session.get(
-                url, timeout=aiohttp.ClientTimeout(total=time_limit), allow_redirects=True
+                # No redirects: a file URL that points elsewhere is not followed to any host.
+                url,
+                timeout=aiohttp.ClientTimeout(total=time_limit),
+                allow_redirects=False,
             ) as response:
                 if response.status != 200:
                     log.warning("download of %s failed: HTTP %d", _safe(url), response.status)
@@ -123,6 +127,11 @@ class Spool:
             path = Path(item.path)
             if path.parent == self.dir:  # never a file the spool did not write
                 path.unlink(missing_ok=True)
+
+
+def skipped(ref: str, mime: str | None = None, file_name: str | None = None) -> MediaRef:
+    """A file left on the platform: nothing the user's step could keep, so never fetched."""
+    return MediaRef(ref, mime=mime, file_name=file_name, problem=SKIPPED)
 
 
 def _suffix(file_name: str | None, mime: str | None, url: str) -> str:

@@ -63,7 +63,7 @@ from bot.channels.base import (
     wait_bounded,
     with_retries,
 )
-from bot.channels.files import DOWNLOAD_FAILED, TOO_LARGE
+from bot.channels.files import DOWNLOAD_FAILED, TOO_LARGE, skipped
 from bot.core import i18n
 from bot.core.chat import (
     AttachmentKind,
@@ -735,11 +735,17 @@ class TelegramChannel(Adapter):
         base: dict[str, Any] = {"display_name": name}
         if len(messages) == 1 and isinstance(first.get("text"), str):
             return Incoming.from_text(CHANNEL, user_id, update_id, first["text"], **base)
+        # Files are fetched only when the user's role and current step can take them.
+        takes = await self.inbox.files_taken(user_id)
         caption = next(
             (m["caption"] for m in messages if isinstance(m.get("caption"), str) and m["caption"]),
             "",
         )
-        photos = [ref for m in messages if (ref := await self._photo_of(m)) is not None]
+        photos = [
+            ref
+            for m in messages
+            if (ref := await self._photo_of(m, Kind.photo in takes)) is not None
+        ]
         if photos:
             return Incoming(
                 CHANNEL, user_id, update_id, Kind.photo, text=caption, media=tuple(photos), **base
@@ -757,6 +763,7 @@ class TelegramChannel(Adapter):
                 self.settings.max_document_bytes,
                 str(voice.get("mime_type") or "audio/ogg"),
                 "voice.ogg",
+                wanted=Kind.voice in takes,
             )
             return Incoming(CHANNEL, user_id, update_id, Kind.voice, media=(ref,), **base)
         sticker = first.get("sticker")
@@ -775,13 +782,14 @@ class TelegramChannel(Adapter):
                 self.settings.max_document_bytes,
                 str(document.get("mime_type") or "") or None,
                 str(document.get("file_name") or "") or None,
+                wanted=Kind.document in takes,
             )
             return Incoming(
                 CHANNEL, user_id, update_id, Kind.document, text=caption, media=(ref,), **base
             )
         return Incoming(CHANNEL, user_id, update_id, Kind.unsupported, text=caption, **base)
 
-    async def _photo_of(self, message: Json) -> MediaRef | None:
+    async def _photo_of(self, message: Json, wanted: bool) -> MediaRef | None:
         """The photo a message carries (largest size), or an image sent as a file."""
         sizes = message.get("photo")
         if isinstance(sizes, list):
@@ -799,6 +807,7 @@ class TelegramChannel(Adapter):
                     self.settings.max_photo_bytes,
                     "image/jpeg",  # Telegram re-encodes every photo as JPEG
                     None,
+                    wanted=wanted,
                 )
         document = message.get("document")
         if (
@@ -813,6 +822,7 @@ class TelegramChannel(Adapter):
                 self.settings.max_photo_bytes,
                 str(document["mime_type"]),
                 str(document.get("file_name") or "") or None,
+                wanted=wanted,
             )
         return None
 
@@ -823,8 +833,13 @@ class TelegramChannel(Adapter):
         limit: int,
         mime: str | None,
         file_name: str | None,
+        *,
+        wanted: bool,
     ) -> MediaRef:
-        """getFile then the file itself; a size Telegram announced is checked before either."""
+        """getFile then the file itself; a size Telegram announced is checked before either.
+        Nothing is fetched unless `wanted` (the user's step can take it)."""
+        if not wanted:
+            return skipped(file_id, mime, file_name)
         if size is not None and size > limit:
             return MediaRef(file_id, size=size, mime=mime, file_name=file_name, problem=TOO_LARGE)
         try:

@@ -39,7 +39,7 @@ from bot.channels.base import (
     deliver_counted,
     with_retries,
 )
-from bot.channels.files import PublicFiles
+from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
@@ -500,13 +500,19 @@ class ZaloChannel(Adapter):
         if kind == "message.image.received":
             url = photo_url(message)
             if url:
-                ref = await self._download(url, self.settings.max_photo_bytes)
+                ref = await self._download(
+                    url, self.settings.max_photo_bytes, want=Kind.photo, user_id=user
+                )
                 return Incoming(
                     CHANNEL, user, update_id, Kind.photo, text=caption, media=(ref,), **base
                 )
         if kind == "message.voice.received" and _text(message.get("voice_url")):
             ref = await self._download(
-                _text(message.get("voice_url")), self.settings.max_document_bytes, "audio/aac"
+                _text(message.get("voice_url")),
+                self.settings.max_document_bytes,
+                "audio/aac",
+                want=Kind.voice,
+                user_id=user,
             )
             return Incoming(CHANNEL, user, update_id, Kind.voice, media=(ref,), **base)
         if kind == "message.sticker.received":
@@ -517,9 +523,18 @@ class ZaloChannel(Adapter):
         # message.unsupported.received (no content), and event kinds not known yet.
         return Incoming(CHANNEL, user, update_id, Kind.unsupported, text=caption, **base)
 
-    async def _download(self, url: str, limit: int, mime: str | None = None) -> MediaRef:
+    async def _download(
+        self, url: str, limit: int, mime: str | None = None, *, want: Kind, user_id: str = ""
+    ) -> MediaRef:
+        """Fetch a user's file from Zalo's CDN: only when their step can take it, only over
+        https from Zalo's own hosts (ZALO_MEDIA_HOSTS), never following a redirect."""
         assert self._downloads is not None
         name = PurePosixPath(urlsplit(url).path).name or None
+        if want not in await self.inbox.files_taken(user_id):
+            return skipped(url, mime, name)
+        if not media_host_allowed(url, self.settings.zalo_media_hosts):
+            log.warning("zalo: file URL on %s refused (not a Zalo host)", _host(url))
+            return MediaRef(url, mime=mime, file_name=name, problem=DOWNLOAD_FAILED)
         return await self.spool.fetch(
             self._downloads,
             url,
@@ -529,3 +544,23 @@ class ZaloChannel(Adapter):
             mime=mime,
             file_name=name,
         )
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def media_host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+    """Whether `url` is https on one of `hosts` (or a subdomain); a listed loopback host
+    (tests) may use http."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return False
+    listed = any(host == allowed or host.endswith("." + allowed) for allowed in hosts)
+    if not listed:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
+
+
+def _host(url: str) -> str:
+    return redact(urlsplit(url).hostname or "?")

@@ -43,17 +43,14 @@ DECODE_CONCURRENCY = 2  # images decoded at once per process: each may take tens
 # Formats a phone camera or messenger produces; MPO is how Pillow names some cameras' JPEGs.
 _PHOTO_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 _PHOTO_MIME = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-_VOICE_EXTENSIONS = {"ogg", "oga", "opus", "m4a", "aac", "mp3", "amr", "wav", "webm"}
-_VOICE_MIME_EXTENSIONS = {
-    "audio/ogg": "ogg",
-    "audio/opus": "opus",
-    "audio/aac": "aac",
-    "audio/mp4": "m4a",
-    "audio/x-m4a": "m4a",
-    "audio/mpeg": "mp3",
-    "audio/amr": "amr",
-    "audio/wav": "wav",
-    "audio/webm": "webm",
+_VOICE_MIME = {
+    "ogg": "audio/ogg",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "mp3": "audio/mpeg",
+    "amr": "audio/amr",
+    "wav": "audio/wav",
+    "webm": "audio/webm",
 }
 
 
@@ -184,58 +181,65 @@ def _decode_slots() -> asyncio.Semaphore:
     return slots
 
 
-async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
-    """Check and store a photo the channel downloaded; raises MediaRejected with the reason."""
+async def check_photo_of(ref: MediaRef, limits: MediaLimits) -> CheckedPhoto:
+    """Decode the photo a channel downloaded (bounded in concurrency); MediaRejected if bad."""
     source = source_of(ref, limits.max_bytes)
     async with _decode_slots():
-        return await asyncio.to_thread(store_photo, store, source, limits)
+        return await asyncio.to_thread(check_photo, source, limits)
 
 
-class MediaChecks:
-    """Photos checked ahead of the event's transaction, handed to the handler that keeps them.
-
-    The result of each spooled file is remembered (briefly, by its unique spool path) until
-    the handler asks for it; a file nobody asks for is forgotten after `REMEMBERED` others.
-    """
-
-    REMEMBERED = 256
-
-    def __init__(self, settings: Settings) -> None:
-        self.store = open_store(settings)
-        self.limits = MediaLimits.of(settings)
-        self._results: OrderedDict[str, StoredMedia | MediaRejected] = OrderedDict()
-
-    async def precheck(self, event: Incoming) -> None:
-        """Decode and store the photos of `event` now, outside any database transaction."""
-        if event.kind is not Kind.photo:
-            return
-        for ref in event.media:
-            if ref.path is None or ref.path in self._results:
-                continue
-            try:
-                result: StoredMedia | MediaRejected = await take_photo(
-                    self.store, ref, self.limits
-                )
-            except MediaRejected as rejected:
-                result = rejected
-            self._results[ref.path] = result
-            while len(self._results) > self.REMEMBERED:
-                self._results.popitem(last=False)
-
-    async def photo(self, ref: MediaRef) -> StoredMedia:
-        """The checked photo of `ref` (checked now if it was not before); MediaRejected if bad."""
-        result = self._results.pop(ref.path, None) if ref.path is not None else None
-        if result is None:
-            return await take_photo(self.store, ref, self.limits)
-        if isinstance(result, MediaRejected):
-            raise result
-        return result
+async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
+    """Check and store a photo the channel downloaded; raises MediaRejected with the reason."""
+    checked = await check_photo_of(ref, limits)
+    return await asyncio.to_thread(keep_photo, store, Path(checked.source), checked, limits)
 
 
 async def take_voice(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:
     """Store a voice note the channel downloaded; raises MediaRejected with the reason."""
     source = source_of(ref, limits.max_bytes)
     return await asyncio.to_thread(store_voice, store, source, limits, ref)
+
+
+class MediaChecks:
+    """Photos decoded ahead of the event's transaction, stored when a handler keeps them.
+
+    The verdict on each spooled file is remembered (briefly, by its unique spool path) until
+    the handler asks for it; a verdict nobody asks for is forgotten after `REMEMBERED` others.
+    Nothing is written before a handler decides to keep the photo.
+    """
+
+    REMEMBERED = 64
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = open_store(settings)
+        self.limits = MediaLimits.of(settings)
+        self._verdicts: OrderedDict[str, CheckedPhoto | MediaRejected] = OrderedDict()
+
+    async def precheck(self, event: Incoming) -> None:
+        """Decode the photos of `event` now, outside any database transaction."""
+        if event.kind is not Kind.photo:
+            return
+        for ref in event.media:
+            if ref.path is None or ref.path in self._verdicts:
+                continue
+            try:
+                verdict: CheckedPhoto | MediaRejected = await check_photo_of(ref, self.limits)
+            except MediaRejected as rejected:
+                verdict = rejected
+            self._verdicts[ref.path] = verdict
+            while len(self._verdicts) > self.REMEMBERED:
+                self._verdicts.popitem(last=False)
+
+    async def photo(self, ref: MediaRef) -> StoredMedia:
+        """Store the photo of `ref` (decoded now unless it was before); MediaRejected if bad."""
+        verdict = self._verdicts.pop(ref.path, None) if ref.path is not None else None
+        if verdict is None:
+            verdict = await check_photo_of(ref, self.limits)
+        if isinstance(verdict, MediaRejected):
+            raise verdict
+        return await asyncio.to_thread(
+            keep_photo, self.store, Path(verdict.source), verdict, self.limits
+        )
 
 
 def source_of(ref: MediaRef, max_bytes: int) -> Path:
@@ -278,8 +282,23 @@ def _read(source: Path, limits: MediaLimits) -> bytes:
     return data
 
 
-def store_photo(store: MediaStore, source: Path, limits: MediaLimits) -> StoredMedia:
-    """Check `source` is a real photo within limits, store it and its thumbnail (blocking)."""
+@dataclass(frozen=True, slots=True)
+class CheckedPhoto:
+    """A photo that decoded within the limits: what was read from it, not yet stored."""
+
+    source: str
+    sha256: str
+    extension: str
+    size: int
+    width: int
+    height: int
+    thumbnail: bytes
+    taken_at: datetime | None
+    gps: tuple[float, float] | None
+
+
+def check_photo(source: Path, limits: MediaLimits) -> CheckedPhoto:
+    """Check `source` is a real photo within limits by decoding it (blocking; stores nothing)."""
     data = _read(source, limits)
     try:
         extension, width, height, thumbnail, exif = _inspect(data, limits)
@@ -292,22 +311,47 @@ def store_photo(store: MediaStore, source: Path, limits: MediaLimits) -> StoredM
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         # Pillow reports truncated and corrupt files through any of these.
         raise MediaRejected(MediaProblem.broken) from exc
-    digest, key = put_content(store, data, extension)
+    return CheckedPhoto(
+        source=str(source),
+        sha256=sha256(data).hexdigest(),
+        extension=extension,
+        size=len(data),
+        width=width,
+        height=height,
+        thumbnail=thumbnail,
+        taken_at=_taken_at(exif, limits.tz),
+        gps=_gps(exif),
+    )
+
+
+def keep_photo(
+    store: MediaStore, source: Path, checked: CheckedPhoto, limits: MediaLimits
+) -> StoredMedia:
+    """Store a checked photo and its thumbnail (blocking); the file must be the one checked."""
+    data = read_within(source, limits.max_bytes)
+    if sha256(data).hexdigest() != checked.sha256:  # the spool file changed since: refuse
+        raise MediaRejected(MediaProblem.download_failed)
+    digest, key = put_content(store, data, checked.extension)
     thumb_key = content_key(digest, "thumb.jpg")
     if not store.exists(thumb_key):
-        store.put(thumb_key, thumbnail)
+        store.put(thumb_key, checked.thumbnail)
     return StoredMedia(
         kind=MediaKind.photo,
         sha256=digest,
         key=key,
         thumb_key=thumb_key,
-        mime=_PHOTO_MIME[extension],
-        size=len(data),
-        width=width,
-        height=height,
-        taken_at=_taken_at(exif, limits.tz),
-        gps=_gps(exif),
+        mime=_PHOTO_MIME[checked.extension],
+        size=checked.size,
+        width=checked.width,
+        height=checked.height,
+        taken_at=checked.taken_at,
+        gps=checked.gps,
     )
+
+
+def store_photo(store: MediaStore, source: Path, limits: MediaLimits) -> StoredMedia:
+    """Check `source` is a real photo within limits, store it and its thumbnail (blocking)."""
+    return keep_photo(store, source, check_photo(source, limits), limits)
 
 
 def _inspect(data: bytes, limits: MediaLimits) -> tuple[str, int, int, bytes, Image.Exif]:
@@ -338,24 +382,43 @@ def _inspect(data: bytes, limits: MediaLimits) -> tuple[str, int, int, bytes, Im
 def store_voice(
     store: MediaStore, source: Path, limits: MediaLimits, ref: MediaRef
 ) -> StoredMedia:
-    """Store a voice note as sent (blocking); only its size is checked."""
+    """Store a voice note (blocking) when its content is audio of a known container; its
+    extension and type come from the content, not from what the sender claimed."""
     data = _read(source, limits)
-    digest, key = put_content(store, data, _voice_extension(ref))
+    extension = voice_format(data)
+    if extension is None:
+        raise MediaRejected(MediaProblem.unsupported)
+    digest, key = put_content(store, data, extension)
     return StoredMedia(
         kind=MediaKind.voice,
         sha256=digest,
         key=key,
         thumb_key="",
-        mime=(ref.mime or "application/octet-stream")[:64],
+        mime=_VOICE_MIME[extension],
         size=len(data),
     )
 
 
-def _voice_extension(ref: MediaRef) -> str:
-    suffix = Path(ref.file_name or "").suffix.lower().lstrip(".")
-    if suffix in _VOICE_EXTENSIONS:
-        return suffix
-    return _VOICE_MIME_EXTENSIONS.get((ref.mime or "").lower(), "bin")
+def voice_format(data: bytes) -> str | None:
+    """The container of a voice recording, from its first bytes (None: not audio we know)."""
+    head = data[:16]
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head.startswith(b"#!AMR"):
+        return "amr"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    if head.startswith(b"ID3"):
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "aac"  # ADTS: a 12-bit sync word, layer 0 (Zalo's voice notes)
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "mp3"  # an MPEG audio frame sync without an ID3 tag
+    return None
 
 
 # --- EXIF -----------------------------------------------------------------------------------

@@ -9,12 +9,12 @@ from bot.core.chat import MediaRef, escape
 from bot.core.i18n import _
 from bot.engine import Context
 from bot.reports.media import (
+    MediaChecks,
     MediaLimits,
     MediaProblem,
     MediaRejected,
     StoredMedia,
     open_store,
-    take_photo,
     take_voice,
 )
 from db.models import MediaKind, Report, ReportMedia
@@ -61,8 +61,8 @@ async def attach_photos(
     kept once; a file another report already has is kept and marked as a repeat.
     """
     settings = ctx.services.settings
-    store = open_store(settings)
-    limits = MediaLimits.of(settings)
+    checks = ctx.services.media or MediaChecks(settings)
+    limits = checks.limits
     existing = await ctx.repos.reports.media(report.id, MediaKind.photo)
     known = {item.sha256 for item in existing}
     total = len(existing)
@@ -80,7 +80,7 @@ async def attach_photos(
             )
             continue
         try:
-            stored = await take_photo(store, ref, limits)
+            stored = await checks.photo(ref)
         except MediaRejected as rejected:
             lines.append(
                 _("{photo} was not added: {reason}").format(

@@ -235,6 +235,9 @@ async def start_answer(ctx: Context, report_id: int) -> list[Reply]:
     ]
 
 
+router.takes(ReportStep.more, Kind.photo, Kind.document, Kind.voice)
+
+
 @router.step(ReportStep.more, roles=REPORTERS)
 async def take_more(event: Incoming, ctx: Context) -> list[Reply] | None:
     """Photos are added at once; the text (or "done" after photos) sends the report back."""

@@ -364,6 +364,11 @@ STEPS: dict[ReportStep, StepHandler] = {
 }
 
 
+# Files are downloaded only where a step keeps them (bot/engine.py: Router.takes).
+router.takes(ReportStep.description, Kind.voice)
+router.takes(ReportStep.photos, Kind.photo, Kind.document, Kind.voice)
+
+
 @router.step(*FLOW, ReportStep.other, ReportStep.edit, roles=REPORTERS)
 async def in_flow(event: Incoming, ctx: Context) -> list[Reply] | None:
     """Hand the answer to its step; other features' buttons pass through."""

@@ -15,8 +15,9 @@ import pytest
 from PIL import Image
 
 from bot.app import Loa
-from bot.core.chat import Incoming, Reply
+from bot.core.chat import Incoming, Kind, Reply
 from bot.core.config import Settings
+from bot.engine import Outcome
 from bot.runtime import Runtime
 
 FAST: dict[str, Any] = {
@@ -75,19 +76,28 @@ class Seen:
     answers: list[list[Reply]] = field(default_factory=list)
 
 
-def capture(loa: Loa, monkeypatch: pytest.MonkeyPatch) -> Seen:
-    """Record every event the channels hand to the engine (the engine still answers)."""
-    seen = Seen()
-    original = loa.engine.handle
+def capture(loa: Loa, monkeypatch: pytest.MonkeyPatch, *, files: bool = True) -> Seen:
+    """Record every event the channels hand to the engine (the engine still answers).
 
-    async def handle(event: Incoming) -> list[Reply]:
+    With `files`, every user's step is taken to accept every kind of file, so the channels
+    download them: these tests are about downloading; who may send files is tested apart.
+    """
+    seen = Seen()
+    original = loa.engine.handle_event
+
+    async def handle(event: Incoming) -> Outcome:
         seen.events.append(event)
         seen.files.append(_contents(event))
-        replies = await original(event)
-        seen.answers.append(replies)
-        return replies
+        outcome = await original(event)
+        seen.answers.append(outcome.replies)
+        return outcome
 
-    monkeypatch.setattr(loa.engine, "handle", handle)
+    async def every_file(channel: str, user_id: str) -> frozenset[Kind]:
+        return frozenset(Kind)
+
+    monkeypatch.setattr(loa.engine, "handle_event", handle)
+    if files:
+        monkeypatch.setattr(loa.engine, "files_taken", every_file)
     return seen
 
 

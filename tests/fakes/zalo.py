@@ -57,6 +57,7 @@ class FakeZalo(FakeServer):
         self.probes: list[int] = []
         self.blocked: set[str] = set()
         self.cdn: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}  # CDN names that redirect elsewhere
         self.fetched: dict[str, bytes] = {}  # URLs the fake fetched for sendPhoto/sendVoice
         self.wrap_webhooks = False
         self._webhook_queue: asyncio.Queue[Json] = asyncio.Queue()
@@ -106,6 +107,12 @@ class FakeZalo(FakeServer):
         )
         name = f"{secrets.token_hex(8)}.{extension}"
         self.cdn[name] = (data, content_type)
+        return f"{self.url}/cdn/{name}"
+
+    def redirect(self, target: str) -> str:
+        """A CDN URL that answers with a redirect to `target`."""
+        name = f"{secrets.token_hex(8)}.jpg"
+        self.redirects[name] = target
         return f"{self.url}/cdn/{name}"
 
     def image(
@@ -179,6 +186,8 @@ class FakeZalo(FakeServer):
     async def _cdn(self, request: web.Request) -> web.Response:
         found = self.cdn.get(request.match_info["name"])
         self.record(Call("cdn", {"name": request.match_info["name"]}))
+        if request.match_info["name"] in self.redirects:
+            raise web.HTTPFound(self.redirects[request.match_info["name"]])
         if found is None:
             raise web.HTTPNotFound()
         data, content_type = found

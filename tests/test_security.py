@@ -1,0 +1,162 @@
+"""Security regressions: who makes Loa download, from where, and what a transient failure does."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Loa
+from bot.channels.zalo import media_host_allowed
+from bot.core.chat import Incoming, Kind
+from bot.core.config import Settings
+from db.models import Report, ReportMedia, Role
+from tests.fakes.runtime import jpeg as jpeg_bytes
+from tests.fakes.runtime import running
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
+from tests.fixtures.reporting import invite_codes, jpeg, ref
+from tests.helpers import Chat
+from tests.test_report_flow import _to_photos
+from tests.test_telegram import USER as TG_USER
+from tests.test_telegram import polling as tg_polling
+from tests.test_zalo import USER as ZALO_USER
+from tests.test_zalo import polling as zalo_polling
+
+
+@pytest.fixture
+async def zl() -> AsyncIterator[FakeZalo]:
+    """A fake Zalo Bot API."""
+    async with FakeZalo() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def reporter_on(loa: Loa, channel: str, user: str) -> Chat:
+    """A reporter of Ia Tơi on `channel`, at the photos step of a new report."""
+    chat = Chat(loa.engine, user=user, channel=channel)
+    (code,) = await invite_codes(loa, Role.reporter, "ia-toi")
+    await chat.send("/start")
+    await chat.press("Tiếng Việt")
+    await chat.send(f"/join {code}")
+    await _to_photos(chat)
+    return chat
+
+
+async def _media_rows(loa: Loa) -> list[ReportMedia]:
+    async with loa.db.session() as session:
+        return list((await session.execute(select(ReportMedia))).scalars())
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+async def test_zalo_files_are_fetched_only_when_the_users_step_takes_them(
+    settings: Settings, loa: Loa, zl: FakeZalo
+) -> None:
+    villager = "0a0b0c0d0e0f"
+    url = zl.host(jpeg_bytes(800, 600))
+    async with running(zalo_polling(settings, zl), loa):
+        zl.image(villager, url)
+        await zl.wait_sent(villager, 1)
+        assert not zl.called("cdn")  # nobody can make Loa fetch a file it would not keep
+        assert "ở đây tôi chưa dùng được ảnh" in zl.last_text(villager)
+        await reporter_on(loa, "zalo", ZALO_USER)
+        zl.image(ZALO_USER, url)
+        await zl.wait_sent(ZALO_USER, 1)
+    assert len(zl.called("cdn")) == 1
+    assert "Đã lưu 1 ảnh" in zl.last_text(ZALO_USER)
+    assert len(await _media_rows(loa)) == 1
+
+
+async def test_telegram_files_are_fetched_only_when_the_users_step_takes_them(
+    settings: Settings, loa: Loa, tg: FakeTelegram
+) -> None:
+    async with running(tg_polling(settings, tg), loa):
+        tg.photo(TG_USER, jpeg_bytes())
+        await tg.wait_sent(TG_USER, 1)
+        assert not tg.called("getFile") and not tg.called("file")
+        await reporter_on(loa, "telegram", str(TG_USER))
+        tg.photo(TG_USER, jpeg_bytes(colour="green"))
+        await tg.wait_sent(TG_USER, 2)
+    assert len(tg.called("getFile")) == 1
+    assert len(await _media_rows(loa)) == 1
+
+
+def test_zalo_media_urls_must_be_https_on_zalo_hosts() -> None:
+    hosts = ("zdn.vn", "zalo.me", "127.0.0.1")
+    assert media_host_allowed("https://f21-zpc.zdn.vn/jpg/1/a.jpg", hosts)
+    assert media_host_allowed("https://zalo.me/a.jpg", hosts)
+    assert media_host_allowed("http://127.0.0.1:8080/cdn/a.jpg", hosts)  # loopback: tests
+    for refused in (
+        "http://f21-zpc.zdn.vn/jpg/1/a.jpg",  # no TLS
+        "https://zdn.vn.evil.example/a.jpg",
+        "https://evilzdn.vn/a.jpg",
+        "https://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+        "https://user@/a.jpg",
+        "",
+    ):
+        assert not media_host_allowed(refused, hosts), refused
+
+
+async def test_zalo_media_redirects_and_other_hosts_are_not_followed(
+    settings: Settings, loa: Loa, zl: FakeZalo
+) -> None:
+    picture = zl.host(jpeg_bytes(800, 600))
+    redirecting = zl.redirect(picture)
+    elsewhere = picture.replace("127.0.0.1", "localhost")  # a host not in ZALO_MEDIA_HOSTS
+    async with running(zalo_polling(settings, zl), loa):
+        await reporter_on(loa, "zalo", ZALO_USER)
+        zl.image(ZALO_USER, redirecting)
+        await zl.wait_sent(ZALO_USER, 1)
+        zl.image(ZALO_USER, elsewhere)
+        await zl.wait_sent(ZALO_USER, 2)
+    # The redirect was asked for once and not followed; the other host never at all.
+    assert len(zl.called("cdn")) == 1
+    assert all("không được thêm" in text for text in zl.texts(ZALO_USER)[-2:])
+    assert await _media_rows(loa) == []
+
+
+# --- transient failures ---------------------------------------------------------------------
+
+
+async def test_a_full_disk_mid_photo_is_apologised_and_the_redelivery_is_handled(
+    loa: Loa, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reporter = await reporter_on(loa, "test", "reporter")
+    photo = ref(jpeg(tmp_path / "field.jpg"))
+    event = Incoming("test", "reporter", "photo-update-1", Kind.photo, media=(photo,))
+    real_write = Path.write_bytes
+
+    def full_disk(self: Path, data: bytes) -> int:
+        if self.name.endswith(".tmp"):
+            real_write(self, data[:10])  # part of it made it to the disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    await reporter.deliver(event)
+    monkeypatch.undo()
+    assert "Không có gì được lưu" in reporter.text
+    assert not [p for p in loa.settings.media_dir.rglob("*") if p.is_file()]
+    async with loa.db.session() as session:
+        (draft,) = (await session.execute(select(Report))).scalars().all()
+    assert draft.status == "draft"  # the draft survives, as it was
+    assert await _media_rows(loa) == []
+
+    # The platform delivers the same update again: it is handled, not ignored as a duplicate.
+    await reporter.deliver(event)
+    assert "Đã lưu 1 ảnh" in reporter.text
+    assert len(await _media_rows(loa)) == 1
+    await reporter.deliver(event)  # and a third time: now it is a duplicate
+    assert reporter.last == []
