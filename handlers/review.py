@@ -23,6 +23,7 @@ from handlers.report import (
     can_review,
     load_view,
     review_replies,
+    review_round,
     status_label,
     unit_scope,
 )
@@ -144,19 +145,46 @@ async def _already_decided(ctx: Context, report: Report) -> BadInput:
     )
 
 
+async def current_round(ctx: Context, report: Report) -> int:
+    """The report's review round now (it grows each time the reporter sends it again)."""
+    return review_round(
+        event.to_status for event, _actor in await ctx.repos.reports.events(report.id)
+    )
+
+
+async def round_moved(ctx: Context, report: Report, shown: int) -> list[Reply] | None:
+    """A polite refusal when a decision was made on an earlier round than the report is in."""
+    if shown == await current_round(ctx, report):
+        return None
+    ctx.state.clear()
+    text = _(
+        "The reporter has answered since you saw report #{number}, so this decision was not "
+        "made. Open the report to see their answer, then decide."
+    ).format(number=report.id)
+    label = _("Open report #{number}").format(number=report.id)
+    return [Reply(text, choices=(choice("rv", "open", report.id, label=label),))]
+
+
 @router.choice("rv", roles=OFFICERS)
 async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
     """Open a report, approve it, or start rejecting it or asking about it."""
     parsed = parse_choice(event.choice)
     args = parsed[1] if parsed else []
-    if len(args) != 2 or not args[1].isdigit():
-        raise BadInput(_("Sorry, that button is out of date. Send /pending to see the list."))
+    stale = _("Sorry, that button is out of date. Send /pending to see the list.")
+    if len(args) not in (2, 3) or not all(arg.isdigit() for arg in args[1:]):
+        raise BadInput(stale)
     action, report = args[0], await reviewable(ctx, int(args[1]))
     if action == "open":
         ctx.state.clear()
         return review_replies(await load_view(ctx, report), lead="")
+    if len(args) != 3:  # a decision button names its review round
+        raise BadInput(stale)
     if report.status != ReportStatus.submitted.value:
         raise await _already_decided(ctx, report)
+    shown = int(args[2])
+    moved = await round_moved(ctx, report, shown)
+    if moved is not None:
+        return moved
     if action == "ok":
         ctx.state.clear()
         await decide(ctx, report, ReportStatus.approved)
@@ -170,7 +198,7 @@ async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
         ]
     if action in WORDS_ASKED:
         step, question = WORDS_ASKED[action]
-        ctx.state.enter(step, report_id=report.id)
+        ctx.state.enter(step, report_id=report.id, round=shown)
         return [Reply(_(question).format(number=report.id))]
     raise BadInput(_("Sorry, that button is out of date. Send /pending to see the list."))
 
@@ -199,6 +227,9 @@ async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
     if report.status != ReportStatus.submitted.value:
         ctx.state.clear()
         raise await _already_decided(ctx, report)
+    moved = await round_moved(ctx, report, int(ctx.state.get("round", -1)))
+    if moved is not None:
+        return moved
     rejecting = ctx.state.step == ReviewStep.reason
     ctx.state.clear()
     if rejecting:

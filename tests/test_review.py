@@ -131,7 +131,7 @@ async def test_two_officers_deciding_at_once_make_one_decision(loa: Loa, tmp_pat
     await _submit(reporter, tmp_path)
     report = await _report(loa)
     presses = [
-        Incoming("test", officer, fresh_update_id(), Kind.choice, choice=f"v1:rv:ok:{report.id}")
+        Incoming("test", officer, fresh_update_id(), Kind.choice, choice=f"v1:rv:ok:{report.id}:1")
         for officer in ("officer-commune", "officer-district")
     ]
     answers = await asyncio.gather(*(loa.engine.handle(event) for event in presses))

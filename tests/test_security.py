@@ -18,9 +18,10 @@ from tests.fakes.runtime import jpeg as jpeg_bytes
 from tests.fakes.runtime import running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.fixtures.reporting import invite_codes, jpeg, ref
+from tests.fixtures.reporting import invite_codes, joined, jpeg, ref
 from tests.helpers import Chat
-from tests.test_report_flow import _to_photos
+from tests.test_report_flow import _reports, _to_photos
+from tests.test_review import _last_message, _press_in, _submit, outbox_replies
 from tests.test_telegram import USER as TG_USER
 from tests.test_telegram import polling as tg_polling
 from tests.test_zalo import USER as ZALO_USER
@@ -160,3 +161,90 @@ async def test_a_full_disk_mid_photo_is_apologised_and_the_redelivery_is_handled
     assert len(await _media_rows(loa)) == 1
     await reporter.deliver(event)  # and a third time: now it is a duplicate
     assert reporter.last == []
+
+
+# --- review rounds ------------------------------------------------------------------------------
+
+
+async def test_a_first_round_approve_after_the_reporter_answered_is_refused(
+    loa: Loa, tmp_path: Path
+) -> None:
+    officer = await joined(loa, "officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    (report,) = await _reports(loa)
+    first = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(officer, first, "bổ sung")
+    await officer.send("Có bao nhiêu hộ tham gia?")
+    (question,) = await outbox_replies(loa.engine, "test", "reporter")
+    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    await reporter.send("Chỉ có 3 hộ.")
+    assert (await _reports(loa))[0].status == "submitted"
+
+    # The officer's first-round buttons are still on their screen: Approve, Reject, Ask.
+    await _press_in(officer, first, "Duyệt")
+    assert "Người báo cáo đã trả lời sau khi bạn xem báo cáo" in officer.text
+    assert (await _reports(loa))[0].status == "submitted"
+    await _press_in(officer, first, "Không duyệt")
+    assert "Người báo cáo đã trả lời sau khi bạn xem báo cáo" in officer.text
+    await officer.send("Sai")  # no reason step was opened: nothing is rejected
+    assert (await _reports(loa))[0].status == "submitted"
+
+    # Opening the report shows the answer with second-round buttons, which work.
+    await officer.send("/pending")
+    await officer.press(f"Xem báo cáo #{report.id}")
+    assert "Chỉ có 3 hộ." in officer.text
+    await officer.press("Duyệt")
+    assert (await _reports(loa))[0].status == "approved"
+
+
+async def test_a_reason_typed_after_the_round_moved_rejects_nothing(
+    loa: Loa, tmp_path: Path
+) -> None:
+    officer = await joined(loa, "officer", Role.officer, "ia-toi")
+    other = await joined(loa, "officer-2", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    first = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(officer, first, "Không duyệt")  # waits for the reason
+    second = _last_message(await outbox_replies(loa.engine, "test", "officer-2"))
+    await _press_in(other, second, "bổ sung")
+    await other.send("Ảnh nào là buổi họp?")
+    (question,) = await outbox_replies(loa.engine, "test", "reporter")
+    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    await reporter.send("Ảnh thứ nhất.")
+    await officer.send("Ảnh không rõ")
+    assert "Người báo cáo đã trả lời sau khi bạn xem báo cáo" in officer.text
+    assert (await _reports(loa))[0].status == "submitted"
+
+
+async def test_telegram_button_answers_go_to_the_presser_only(
+    settings: Settings, loa: Loa, tg: FakeTelegram
+) -> None:
+    async with running(tg_polling(settings, tg), loa):
+        tg.text(TG_USER, "/start")
+        await tg.wait_sent(TG_USER, 1)
+        group = -100123
+        tg.queue(
+            tg.update(
+                callback_query={
+                    "id": "cb-group",
+                    "from": {"id": TG_USER, "is_bot": False, "first_name": "A"},
+                    "message": {"message_id": 1, "chat": {"id": group, "type": "group"}},
+                    "data": "v1:menu",
+                }
+            )
+        )
+        tg.queue(
+            tg.update(
+                callback_query={
+                    "id": "cb-private",
+                    "from": {"id": TG_USER, "is_bot": False, "first_name": "A"},
+                    "message": {"message_id": 2, "chat": {"id": TG_USER, "type": "private"}},
+                    "data": "v1:menu",
+                }
+            )
+        )
+        await tg.wait_sent(TG_USER, 2)
+    assert tg.sent(group) == []
+    assert len(tg.sent(TG_USER)) == 2

@@ -639,9 +639,13 @@ class TelegramChannel(Adapter):
             self.inbox.lanes.spawn(self._answer_callback(str(query_id)))
         if user is None or _dig(sender, "is_bot") is True:
             return None
-        chat = _int(_dig(query, "message", "chat", "id"))
+        chat_type = _dig(query, "message", "chat", "type")
+        if chat_type is not None and chat_type != "private":
+            log.debug("telegram: button pressed in a %s chat ignored", chat_type)
+            return None
+        # The answer goes to the presser's own chat, never to the chat the button was in.
         user_id, name = str(user), _name_of(sender)
-        chat_id = str(chat) if chat is not None else user_id
+        chat_id = user_id
         data = query.get("data")
         payload = data if isinstance(data, str) else ""
 

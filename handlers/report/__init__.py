@@ -22,7 +22,13 @@ from handlers.report.entry import RECENT
 from handlers.report.flow import REPORTERS, ReportStep, router
 from handlers.report.notices import OFFICERS, can_review, notify_reviewers, unit_scope
 from handlers.report.parse import parse_count, parse_day
-from handlers.report.views import activity_label, load_view, review_replies, status_label
+from handlers.report.views import (
+    activity_label,
+    load_view,
+    review_replies,
+    review_round,
+    status_label,
+)
 
 __all__ = [
     "OFFICERS",
@@ -37,6 +43,7 @@ __all__ = [
     "parse_count",
     "parse_day",
     "review_replies",
+    "review_round",
     "router",
     "status_label",
     "steps",

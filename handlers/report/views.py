@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -95,6 +96,11 @@ class ReportView:
     voices: tuple[Path, ...]
     events: tuple[EventView, ...]
     tz: tzinfo
+
+    @property
+    def review_round(self) -> int:
+        """How many times the report was sent for review (a reporter's answer starts a round)."""
+        return review_round(event.to_status for event in self.events)
 
 
 async def load_view(ctx: Context, report: Report) -> ReportView:
@@ -272,12 +278,18 @@ def photo_caption(view: ReportView, number: int, photo: PhotoView) -> str:
     return " · ".join(parts)
 
 
-def review_choices(report_id: int) -> tuple[Choice, ...]:
-    """What an officer can decide (handled in handlers/review.py)."""
+def review_round(statuses: Iterable[str]) -> int:
+    """The review round of a report whose audit trail went through `statuses`."""
+    return sum(1 for status in statuses if status == ReportStatus.submitted.value)
+
+
+def review_choices(report_id: int, round_: int) -> tuple[Choice, ...]:
+    """What an officer can decide (handled in handlers/review.py); each button names the review
+    round it was shown in, so it cannot decide on an answer the officer has not seen."""
     return (
-        choice("rv", "ok", report_id, label=_("✅ Approve")),
-        choice("rv", "no", report_id, label=_("❌ Reject")),
-        choice("rv", "ask", report_id, label=_("❓ Ask for more information")),
+        choice("rv", "ok", report_id, round_, label=_("✅ Approve")),
+        choice("rv", "no", report_id, round_, label=_("❌ Reject")),
+        choice("rv", "ask", report_id, round_, label=_("❓ Ask for more information")),
     )
 
 
@@ -300,7 +312,8 @@ def review_replies(view: ReportView, lead: str) -> list[Reply]:
     if lead:
         text = f"{lead}\n\n{text}"
     decidable = view.status is ReportStatus.submitted
-    replies.append(Reply(text, choices=review_choices(view.id) if decidable else ()))
+    choices = review_choices(view.id, view.review_round) if decidable else ()
+    replies.append(Reply(text, choices=choices))
     return replies
 
 
