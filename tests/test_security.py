@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,8 +13,17 @@ from sqlalchemy import select
 
 from bot.app import Loa
 from bot.channels.zalo import media_host_allowed
+from bot.core.archives import (
+    DOCUMENT_LIMITS,
+    WORKBOOK_LIMITS,
+    ArchiveTooLarge,
+    ZipLimits,
+    check_zip,
+)
 from bot.core.chat import Incoming, Kind
 from bot.core.config import Settings
+from bot.reports.documents import sniff
+from bot.reports.media import MediaProblem, MediaRejected
 from db.models import Report, ReportMedia, Role
 from tests.fakes.runtime import jpeg as jpeg_bytes
 from tests.fakes.runtime import running
@@ -20,6 +31,8 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 from tests.fixtures.reporting import invite_codes, joined, jpeg, ref
 from tests.helpers import Chat
+from tests.test_cli import run_loa
+from tests.test_deadlines import WORD_TYPE
 from tests.test_report_flow import _reports, _to_photos
 from tests.test_review import _last_message, _press_in, _submit, outbox_replies
 from tests.test_telegram import USER as TG_USER
@@ -248,3 +261,62 @@ async def test_telegram_button_answers_go_to_the_presser_only(
         await tg.wait_sent(TG_USER, 2)
     assert tg.sent(group) == []
     assert len(tg.sent(TG_USER)) == 2
+
+
+# --- archives ----------------------------------------------------------------------------------
+
+
+def _zip_with(entries: int = 1, big: int = 0, main: str = WORD_TYPE) -> bytes:
+    """A .docx-like ZIP with `entries` empty parts, and one part of `big` zero bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            f'<Types><Override PartName="/word/document.xml" ContentType="{main}"/></Types>',
+        )
+        archive.writestr("word/document.xml", "<w:document/>")
+        for number in range(entries):
+            archive.writestr(f"word/media/{number}.bin", b"")
+        if big:
+            with archive.open("word/big.xml", "w") as part:
+                chunk = b"\0" * (1024 * 1024)
+                for _ in range(big // len(chunk)):
+                    part.write(chunk)
+    return buffer.getvalue()
+
+
+def test_a_document_listing_too_many_entries_is_refused_before_it_is_opened() -> None:
+    assert sniff(_zip_with(entries=100)) == "docx"
+    many = _zip_with(entries=DOCUMENT_LIMITS.max_entries + 1)
+    with pytest.raises(MediaRejected) as refused:
+        sniff(many)
+    assert refused.value.problem is MediaProblem.too_large
+    with pytest.raises(ArchiveTooLarge, match="entries"):
+        check_zip(many, DOCUMENT_LIMITS)
+
+
+def test_an_archive_that_inflates_too_far_is_refused_from_its_directory() -> None:
+    bomb = _zip_with(big=8 * 1024 * 1024)
+    assert len(bomb) < 100_000
+    small = ZipLimits(max_total_bytes=4 * 1024 * 1024, max_entry_bytes=4 * 1024 * 1024)
+    with pytest.raises(ArchiveTooLarge, match="uncompressed"):
+        check_zip(bomb, small)
+    check_zip(bomb, DOCUMENT_LIMITS)  # within the real limits it is an ordinary file
+
+
+def test_a_translator_sheet_with_a_huge_cell_is_refused_before_reading(tmp_path: Path) -> None:
+    sheet = tmp_path / "bdq.xlsx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/sharedStrings.xml", "w") as part:
+            part.write(b"<sst><si><t>")
+            chunk = b"a" * (1024 * 1024)
+            for _ in range(WORKBOOK_LIMITS.max_entry_bytes // len(chunk) + 1):
+                part.write(chunk)
+            part.write(b"</t></si></sst>")
+    sheet.write_bytes(buffer.getvalue())
+    assert sheet.stat().st_size < 200_000
+    result = run_loa("i18n", "import", str(sheet), "--dry-run")
+    assert result.returncode == 1
+    assert "too large for a translator workbook" in result.stderr

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.archives import DOCUMENT_LIMITS, ArchiveTooLarge, check_zip
 from bot.core.chat import MediaRef
 from bot.reports.media import (
     MediaProblem,
@@ -87,12 +88,16 @@ def sniff(data: bytes) -> str:
     if not data.startswith(b"PK\x03\x04"):
         raise MediaRejected(MediaProblem.unsupported)
     try:
+        # Entry count and sizes from the directory, before zipfile builds the entry list.
+        check_zip(data, DOCUMENT_LIMITS)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             info = archive.getinfo(_CONTENT_TYPES) if _CONTENT_TYPES in names else None
             if info is None or info.file_size > _CONTENT_TYPES_LIMIT:
                 raise MediaRejected(MediaProblem.unsupported)
             types = archive.read(info).decode("utf-8", "replace")
+    except ArchiveTooLarge as exc:
+        raise MediaRejected(MediaProblem.too_large) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise MediaRejected(MediaProblem.broken) from exc
     for extension, (folder, main_type) in _OOXML.items():

@@ -22,6 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.core.archives import WORKBOOK_LIMITS, ArchiveTooLarge, check_zip
 from bot.core.i18n import Language
 from bot.translations.workflow import CONTENT, UI, Edit, Status, Unit, load_units, text_hash
 
@@ -169,7 +170,12 @@ def _write_units(
 def read_edits(path: Path, expected_lang: str | None = None) -> tuple[str, list[Edit]]:
     """The language and rows of a translator workbook; SheetError if it is not one."""
     try:
+        # The directory is checked before openpyxl inflates any part of the workbook.
+        with path.open("rb") as raw:
+            check_zip(raw, WORKBOOK_LIMITS)
         book = load_workbook(path, read_only=True, data_only=True)
+    except ArchiveTooLarge as exc:
+        raise SheetError(f"{path.name}: too large for a translator workbook ({exc})") from exc
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise SheetError(f"{path.name}: not an Excel workbook ({exc})") from exc
     try:
