@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +33,7 @@ from bot.app import Loa
 from bot.core.clock import Clock
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
+from bot.reports.media import delete_media_if_unreferenced, open_store, sweep_orphans
 from db.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,40 @@ async def forget_old_updates(loa: Loa, clock: Clock | None = None) -> int:
     return removed
 
 
+ORPHAN_GRACE = 24 * 3600.0  # a file younger than this may belong to a row being committed
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What one run of the retention job deleted."""
+
+    drafts: int
+    files: int
+
+
+async def purge_stale_media(loa: Loa, clock: Clock | None = None) -> Purged:
+    """Delete drafts untouched for RETENTION_DAYS_DRAFTS with their files, then every stored
+    file no row refers to (a cancelled submission's document, a crash between file and row)."""
+    settings = loa.settings
+    now = (clock or loa.services.clock).now()
+    store = open_store(settings)
+    cutoff = now - timedelta(days=settings.retention_days_drafts)
+    async with loa.db.session() as session:
+        repos = Repos.of(session)
+        drafts = await repos.reports.stale_drafts(cutoff)
+        digests: set[str] = set()
+        for draft in drafts:
+            digests |= await repos.reports.discard(draft)
+        files = await delete_media_if_unreferenced(repos, store, digests)
+    # File ages are wall-clock times; a link served now must keep working while it is valid.
+    grace = max(ORPHAN_GRACE, settings.media_link_hours * 3600)
+    async with loa.db.session() as session:
+        files += await sweep_orphans(Repos.of(session), store, older_than=time.time() - grace)
+    if drafts or files:
+        log.info("retention: %d stale drafts and %d files deleted", len(drafts), files)
+    return Purged(len(drafts), files)
+
+
 def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
     """An in-memory AsyncIOScheduler: `planner_job` at start and every few minutes, and the
     daily housekeeping."""
@@ -101,6 +138,15 @@ def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
         args=[loa],
         id="housekeeping",
         name="forget old processed updates",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        purge_stale_media,
+        IntervalTrigger(days=1, timezone=settings.tz),
+        args=[loa],
+        id="retention",
+        name="delete stale drafts and files no row refers to",
+        next_run_time=datetime.now(settings.tz) + timedelta(minutes=10),
         replace_existing=True,
     )
     return scheduler

@@ -32,7 +32,12 @@ from bot.deadlines.planner import (
 )
 from bot.engine import BadInput, Context, Router, check_length
 from bot.reports.documents import take_document
-from bot.reports.media import MediaProblem, MediaRejected, open_store
+from bot.reports.media import (
+    MediaProblem,
+    MediaRejected,
+    delete_media_if_unreferenced,
+    open_store,
+)
 from db.models import Role, Unit
 from db.repositories.deadlines import DocumentInfo
 from handlers.start import main_menu_choices
@@ -316,6 +321,9 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
             )
         except MediaRejected as rejected:
             raise BadInput(_document_problem(ctx, rejected.problem)) from rejected
+        replaced = ctx.state.get("document")
+        if replaced and replaced.get("sha256") != stored.sha256:
+            await drop_document(ctx, replaced)
         ctx.state.update(
             document={
                 "path": stored.key,
@@ -441,6 +449,8 @@ async def confirm(event: Incoming, ctx: Context) -> Reply:
     unit = await ctx.repos.units.get(unit_id)
     name = escape(unit.name if unit is not None else unit_id)
     if not added:
+        if raw:
+            await drop_document(ctx, raw)
         return Reply(
             _("{unit}'s report for **{title}** was already marked as submitted.").format(
                 unit=name, title=escape(view.title)
@@ -455,9 +465,20 @@ async def confirm(event: Incoming, ctx: Context) -> Reply:
     )
 
 
+async def drop_document(ctx: Context, raw: dict[str, Any]) -> None:
+    """Unlink a document sent in this flow but never recorded (unless a row refers to it).
+    One left behind by /cancel goes with the daily sweep of files no row refers to."""
+    await delete_media_if_unreferenced(
+        ctx.repos, open_store(ctx.services.settings), [str(raw.get("sha256", ""))]
+    )
+
+
 @router.choice("dlno", roles=OFFICERS)
 async def cancel(event: Incoming, ctx: Context) -> Reply:
-    """Leave the flow; nothing is recorded."""
+    """Leave the flow; nothing is recorded, and a document sent in it is deleted."""
+    raw = ctx.state.get("document")
+    if raw:
+        await drop_document(ctx, raw)
     ctx.state.clear()
     return Reply(_("Cancelled. Nothing was recorded."), choices=main_menu_choices(ctx))
 

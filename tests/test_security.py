@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import errno
 import io
+import os
+import time
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
+from bot.channels.files import PublicFiles
 from bot.channels.zalo import media_host_allowed
 from bot.core.archives import (
     DOCUMENT_LIMITS,
@@ -21,18 +26,21 @@ from bot.core.archives import (
     check_zip,
 )
 from bot.core.chat import Incoming, Kind
+from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from bot.reports.documents import sniff
 from bot.reports.media import MediaProblem, MediaRejected
-from db.models import Report, ReportMedia, Role
+from bot.scheduler import purge_stale_media
+from db.models import Report, ReportMedia, Role, User
 from tests.fakes.runtime import jpeg as jpeg_bytes
 from tests.fakes.runtime import running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.fixtures.reporting import invite_codes, joined, jpeg, ref
+from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
 from tests.helpers import Chat
 from tests.test_cli import run_loa
-from tests.test_deadlines import WORD_TYPE
+from tests.test_deadlines import PDF, WORD_TYPE, document, submissions
+from tests.test_planner import person
 from tests.test_report_flow import _reports, _to_photos
 from tests.test_review import _last_message, _press_in, _submit, outbox_replies
 from tests.test_telegram import USER as TG_USER
@@ -320,3 +328,103 @@ def test_a_translator_sheet_with_a_huge_cell_is_refused_before_reading(tmp_path:
     result = run_loa("i18n", "import", str(sheet), "--dry-run")
     assert result.returncode == 1
     assert "too large for a translator workbook" in result.stderr
+
+
+# --- media deleted with their last row ------------------------------------------------------
+
+
+def _files(loa: Loa) -> set[str]:
+    root = loa.settings.media_dir
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _digest_files(loa: Loa, digest: str) -> set[str]:
+    return {name for name in _files(loa) if digest in name}
+
+
+async def _draft_media(loa: Loa, external_id: str) -> list[ReportMedia]:
+    async with loa.db.session() as session:
+        stmt = (
+            select(ReportMedia)
+            .join(Report, Report.id == ReportMedia.report_id)
+            .join(User, User.id == Report.reporter_id)
+            .where(User.external_id == external_id)
+        )
+        return list((await session.execute(stmt)).scalars())
+
+
+async def test_photos_are_unlinked_with_their_last_row(loa: Loa, tmp_path: Path) -> None:
+    shared = ref(jpeg(tmp_path / "shared.jpg", gps=(14.05, 107.5)))
+    own = ref(jpeg(tmp_path / "own.jpg", color=(1, 2, 3), gps=(14.1, 107.6)))
+    first = await reporter_on(loa, "test", "reporter-1")
+    await send_photos(first, shared)
+    second = await reporter_on(loa, "test", "reporter-2")
+    await send_photos(second, shared, own)
+    (shared_row,) = await _draft_media(loa, "reporter-1")
+    shared_digest = shared_row.sha256
+    (own_digest,) = {m.sha256 for m in await _draft_media(loa, "reporter-2")} - {shared_digest}
+    # An EXIF-free public copy was made for a Zalo link: it goes with the photo too.
+    files = PublicFiles(loa.settings.media_dir, "k" * 32, "https://loa.example")
+    (row,) = [m for m in await _draft_media(loa, "reporter-2") if m.sha256 == own_digest]
+    files.url_for(loa.settings.media_dir / row.path)
+    assert len(_digest_files(loa, own_digest)) == 3  # original, thumbnail, public copy
+
+    await second.press("Bỏ các ảnh đã gửi")
+    assert _digest_files(loa, own_digest) == set()  # nobody else has it: gone
+    assert len(_digest_files(loa, shared_digest)) == 2  # reporter-1's draft still has it
+
+    await first.send("xong")
+    await first.press("Bỏ qua")
+    await first.press("Xóa báo cáo này")
+    assert "Đã xóa báo cáo" in first.text
+    assert _digest_files(loa, shared_digest) == set()
+
+
+async def test_stale_drafts_and_orphan_files_are_swept(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    old = await reporter_on(loa, "test", "old-draft")
+    await send_photos(old, ref(jpeg(tmp_path / "old.jpg")))
+    clock.advance(timedelta(days=loa.settings.retention_days_drafts - 2))
+    recent = await reporter_on(loa, "test", "recent-draft")
+    await send_photos(recent, ref(jpeg(tmp_path / "recent.jpg", color=(5, 5, 5))))
+    (old_row,) = await _draft_media(loa, "old-draft")
+    (recent_row,) = await _draft_media(loa, "recent-draft")
+    root = loa.settings.media_dir
+    orphan = root / "ee" / "ff" / f"eeff{'0' * 60}.pdf"  # a document no row refers to
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(PDF)
+    young_orphan = root / "ee" / "ff" / f"eeff{'1' * 60}.pdf"
+    young_orphan.write_bytes(PDF)
+    day_ago = time.time() - 2 * 24 * 3600
+    for path in (orphan, root / recent_row.path, root / recent_row.thumb_path):
+        os.utime(path, (day_ago, day_ago))
+    clock.advance(timedelta(days=3))
+
+    purged = await purge_stale_media(loa)
+    assert purged.drafts == 1
+    assert _digest_files(loa, old_row.sha256) == set()
+    assert not orphan.exists()
+    assert young_orphan.exists()  # may belong to a row being committed: kept a day
+    assert len(_digest_files(loa, recent_row.sha256)) == 2  # its draft is recent
+    assert await _draft_media(loa, "old-draft") == []
+    await old.send("xong")
+    assert "Báo cáo này đã được gửi hoặc đã bị xóa" in old.text
+
+
+async def test_a_document_sent_with_submit_is_deleted_on_cancel(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    clock.set(datetime(2027, 6, 5, 10, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))  # a deadline open
+    await person(loa, "dom", Role.officer, "ia-dom")
+    chat = Chat(loa.engine, user="dom")
+    await chat.send("/submit")
+    await chat.press("Báo cáo 6 tháng")
+    await chat.event(Kind.document, media=(document(tmp_path / "first.pdf", PDF),))
+    other = PDF.replace(b"endobj", b"endobj % v2")
+    await chat.event(Kind.document, media=(document(tmp_path / "second.pdf", other),))
+    assert "Tệp: second.pdf" in chat.text
+    assert len(_files(loa)) == 1  # the replaced file is gone already
+    await chat.press("Hủy")
+    assert _files(loa) == set()
+    assert await submissions(loa) == []

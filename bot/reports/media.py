@@ -20,9 +20,11 @@ import asyncio
 import io
 import math
 import os
+import re
 import uuid
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
@@ -35,6 +37,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from bot.core.chat import Incoming, Kind, MediaRef
 from bot.core.config import Settings
 from db.models import MediaKind
+from db.repositories import Repos
 
 THUMBNAIL_SIZE = 320  # px, longest side
 THUMBNAIL_QUALITY = 80
@@ -128,6 +131,14 @@ class MediaStore(Protocol):
         """A local file holding `key`, for channels to send."""
         ...
 
+    def delete_content(self, digest: str) -> int:
+        """Delete every file stored for the sha256 `digest`; how many there were."""
+        ...
+
+    def contents(self) -> Iterator[tuple[str, float]]:
+        """The sha256 and modification time (Unix seconds) of every stored file."""
+        ...
+
 
 class LocalMediaStore:
     """A directory on this machine (MEDIA_DIR)."""
@@ -155,6 +166,35 @@ class LocalMediaStore:
     def local_path(self, key: str) -> Path:
         """The file's path under MEDIA_DIR."""
         return self.root / key
+
+    def _files_of(self, digest: str) -> list[Path]:
+        folder = self.root / digest[:2] / digest[2:4]
+        candidates = [*folder.glob(f"{digest}.*"), *(self.root / "public").glob(f"{digest}.*")]
+        return [path for path in candidates if path.is_file()]
+
+    def delete_content(self, digest: str) -> int:
+        """Unlink the original, its thumbnail and its public copy (blocking)."""
+        if not _DIGEST.fullmatch(digest):
+            return 0
+        removed = 0
+        for path in self._files_of(digest):
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+    def contents(self) -> Iterator[tuple[str, float]]:
+        """Stored files by digest, the inbound spool left out (it has its own sweep)."""
+        for path in self.root.rglob("*"):
+            digest = path.name.split(".", 1)[0]
+            if not _DIGEST.fullmatch(digest) or path.parent.name == "incoming":
+                continue
+            try:
+                yield digest, path.stat().st_mtime
+            except OSError:  # deleted meanwhile
+                continue
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def open_store(settings: Settings) -> MediaStore:
@@ -419,6 +459,40 @@ def voice_format(data: bytes) -> str | None:
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         return "mp3"  # an MPEG audio frame sync without an ID3 tag
     return None
+
+
+# --- deletion ---------------------------------------------------------------------------------
+
+
+async def delete_media_if_unreferenced(
+    repos: Repos, store: MediaStore, digests: Iterable[str]
+) -> int:
+    """Unlink the files of each sha256 that no row refers to any more (original, thumbnail,
+    public copy); how many files went.
+
+    Call it after deleting the rows, last in the transaction: files are shared by content, so
+    a photo another report still has stays.
+    """
+    removed = 0
+    for digest in sorted(set(digests)):
+        if await repos.media.references(digest) == 0:
+            removed += await asyncio.to_thread(store.delete_content, digest)
+    return removed
+
+
+async def sweep_orphans(repos: Repos, store: MediaStore, *, older_than: float) -> int:
+    """Unlink stored files no row refers to, last changed before `older_than` (Unix seconds;
+    younger files may belong to a row about to be committed); how many files went."""
+    referenced = await repos.media.referenced()
+    stale = {
+        digest
+        for digest, changed in await asyncio.to_thread(lambda: list(store.contents()))
+        if digest not in referenced and changed < older_than
+    }
+    removed = 0
+    for digest in sorted(stale):
+        removed += await asyncio.to_thread(store.delete_content, digest)
+    return removed
 
 
 # --- EXIF -----------------------------------------------------------------------------------

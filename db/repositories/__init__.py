@@ -11,6 +11,7 @@ from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.invites import InviteRepository
+from db.repositories.media import MediaRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.reports import ReportRepository
 from db.repositories.units import UnitRepository
@@ -33,6 +34,7 @@ class Repos:
     invites: InviteRepository
     reports: ReportRepository
     audit: AuditRepository
+    media: MediaRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -49,4 +51,5 @@ class Repos:
             invites=InviteRepository(session),
             reports=ReportRepository(session),
             audit=AuditRepository(session),
+            media=MediaRepository(session),
         )

@@ -64,11 +64,28 @@ class ReportRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def discard(self, report: Report) -> None:
-        """Delete a draft and its attachment rows (stored files may be shared: they stay)."""
+    async def discard(self, report: Report) -> set[str]:
+        """Delete a draft and its attachment rows; the sha256 of the files they pointed at
+        (the files may be shared: the caller unlinks those nothing else refers to)."""
+        digests = await self._digests(ReportMedia.report_id == report.id)
         await self.session.execute(delete(ReportMedia).where(ReportMedia.report_id == report.id))
         await self.session.delete(report)
         await self.session.flush()
+        return digests
+
+    async def stale_drafts(self, before: datetime, limit: int = 200) -> list[Report]:
+        """Drafts last changed before `before`, oldest first."""
+        stmt = (
+            select(Report)
+            .where(Report.status == ReportStatus.draft.value, Report.updated_at < before)
+            .order_by(Report.updated_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def _digests(self, condition: ColumnElement[bool]) -> set[str]:
+        stmt = select(ReportMedia.sha256).where(condition).distinct()
+        return set((await self.session.execute(stmt)).scalars())
 
     # --- attachments --------------------------------------------------------------------------
 
@@ -107,13 +124,17 @@ class ReportRepository:
         await self.session.flush()
         return media
 
-    async def remove_media(self, report_id: int, kind: MediaKind) -> None:
-        """Detach every attachment of one kind (the files stay: they may be shared)."""
+    async def remove_media(self, report_id: int, kind: MediaKind) -> set[str]:
+        """Detach every attachment of one kind; the sha256 of the files they pointed at."""
+        digests = await self._digests(
+            (ReportMedia.report_id == report_id) & (ReportMedia.kind == kind.value)
+        )
         await self.session.execute(
             delete(ReportMedia).where(
                 ReportMedia.report_id == report_id, ReportMedia.kind == kind.value
             )
         )
+        return digests
 
     # --- status and audit trail ---------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.core.chat import MediaRef, escape
@@ -14,6 +14,7 @@ from bot.reports.media import (
     MediaProblem,
     MediaRejected,
     StoredMedia,
+    delete_media_if_unreferenced,
     open_store,
     take_voice,
 )
@@ -133,3 +134,8 @@ async def attach_voice(
     await ctx.repos.reports.add_media(_media_row(report, stored, ctx.now))
     report.updated_at = ctx.now
     return _("Voice message saved with the report."), True
+
+
+async def forget_files(ctx: Context, digests: Iterable[str]) -> None:
+    """Unlink the stored files of rows just deleted, unless another row still has them."""
+    await delete_media_if_unreferenced(ctx.repos, open_store(ctx.services.settings), digests)

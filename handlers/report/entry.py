@@ -8,7 +8,7 @@ from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
 from bot.engine import BadInput, Context, check_length
 from db.models import ReportStatus
-from handlers.report.attachments import attach_photos, attach_voice
+from handlers.report.attachments import attach_photos, attach_voice, forget_files
 from handlers.report.flow import (
     DESCRIPTION_MAX,
     FLOW,
@@ -111,7 +111,7 @@ async def report_choice(event: Incoming, ctx: Context) -> list[Reply]:
         if draft is None or draft.reporter_id != ctx.user.id or draft.status != "draft":
             return await start_report(event, ctx)
         if action == "new":
-            await ctx.repos.reports.discard(draft)
+            await forget_files(ctx, await ctx.repos.reports.discard(draft))
             return await _new_draft(ctx)
         step = ReportStep(draft.draft_step) if draft.draft_step in STEP_NAMES else FLOW[0]
         return await go(ctx, draft, step, lead=_("Let's go on with your report."))

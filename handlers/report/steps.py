@@ -9,7 +9,7 @@ from bot.core.i18n import _, format_day, format_number
 from bot.engine import BadInput, Context, check_length
 from db.models import MediaKind, Report, ReportStatus
 from handlers.admin import unit_name
-from handlers.report.attachments import attach_photos, attach_voice
+from handlers.report.attachments import attach_photos, attach_voice, forget_files
 from handlers.report.flow import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -237,7 +237,8 @@ async def take_photos(answer: Answer, ctx: Context, report: Report) -> list[Repl
     """Photos (an album at once), a voice message, "done", or removing what was sent."""
     event = answer.event
     if answer.action == "rmp":
-        await ctx.repos.reports.remove_media(report.id, MediaKind.photo)
+        removed = await ctx.repos.reports.remove_media(report.id, MediaKind.photo)
+        await forget_files(ctx, removed)
         report.updated_at = ctx.now
         reply = await photos_prompt(ctx, report)
         return [Reply(_("The photos were removed.") + "\n\n" + reply.text, choices=reply.choices)]
@@ -295,7 +296,7 @@ async def take_confirm(answer: Answer, ctx: Context, report: Report) -> list[Rep
     if answer.action == "edit":
         return await go(ctx, report, ReportStep.edit)
     if answer.action == "del":
-        await ctx.repos.reports.discard(report)
+        await forget_files(ctx, await ctx.repos.reports.discard(report))
         ctx.state.clear()
         return [
             Reply(_("The report was deleted. Nothing was sent."), choices=main_menu_choices(ctx))
