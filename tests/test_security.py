@@ -45,6 +45,7 @@ from tests.test_report_flow import _reports, _to_photos
 from tests.test_review import _last_message, _press_in, _submit, outbox_replies
 from tests.test_telegram import USER as TG_USER
 from tests.test_telegram import polling as tg_polling
+from tests.test_telegram import webhook as tg_webhook
 from tests.test_zalo import USER as ZALO_USER
 from tests.test_zalo import polling as zalo_polling
 
@@ -428,3 +429,29 @@ async def test_a_document_sent_with_submit_is_deleted_on_cancel(
     await chat.press("Hủy")
     assert _files(loa) == set()
     assert await submissions(loa) == []
+
+
+async def test_telegram_redelivers_an_update_a_full_disk_interrupted(
+    settings: Settings, loa: Loa, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = Path.write_bytes
+    failures = [1]
+
+    def full_once(self: Path, data: bytes) -> int:
+        if self.name.endswith(".tmp") and failures:
+            failures.pop()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    async with running(tg_webhook(settings, tg), loa):
+        await reporter_on(loa, "telegram", str(TG_USER))
+        monkeypatch.setattr(Path, "write_bytes", full_once)
+        update = tg.photo(TG_USER, jpeg_bytes())
+        await tg.wait_for(lambda: (update["update_id"], 200) in tg.webhook_answers)
+    answers = [status for uid, status in tg.webhook_answers if uid == update["update_id"]]
+    assert answers == [500, 200]  # left unrecorded, so Telegram's second try was handled
+    texts = tg.texts(TG_USER)
+    assert "Không có gì được lưu" in texts[-2]
+    assert "Đã lưu 1 ảnh" in texts[-1]
+    assert len(await _media_rows(loa)) == 1
+    assert not list(settings.media_dir.rglob("*.tmp"))
