@@ -87,3 +87,9 @@ async def loa(settings: Settings, clock: FrozenClock) -> AsyncIterator[Loa]:
 def chat(loa: Loa) -> Chat:
     """A villager talking to Loa through the engine."""
     return Chat(loa.engine, user="villager-1")
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, loa: Loa) -> dict[str, str]:
+    """Environment for the `loa` command on the test database (wiped by the `loa` fixture)."""
+    return {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
@@ -28,12 +27,6 @@ async def _vietnamese(loa: Loa, user: str) -> Chat:
     await chat.send("/start")
     await chat.press("Tiếng Việt")
     return chat
-
-
-@pytest.fixture
-def cli_env(database_url: str, tmp_path, loa: Loa) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The CLI on the test database (wiped by the `loa` fixture)."""
-    return {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
 
 
 async def test_first_admin_comes_from_the_cli_and_each_code_works_once(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
@@ -14,12 +13,6 @@ from handlers.admin import hash_code
 from tests.fixtures.reporting import joined
 from tests.helpers import Chat, fresh_update_id
 from tests.test_cli import run_loa
-
-
-@pytest.fixture
-def cli_env(database_url: str, tmp_path, loa: Loa) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The CLI on the test database (wiped by the `loa` fixture)."""
-    return {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
 
 
 async def _user(loa: Loa, external_id: str) -> User:

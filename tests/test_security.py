@@ -247,26 +247,12 @@ async def test_telegram_button_answers_go_to_the_presser_only(
         tg.text(TG_USER, "/start")
         await tg.wait_sent(TG_USER, 1)
         group = -100123
-        tg.queue(
-            tg.update(
-                callback_query={
-                    "id": "cb-group",
-                    "from": {"id": TG_USER, "is_bot": False, "first_name": "A"},
-                    "message": {"message_id": 1, "chat": {"id": group, "type": "group"}},
-                    "data": "v1:menu",
-                }
-            )
-        )
-        tg.queue(
-            tg.update(
-                callback_query={
-                    "id": "cb-private",
-                    "from": {"id": TG_USER, "is_bot": False, "first_name": "A"},
-                    "message": {"message_id": 2, "chat": {"id": TG_USER, "type": "private"}},
-                    "data": "v1:menu",
-                }
-            )
-        )
+        for query_id, chat in (("cb-group", {"id": group, "type": "group"}), ("cb-dm", {})):
+            private = {"id": TG_USER, "type": "private"}
+            sender = {"id": TG_USER, "is_bot": False, "first_name": "A"}
+            query: dict[str, object] = {"id": query_id, "from": sender, "data": "v1:menu"}
+            query["message"] = {"message_id": 1, "chat": chat or private}
+            tg.queue(tg.update(callback_query=query))
         await tg.wait_sent(TG_USER, 2)
     assert tg.sent(group) == []
     assert len(tg.sent(TG_USER)) == 2
