@@ -96,8 +96,10 @@ async def issue_invites(
     created_by: int | None,
     now: datetime,
     pepper: str,
+    via: str = "cli",
 ) -> tuple[list[str], datetime]:
-    """Create `count` one-time codes; return them (shown once, never stored) and their expiry."""
+    """Create `count` one-time codes; return them (shown once, never stored) and their expiry.
+    Each is written to the audit log (its number, role and unit: never the code)."""
     if role not in INVITABLE:
         raise ValueError(f"invites are for {', '.join(r.value for r in INVITABLE)}")
     if not 1 <= count <= MAX_CODES:
@@ -109,13 +111,21 @@ async def issue_invites(
         digest = hash_code(code, pepper)
         if await repos.invites.find(digest) is not None:  # astronomically rare: draw again
             continue
-        await repos.invites.add(
+        invite = await repos.invites.add(
             code_hash=digest,
             role=role.value,
             unit_id=unit_id,
             created_by=created_by,
             now=now,
             expires_at=expires_at,
+        )
+        await repos.audit.record(
+            action="invite.create",
+            subject=f"invite:{invite.id}",
+            now=now,
+            via=via,
+            actor_id=created_by,
+            detail=f"{role.value}@{unit_id} until {expires_at.isoformat(timespec='minutes')}",
         )
         codes.append(code)
     return codes, expires_at
@@ -318,6 +328,7 @@ async def invite(event: Incoming, ctx: Context) -> Reply:
         created_by=ctx.user.id,
         now=ctx.now,
         pepper=ctx.services.settings.invite_pepper.get_secret_value(),
+        via=ctx.event.channel,
     )
     head = _(
         "Invite codes for: {role}, {unit}. Each code works once, until {date}. Give one code "

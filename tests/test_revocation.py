@@ -54,6 +54,9 @@ async def test_operator_revokes_a_hijacked_admin_and_the_codes_it_minted(
     assert (await _user(loa, "newcomer")).role == Role.villager.value
 
     entries = await _audit(loa)
+    (minted_entry,) = [e for e in entries if e.action == "invite.create" and e.via == "test"]
+    assert minted_entry.actor_id == user.id and minted_entry.detail.startswith("officer@ia-toi")
+    assert minted.replace("-", "") not in " ".join(e.detail for e in entries)
     revoke = [e for e in entries if e.action == "role.revoke"]
     assert len(revoke) == 1
     assert revoke[0].via == "cli"
