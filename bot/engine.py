@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ Answer = Reply | Sequence[Reply] | None
 # Failures that say nothing about the update itself: a full disk, a database that restarts. The
 # update is left unrecorded, so the platform's redelivery (or the user's retry) is handled.
 TRANSIENT = (OSError, OperationalError, InterfaceError, PoolTimeout)
+# An update failing "transiently" this often is treated as failing for good: recorded, so the
+# platform stops delivering it (a bug that raises OSError must not loop for hours).
+TRANSIENT_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +372,8 @@ class Engine:
         self.services = services
         self.routers = list(routers)
         self._locks = _KeyedLocks()
+        # Transient failures per update, in this process: bounded, oldest forgotten first.
+        self._transient: OrderedDict[tuple[str, str], int] = OrderedDict()
         homes = [router.home for router in self.routers if router.home is not None]
         if len(homes) != 1:
             raise ValueError("exactly one router must register the main menu")
@@ -395,7 +401,7 @@ class Engine:
                     if attempt == 2:
                         return Outcome(await self._apologise(event))
                 except TRANSIENT:
-                    return Outcome(await self._unclaimed(event), handled=False)
+                    return await self._transient_failure(event)
                 except Exception:
                     return Outcome(await self._apologise(event))
         return Outcome([])  # pragma: no cover  (the loop always returns)
@@ -417,14 +423,31 @@ class Engine:
             return frozenset()
         return frozenset().union(*(router.files.get(step, frozenset()) for router in self.routers))
 
-    async def _unclaimed(self, event: Incoming) -> list[Reply]:
-        """Say sorry without recording the update, so its redelivery is handled."""
+    async def _transient_failure(self, event: Incoming) -> Outcome:
+        """Leave the update unrecorded for its redelivery: an apology the first time, silence
+        on the next tries, and after TRANSIENT_TRIES it is recorded as failed for good."""
+        key = (event.channel, event.update_id)
+        tries = self._transient.pop(key, 0) + 1
+        self._transient[key] = tries
+        while len(self._transient) > 1000:
+            self._transient.popitem(last=False)
+        if tries >= TRANSIENT_TRIES:
+            del self._transient[key]
+            await self._apologise(event)  # records it; the user had their apology already
+            return Outcome([])
         log.warning(
-            "update %s/%s hit a transient failure; left for redelivery",
+            "update %s/%s hit a transient failure (try %d); left for redelivery",
             event.channel,
             event.update_id,
+            tries,
             exc_info=True,
         )
+        if tries > 1:
+            return Outcome([], handled=False)
+        return Outcome(await self._unclaimed(event), handled=False)
+
+    async def _unclaimed(self, event: Incoming) -> list[Reply]:
+        """Say sorry without recording the update, so its redelivery is handled."""
         language = self.services.settings.default_language
         try:
             async with self.db.session() as session:

@@ -7,7 +7,9 @@ them at once on PostgreSQL (on SQLite, one process):
   PLANNER_INTERVAL_MINUTES: deadlines → outbox rows, idempotent by dedupe key;
 - the outbox worker (bot/outbox.py), a loop that claims due rows with SKIP LOCKED and sends
   them, every OUTBOX_INTERVAL_SECONDS or at once when woken (after a handler or the planner
-  queued something).
+  queued something);
+- housekeeping: old idempotency records every six hours, and once a day the retention job
+  (drafts older than RETENTION_DAYS_DRAFTS, stored files no row refers to).
 
 APScheduler keeps its jobs in memory only: its job stores must never be shared between
 processes (../shared/platform-notes.md §E.1), and nothing needs persisting — a restarted

@@ -441,3 +441,21 @@ async def test_telegram_redelivers_an_update_a_full_disk_interrupted(
     assert "Đã lưu 1 ảnh" in texts[-1]
     assert len(await _media_rows(loa)) == 1
     assert not list(settings.media_dir.rglob("*.tmp"))
+
+
+async def test_an_update_failing_again_and_again_is_given_up_after_three_tries(
+    loa: Loa, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reporter = await reporter_on(loa, "test", "reporter")
+    photo = ref(jpeg(tmp_path / "field.jpg"))
+    event = Incoming("test", "reporter", "photo-update-9", Kind.photo, media=(photo,))
+
+    def broken_disk(self: Path, data: bytes) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(Path, "write_bytes", broken_disk)
+    answers = [len(await reporter.deliver(event)) for _ in range(3)]
+    monkeypatch.undo()
+    assert answers == [1, 0, 0]  # one apology, not one per redelivery
+    assert await reporter.deliver(event) == []  # recorded now: a fourth delivery is ignored
+    assert await _media_rows(loa) == []

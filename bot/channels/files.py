@@ -234,7 +234,11 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 def without_metadata(data: bytes) -> bytes:
     """The image re-encoded as JPEG with no EXIF, XMP or comments, turned upright."""
     with Image.open(io.BytesIO(data)) as image:
-        upright = ImageOps.exif_transpose(image).convert("RGB")
+        upright = ImageOps.exif_transpose(image).convert("RGBA")
+    # JPEG has no transparency: transparent parts of a poster become white, not black.
+    flat = Image.new("RGB", upright.size, (255, 255, 255))
+    flat.paste(upright, mask=upright.getchannel("A"))
+    upright = flat
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=88)
     return out.getvalue()
