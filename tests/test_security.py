@@ -28,6 +28,7 @@ from bot.core.archives import (
 from bot.core.chat import Incoming, Kind
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
+from bot.core.signing import Signer
 from bot.reports.documents import sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from bot.scheduler import purge_stale_media
@@ -459,3 +460,17 @@ async def test_an_update_failing_again_and_again_is_given_up_after_three_tries(
     assert answers == [1, 0, 0]  # one apology, not one per redelivery
     assert await reporter.deliver(event) == []  # recorded now: a fourth delivery is ignored
     assert await _media_rows(loa) == []
+
+
+def test_one_signer_binds_purpose_message_and_expiry() -> None:
+    media, exports = Signer("s" * 32, "media"), Signer("s" * 32, "exports")
+    token = media.sign("ab/cd/x.jpg", 2_000_000_000)
+    assert media.verify(token, "ab/cd/x.jpg", now=1_900_000_000)
+    assert not media.verify(token, "ab/cd/x.jpg", now=2_000_000_001)  # expired
+    assert not media.verify(token, "ab/cd/y.jpg", now=1_900_000_000)  # another file
+    assert not exports.verify(token, "ab/cd/x.jpg", now=1_900_000_000)  # another kind of link
+    assert not Signer("t" * 32, "media").verify(token, "ab/cd/x.jpg", now=1_900_000_000)
+    expiry, mac = token.split(".")
+    assert media.verify_mac(expiry, mac, "ab/cd/x.jpg", now=1_900_000_000)
+    for forged in ("", ".", f"{expiry}.", f"9{expiry}.{mac}", f"{expiry}.{'0' * 32}", mac):
+        assert not media.verify(forged, "ab/cd/x.jpg", now=1_900_000_000), forged

@@ -24,21 +24,23 @@ class Signer:
         self._key = hashlib.sha256(b"loa-signer:" + secret.encode()).digest()
         self.purpose = purpose
 
-    def _mac(self, message: str, expires: int) -> str:
+    def mac(self, message: str, expires: int) -> str:
+        """The MAC of `message` valid until `expires` (for links that carry the expiry apart)."""
         signed = f"{self.purpose}\n{expires}\n{message}".encode()
         return hmac.new(self._key, signed, hashlib.sha256).hexdigest()[:_MAC_LENGTH]
 
     def sign(self, message: str, expires_at: float) -> str:
         """A token for `message`, valid until `expires_at` (Unix seconds)."""
         expires = math.ceil(expires_at)
-        return f"{expires}.{self._mac(message, expires)}"
+        return f"{expires}.{self.mac(message, expires)}"
 
     def verify(self, token: str, message: str, now: float) -> bool:
         """Whether `token` was signed for `message` by this signer and has not expired."""
-        expiry, dot, mac = token.partition(".")
-        if not dot or not expiry.isdigit() or len(expiry) > 12:
+        expiry, _dot, mac = token.partition(".")
+        return self.verify_mac(expiry, mac, message, now)
+
+    def verify_mac(self, expiry: str, mac: str, message: str, now: float) -> bool:
+        """Whether `mac` signs `message` until `expiry` (digits, Unix seconds), not yet past."""
+        if not expiry.isdigit() or len(expiry) > 12 or int(expiry) < now:
             return False
-        expires = int(expiry)
-        if expires < now:
-            return False
-        return hmac.compare_digest(mac.encode(), self._mac(message, expires).encode())
+        return hmac.compare_digest(mac.encode(), self.mac(message, int(expiry)).encode())

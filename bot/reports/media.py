@@ -475,6 +475,8 @@ async def delete_media_if_unreferenced(
     """
     removed = 0
     for digest in sorted(set(digests)):
+        if not _DIGEST.fullmatch(digest):
+            continue
         if await repos.media.references(digest) == 0:
             removed += await asyncio.to_thread(store.delete_content, digest)
     return removed

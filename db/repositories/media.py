@@ -1,11 +1,32 @@
-"""Which stored files rows still point at (files are shared by content: sha256)."""
+"""Which stored files rows still point at (files are shared by content: sha256 in the name)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import ReportMedia, Submission
+
+# Every column holding the storage key ("ab/cd/<sha256>.<ext>") of a file under MEDIA_DIR. A
+# file is deleted only when none of them names its sha256: a new table with files adds its
+# column here, or its files would be taken for orphans.
+KEY_COLUMNS: tuple[InstrumentedAttribute[str] | InstrumentedAttribute[str | None], ...] = (
+    ReportMedia.path,
+    ReportMedia.thumb_path,
+    Submission.document_path,
+)
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def digest_of(key: str) -> str | None:
+    """The sha256 a storage key names, if it is content-addressed."""
+    stem = PurePosixPath(key).name.split(".", 1)[0]
+    return stem if _DIGEST.fullmatch(stem) else None
 
 
 class MediaRepository:
@@ -15,22 +36,23 @@ class MediaRepository:
         self.session = session
 
     async def references(self, digest: str) -> int:
-        """How many attachment and submission rows refer to the file `digest`."""
+        """How many rows (of any table in KEY_COLUMNS) refer to the file `digest`."""
+        if not _DIGEST.fullmatch(digest):
+            raise ValueError("not a sha256")
         await self.session.flush()  # deletions of this transaction count
-        photos = select(func.count()).where(ReportMedia.sha256 == digest)
-        documents = select(func.count()).where(Submission.document_sha256 == digest)
-        return int((await self.session.execute(photos)).scalar_one()) + int(
-            (await self.session.execute(documents)).scalar_one()
-        )
+        total = 0
+        for column in KEY_COLUMNS:
+            stmt = select(func.count()).where(column.like(f"%{digest}%"))
+            total += int((await self.session.execute(stmt)).scalar_one())
+        return total
 
     async def referenced(self) -> set[str]:
         """The sha256 of every file some row refers to."""
-        photos = select(ReportMedia.sha256).distinct()
-        documents = (
-            select(Submission.document_sha256)
-            .where(Submission.document_sha256.is_not(None))
-            .distinct()
-        )
-        found = set((await self.session.execute(photos)).scalars())
-        found |= {d for d in (await self.session.execute(documents)).scalars() if d}
+        found: set[str] = set()
+        for column in KEY_COLUMNS:
+            stmt = select(column).where(column.is_not(None)).distinct()
+            for key in (await self.session.execute(stmt)).scalars():
+                digest = digest_of(key or "")
+                if digest is not None:
+                    found.add(digest)
         return found
