@@ -474,3 +474,16 @@ def test_one_signer_binds_purpose_message_and_expiry() -> None:
     assert media.verify_mac(expiry, mac, "ab/cd/x.jpg", now=1_900_000_000)
     for forged in ("", ".", f"{expiry}.", f"9{expiry}.{mac}", f"{expiry}.{'0' * 32}", mac):
         assert not media.verify(forged, "ab/cd/x.jpg", now=1_900_000_000), forged
+
+
+def test_a_link_can_be_made_shorter_than_the_default(tmp_path: Path) -> None:
+    now = [1_900_000_000.0]
+    files = PublicFiles(tmp_path, "k" * 32, "https://loa.example", clock=lambda: now[0])
+    report = tmp_path / "export.xlsx"
+    report.write_bytes(b"PK\x03\x04 workbook")
+    url = files.url_for(report, valid_for=60)
+    assert url is not None
+    token, relative = url.removeprefix("https://loa.example/media/").split("/", 1)
+    assert files.resolve(token, relative) is not None
+    now[0] += 61
+    assert files.resolve(token, relative) is None

@@ -178,12 +178,15 @@ class PublicFiles:
             expires_at = self.clock() + self.valid_for
         return self.signer.sign(relative, expires_at)
 
-    def url_for(self, path: Path) -> str | None:
-        """A public URL for `path` that expires, or None when no PUBLIC_BASE_URL is configured."""
+    def url_for(self, path: Path, *, valid_for: float | None = None) -> str | None:
+        """A public URL for `path` that works for `valid_for` seconds (MEDIA_LINK_HOURS when
+        not given), or None when no PUBLIC_BASE_URL is configured."""
         if self.base_url is None:
             return None
         relative = self.publish(path)
-        return f"{self.base_url}/media/{self.token(relative)}/{quote(relative)}"
+        lifetime = self.valid_for if valid_for is None else valid_for
+        token = self.token(relative, self.clock() + lifetime)
+        return f"{self.base_url}/media/{token}/{quote(relative)}"
 
     def publish(self, path: Path) -> str:
         """The path under MEDIA_DIR to serve for `path`: an EXIF-free copy of an image, a copy
