@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import content, deadlines, i18n, invites, org, reports, run
+from bot.cli import (
+    content,
+    deadlines,
+    i18n,
+    invites,
+    org,
+    privacy,
+    questions,
+    reports,
+    run,
+    tickets,
+    users,
+)
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -20,6 +32,10 @@ app.add_typer(invites.app, name="invite")
 app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(questions.app, name="questions")
+app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 def main() -> None:
