@@ -182,6 +182,8 @@ async def take_question(event: Incoming, ctx: Context) -> list[Reply] | None:
             raise BadInput(_("Please type a few more words, so the officer understands."))
         return await _send(ctx, anonymous=anonymous, text=event.text.strip())
     if event.kind in (Kind.photo, Kind.voice):
+        if await _destination(ctx) is None:  # before storing: no file nobody will read
+            raise _nobody(ctx)
         stored = await _store(ctx, event.kind, event.media)
         return await _send(ctx, anonymous=anonymous, text=event.text.strip(), media=stored)
     raise BadInput(_("Please type your question, or send a photo or a voice message."))
@@ -207,6 +209,9 @@ async def _send(
 ) -> list[Reply]:
     """Open the ticket, send it to whoever answers it, and tell the asker what happens next."""
     settings = ctx.services.settings
+    who = await _destination(ctx)
+    if who is None:  # checked before writing: BadInput must leave the database as it was
+        raise _nobody(ctx)
     ticket = await ctx.repos.tickets.open(
         asker_id=ctx.user.id,
         unit_id=ctx.user.unit_id,
@@ -218,9 +223,6 @@ async def _send(
         media_path=media.key if media else None,
         media_mime=media.mime if media else "",
     )
-    who = await _destination(ctx)
-    if who is None:
-        raise _nobody(ctx)
     unit = await unit_name(ctx, ticket.unit_id) if ticket.unit_id else ""
     view = await view_of(ctx.repos, settings, ticket, unit)
     for officer in await responders(ctx.repos, ticket.unit_id, not_user=ctx.user.id):

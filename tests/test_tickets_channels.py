@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import Loa
 from bot.core.clock import FrozenClock
+from db.base import Base
 from db.models import (
     Conversation,
     OutboxMessage,
@@ -267,6 +268,18 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
         keys = list((await session.execute(select(OutboxMessage.dedupe_key))).scalars())
     assert not [key for key in keys if key.startswith(("tk:1:", "tk:2:"))]
     assert not voice_file.exists()
+    everything = await dump(loa)
+    for trace in (str(VILLAGER), "Y Blong", "qwxz zzkq", second.media_path):
+        assert trace not in everything, trace
+
+
+async def dump(loa: Loa) -> str:
+    """Every row of every table, as one text."""
+    rows = []
+    async with loa.db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            rows += [repr(tuple(row)) for row in await session.execute(table.select())]
+    return "\n".join(rows)
 
 
 async def test_zalo_mydata_is_an_expiring_link(

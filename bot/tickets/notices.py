@@ -25,7 +25,7 @@ from bot.core.chat import (
 )
 from bot.core.config import Settings
 from bot.core.i18n import _, format_day
-from bot.delivery.links import expiring_link
+from bot.delivery.links import expiring_link, links_available
 from db.models import MediaKind, Role, Ticket, User
 from db.repositories import Repos
 
@@ -156,8 +156,9 @@ def voice_line(
     """The voice question for this recipient: the voice itself, a link, or why neither."""
     if view.media is None or view.media_kind != MediaKind.voice.value:
         return "", None
+    # Zalo fetches voice by URL: only a Loa serving its media (webhook mode) can send it.
     if plays(recipient.channel, view.media) and (
-        recipient.channel != "zalo" or settings.public_base_url
+        recipient.channel != "zalo" or links_available(settings)
     ):
         return _("The question is the voice message below."), Attachment(
             AttachmentKind.voice, view.media
