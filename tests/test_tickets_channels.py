@@ -96,13 +96,15 @@ async def test_telegram_question_routed_answered_by_reply_relayed_and_closed(
         await tg.wait_sent(VILLAGER, 5)
         tg.text(VILLAGER, "Thôn tôi <chưa> có điện & nước")
         await tg.wait_sent(VILLAGER, 6)
-        assert "Câu hỏi số 1 đã được gửi đến cán bộ Xã Ia Tơi" in tg.texts(VILLAGER)[-1]
+        (ticket,) = await stored_tickets(loa)  # numbers are the database's own
+        number = ticket.id
+        assert f"Câu hỏi số {number} đã được gửi đến cán bộ Xã Ia Tơi" in tg.texts(VILLAGER)[-1]
 
         (notice,) = await tg.wait_sent(OFFICER_TOI, 1)
         text = tg.texts(OFFICER_TOI)[0]
         assert "Người hỏi: Y Blong" in text and "“Thôn tôi <chưa> có điện & nước”" in text
         assert "trả lời (reply) tin nhắn này" in text
-        assert tg.keyboard(OFFICER_TOI)[0]["callback_data"] == "v1:tk:ans:1"
+        assert tg.keyboard(OFFICER_TOI)[0]["callback_data"] == f"v1:tk:ans:{number}"
         assert tg.sent(OFFICER_DAL) == []
 
         tg.reply(OFFICER_TOI, "Tháng 12 sẽ kéo điện về thôn.", to=notice, name="Cán bộ Tơi")
@@ -110,13 +112,13 @@ async def test_telegram_question_routed_answered_by_reply_relayed_and_closed(
         assert "đã được gửi cho người dân" in tg.texts(OFFICER_TOI)[-1]
         await tg.wait_sent(VILLAGER, 7)
         answer = tg.texts(VILLAGER)[-1]
-        assert "Trả lời câu hỏi số 1 của bạn" in answer
+        assert f"Trả lời câu hỏi số {number} của bạn" in answer
         assert "Bạn hỏi: “Thôn tôi <chưa> có điện & nước”" in answer
         assert "Tháng 12 sẽ kéo điện về thôn." in answer
 
         tg.press(VILLAGER, tg.button(VILLAGER, "Đã trả lời đúng"))
         await tg.wait_sent(VILLAGER, 8)
-        assert "Câu hỏi số 1 đã đóng" in tg.texts(VILLAGER)[-1]
+        assert f"Câu hỏi số {number} đã đóng" in tg.texts(VILLAGER)[-1]
     (ticket,) = await stored_tickets(loa)
     assert ticket.status == TicketStatus.closed.value
     assert ticket.answer == "Tháng 12 sẽ kéo điện về thôn."
@@ -165,8 +167,9 @@ async def test_zalo_anonymous_question_answered_with_the_answer_command(
         await zl.wait_sent(ZALO_OFFICER, 1)
         notice = zl.last_text(ZALO_OFFICER)
         assert "không muốn nêu tên" in notice and "Ted" not in notice
-        assert "/answer 1" in notice and "\n1. ✍ Trả lời" in notice
-        zl.text(ZALO_OFFICER, "/answer 1 Tối đa 100 triệu đồng, hỏi NHCSXH.")
+        (ticket,) = await stored_tickets(loa)
+        assert f"/answer {ticket.id}" in notice and "\n1. ✍ Trả lời" in notice
+        zl.text(ZALO_OFFICER, f"/answer {ticket.id} Tối đa 100 triệu đồng, hỏi NHCSXH.")
         await zl.wait_sent(ZALO_OFFICER, 2)
         await zl.wait_sent(ZALO_VILLAGER, 7)
         answer = zl.last_text(ZALO_VILLAGER)
@@ -194,8 +197,9 @@ async def test_an_unanswered_question_reminds_then_escalates_over_telegram(
         clock.set(start + timedelta(hours=72))
         await runtime.scheduler.plan()
         await tg.wait_sent(OFFICER_TOI, 2)
-        assert "Câu hỏi số 1 đã chờ trả lời 72 giờ" in tg.texts(OFFICER_TOI)[-1]
-        assert tg.button(OFFICER_TOI, "Trả lời") == "v1:tk:ans:1"
+        (ticket,) = await stored_tickets(loa)
+        assert f"Câu hỏi số {ticket.id} đã chờ trả lời 72 giờ" in tg.texts(OFFICER_TOI)[-1]
+        assert tg.button(OFFICER_TOI, "Trả lời") == f"v1:tk:ans:{ticket.id}"
         assert tg.sent(ADMIN) == []
         clock.set(start + timedelta(hours=144))
         await runtime.scheduler.plan()
@@ -237,7 +241,7 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
         await tg.wait_sent(VILLAGER, 9)
         tg.voice(VILLAGER, b"OggS voice for the second question")
         await tg.wait_sent(VILLAGER, 10)
-        (_first, second) = await stored_tickets(loa)
+        (first, second) = await stored_tickets(loa)
         voice_file = loa.settings.media_dir / str(second.media_path)
         assert voice_file.is_file()
 
@@ -266,7 +270,7 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
     assert await _count(loa, Conversation) == 1  # the officer's
     async with loa.db.session() as session:
         keys = list((await session.execute(select(OutboxMessage.dedupe_key))).scalars())
-    assert not [key for key in keys if key.startswith(("tk:1:", "tk:2:"))]
+    assert not [key for key in keys if key.startswith((f"tk:{first.id}:", f"tk:{second.id}:"))]
     assert not voice_file.exists()
     everything = await dump(loa)
     for trace in (str(VILLAGER), "Y Blong", "qwxz zzkq", second.media_path):

@@ -12,7 +12,7 @@ from bot.app import Loa
 from db.models import Role, SearchMiss, Ticket, User
 from tests.fixtures.reporting import joined
 from tests.test_cli import run_loa
-from tests.test_tickets import ask, villager
+from tests.test_tickets import ask, tickets, villager
 
 
 def env_of(loa: Loa) -> dict[str, str]:
@@ -30,7 +30,8 @@ async def test_tickets_list_and_questions_export_tell_nothing_about_the_person(
     await chat.send("lich xe buyt len huyen")
     await ask(chat, "Khi nào kéo điện về thôn?")
     await ask(chat, "Xin hỏi về vay vốn", anonymous=True)
-    await officer.send("/answer 1 Tháng 12 năm nay.")
+    first, second = (ticket.id for ticket in await tickets(loa))
+    await officer.send(f"/answer {first} Tháng 12 năm nay.")
 
     listed = run_loa("tickets", "list", "--json", env=env_of(loa))
     assert listed.returncode == 0, listed.stderr
@@ -39,14 +40,14 @@ async def test_tickets_list_and_questions_export_tell_nothing_about_the_person(
         {"id", "status", "text", "unit", "language", "created_at", "answered_at"}
     ] * 2
     assert [(r["id"], r["status"], r["unit"], r["language"]) for r in rows] == [
-        (1, "answered", "ia-toi", "vi"),
-        (2, "open", "ia-toi", "vi"),
+        (first, "answered", "ia-toi", "vi"),
+        (second, "open", "ia-toi", "vi"),
     ]
     assert rows[0]["answered_at"] is not None and rows[1]["answered_at"] is None
     only_open = json.loads(
         run_loa("tickets", "list", "--status", "open", "--json", env=env_of(loa)).stdout
     )
-    assert [row["id"] for row in only_open] == [2]
+    assert [row["id"] for row in only_open] == [second]
     wrong = run_loa("tickets", "list", "--status", "lost", env=env_of(loa))
     assert wrong.returncode == 2 and "open|answered|closed" in wrong.stderr
 
@@ -62,7 +63,7 @@ async def test_tickets_list_and_questions_export_tell_nothing_about_the_person(
     assert counts["lich xe buyt len huyen"] == 1
     answers = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert [(row[0], row[1], row[3], row[4]) for row in answers] == [
-        (1, "Xã Ia Tơi", "Khi nào kéo điện về thôn?", "Tháng 12 năm nay.")
+        (first, "Xã Ia Tơi", "Khi nào kéo điện về thôn?", "Tháng 12 năm nay.")
     ]
     cells = " ".join(
         str(cell)
