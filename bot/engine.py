@@ -191,6 +191,8 @@ class Context:
     now: datetime
     offered: list[tuple[str, str]]
     notified: int = 0
+    # Set by a handler that deleted this user's data (/forgetme): nothing of them is saved back.
+    forgotten: bool = False
 
     async def notify(
         self,
@@ -252,6 +254,7 @@ class Router:
     commands: dict[str, _Route] = field(default_factory=dict)
     steps: dict[str, _Route] = field(default_factory=dict)
     choices: dict[str, _Route] = field(default_factory=dict)
+    replies: dict[str, _Route] = field(default_factory=dict)
     fallback: _Route | None = None
     home: Handler | None = None
     menu_entries: list[MenuEntry] = field(default_factory=list)
@@ -289,6 +292,19 @@ class Router:
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
         return _register_in(self.choices, routes, roles)
+
+    def reply(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register a handler for replies to a message carrying a choice of one of `routes`.
+
+        It may return None to pass the event on (to the pending step, then free text).
+        """
+
+        def register(handler: H) -> H:
+            for route in routes:
+                self.replies[route] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
 
     def text(self, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of free text that nothing else claimed."""
@@ -397,6 +413,8 @@ class Engine:
                     # Answered; the conversation stays exactly as it was.
                     on_screen = tuple(Choice(p, label) for p, label in offered)
                     return [Reply(bad.message, choices=on_screen)], 0
+            if ctx.forgotten:
+                return replies, ctx.notified
             conversation.step = state.step
             conversation.data = state.data
             shown = [reply.choices for reply in replies if reply.choices]
@@ -444,6 +462,11 @@ class Engine:
                 raise BadInput(problem)
             if _is_cancel(event.text):
                 return await self._cancel(event, ctx)
+        if event.reply_to and event.kind is not Kind.choice:
+            replies = await self._reply(event, ctx)
+            if replies is not None:
+                return replies
+        if event.kind is Kind.text:
             event = self._resolve_number(event, ctx)
             ctx.event = event
         if ctx.state.step is not None:
@@ -494,6 +517,15 @@ class Engine:
         if not self._permitted(route, ctx):
             raise BadInput(self._forbidden())
         return await self._run(route.handler, event, ctx)
+
+    async def _reply(self, event: Incoming, ctx: Context) -> list[Reply] | None:
+        """A reply to a message with buttons, for the feature owning them (None: not taken)."""
+        for payload in event.reply_to:
+            parsed = parse_choice(payload)
+            route = self._find("replies", parsed[0]) if parsed else None
+            if route is not None and self._permitted(route, ctx):
+                return await self._call(route.handler, event, ctx)
+        return None
 
     async def _cancel(self, event: Incoming, ctx: Context) -> list[Reply]:
         had_step = ctx.state.step is not None

@@ -188,6 +188,8 @@ class Runtime:
                 {channel.name: channel for channel in self.channels},
                 files,
                 shutdown_grace=settings.shutdown_grace_seconds,
+                settings=settings,
+                clock=self.loa.services.clock,
             )
             await self.web.start()
             for channel in self.channels:

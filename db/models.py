@@ -61,6 +61,8 @@ class User(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the privacy notice was shown (on the first choice of a language); None: not yet.
+    privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Conversation(Base):
@@ -342,3 +344,83 @@ class Submission(Base):
     document_size: Mapped[int | None] = mapped_column(Integer, default=None)
     document_name: Mapped[str] = mapped_column(String(255), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- questions to a person (handlers/tickets.py) and what search could not answer ----------
+
+
+class TicketStatus(StrEnum):
+    """Where a villager's question is: open → answered → closed."""
+
+    open = "open"
+    answered = "answered"
+    closed = "closed"
+
+
+class Ticket(Base):
+    """A question a villager sent to the officers of their commune, and its answer."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The commune it was routed to (None: nobody knew it; the admins got it).
+    unit_id: Mapped[str | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_kind: Mapped[str | None] = mapped_column(String(8), default=None)
+    media_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    media_mime: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.open.value)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_tickets_status_created_at", "status", "created_at"),)
+
+
+class TicketEvent(Base):
+    """The audit trail of a ticket: every status change, who made it, when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchMiss(Base):
+    """A question search could not answer confidently: what content editors should write next.
+
+    Kept with its asker only so /forgetme can remove it; the export names the commune at most.
+    """
+
+    __tablename__ = "search_misses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    best_topic: Mapped[str | None] = mapped_column(String(64), default=None)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

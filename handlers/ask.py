@@ -13,6 +13,7 @@ from handlers.start import ask_to_type
 router = Router("ask")
 
 QUOTE_LIMIT = 200  # characters of the user's question quoted back to them
+MISS_LIMIT = 1000  # characters of an unanswered question kept for content editors
 
 
 class AskStep(StrEnum):
@@ -26,7 +27,7 @@ class AskStep(StrEnum):
 async def ask(event: Incoming, ctx: Context) -> Reply:
     """Invite a question (or answer one given after /ask)."""
     if event.kind is Kind.command and event.args.strip():
-        return answer(ctx, event.args)
+        return await answer(ctx, event.args)
     return ask_to_type(
         ctx,
         AskStep.question,
@@ -44,21 +45,34 @@ async def take_question(event: Incoming, ctx: Context) -> Reply | None:
     if question is None:
         return None
     ctx.state.clear()
-    return answer(ctx, question)
+    return await answer(ctx, question)
 
 
 @router.text()
 async def free_text(event: Incoming, ctx: Context) -> Reply:
     """Text typed outside any step is a question too."""
-    return answer(ctx, event.text)
+    return await answer(ctx, event.text)
 
 
-def answer(ctx: Context, question: str) -> Reply:
-    """A confident match opens its page; a weak one offers the best three and a person."""
+async def answer(ctx: Context, question: str) -> Reply:
+    """A confident match opens its page; a weak one offers the best three and a person.
+
+    What search could not answer confidently is recorded for content editors
+    (`loa questions export`), and its "Ask an officer" choice carries it into a ticket.
+    """
     search = ctx.services.search
     hits = search.search(question, limit=3)
     if hits and search.is_confident(hits):
         return topic_page(ctx, hits[0].topic_id, lead=_("Here is what I found:"))
+    miss = await ctx.repos.tickets.record_miss(
+        user_id=ctx.user.id,
+        text=question.strip()[:MISS_LIMIT],
+        unit_id=ctx.user.unit_id,
+        language=ctx.language,
+        best_topic=hits[0].topic_id if hits else None,
+        score=hits[0].score if hits else 0.0,
+        now=ctx.now,
+    )
     quoted = escape(question.strip()[:QUOTE_LIMIT])
     library = ctx.services.content
     guesses = [
@@ -67,18 +81,20 @@ def answer(ctx: Context, question: str) -> Reply:
         if hit.topic_id in library
     ]
     people = [
-        choice("t", "gui-phan-anh", label=_("Ask an officer")),
+        choice("question", miss.id, label=_("Ask an officer")),
         choice("ask", label=_("Ask another question")),
         choice("menu", label=_("🏠 Main menu")),
     ]
     if guesses:
         text = _(
-            "You asked: “{question}”. I am not sure I understood. Is it one of these? "
-            "If not, you can ask an officer."
+            "You asked: “{question}”. I am not sure I understood. Is it one of these? If "
+            'not, choose "Ask an officer": your question goes to an officer, and the answer '
+            "comes back here."
         ).format(question=quoted)
     else:
         text = _(
-            "You asked: “{question}”. I could not find an answer. Try other words, or ask "
-            "an officer: the village head or the commune office can help too."
+            "You asked: “{question}”. I could not find an answer. Try other words, or choose "
+            '"Ask an officer": your question goes to an officer, and the answer comes back '
+            "here."
         ).format(question=quoted)
     return Reply(text, choices=(*guesses, *people))

@@ -184,12 +184,15 @@ async def record_feedback(event: Incoming, ctx: Context) -> Reply:
     else:
         text = _(
             "Thank you for telling us. You can ask your question in your own words, or "
-            "ask an officer."
+            'choose "Ask an officer": your question goes to an officer, and the answer '
+            "comes back here."
         )
     source = ctx.services.content.source(topic_id)
     choices = []
     if source.parent is not None:
         choices.append(choice("t", source.parent, label=_("⬅ Back")))
     choices.append(choice("ask", label=_("Ask a question")))
+    if not helpful:
+        choices.append(choice("question", label=_("Ask an officer")))
     choices.append(choice("menu", label=_("🏠 Main menu")))
     return Reply(text, choices=tuple(choices))

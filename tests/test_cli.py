@@ -44,10 +44,11 @@ def console_env(database_url: str, tmp_path: Path, loa) -> dict[str, str]:  # ty
 
 
 def test_scripted_console_session_shows_the_vietnamese_menu(console_env: dict[str, str]) -> None:
-    result = run_loa("run", stdin="/start\n1\n", env=console_env)
+    result = run_loa("run", stdin="/start\n1\n4\n", env=console_env)
     assert result.returncode == 0, result.stderr
     assert "Chọn ngôn ngữ" in result.stdout
     assert "  1. Tiếng Việt" in result.stdout
+    assert "  4. Bỏ qua" in result.stdout  # the commune, asked once after the language
     assert "Menu chính" in result.stdout
     assert "  1. Chương trình MTQG và 10 dự án" in result.stdout
 
@@ -74,10 +75,10 @@ def test_console_switches_users_and_sends_photos(
 
 
 def test_run_continues_a_conversation_across_restarts(console_env: dict[str, str]) -> None:
-    first = run_loa("run", stdin="/start\n1\n", env=console_env)
+    first = run_loa("run", stdin="/start\n1\n4\n", env=console_env)
     assert "Menu chính" in first.stdout
     second = run_loa("run", stdin="7\n", env=console_env)  # "7" answers the menu shown before
-    assert "Loa lưu gì về bạn" in second.stdout
+    assert "Dữ liệu của bạn" in second.stdout
 
 
 def test_content_check_passes_and_lists_what_to_verify() -> None:

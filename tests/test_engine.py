@@ -35,6 +35,8 @@ async def test_start_offers_languages_and_number_one_opens_vietnamese_menu(chat:
         "Tiếng Gia Rai",
     ]
     await chat.send("1")
+    assert "Dữ liệu của bạn" in chat.text  # first contact: the privacy notice
+    await chat.press("Bỏ qua")  # the commune, asked once
     assert "Menu chính" in chat.text
     labels = [c.label for c in chat.choices]
     assert "Chương trình MTQG và 10 dự án" in labels
@@ -54,6 +56,7 @@ async def test_language_choice_is_stored(loa: Loa, chat: Chat) -> None:
 async def test_browse_programme_children_back_and_home(chat: Chat) -> None:
     await chat.send("/start")
     await chat.send("1")
+    await chat.send(chat.number("Bỏ qua"))
     await chat.send(chat.number("Chương trình MTQG"))
     assert "1719" in chat.text
     assert any(c.label.startswith("Dự án 1") for c in chat.choices)

@@ -27,6 +27,7 @@ async def _vietnamese(loa: Loa, user: str) -> Chat:
     chat = Chat(loa.engine, user=user)
     await chat.send("/start")
     await chat.press("Tiếng Việt")
+    await chat.press("Bỏ qua")  # the commune question of the first contact
     return chat
 
 

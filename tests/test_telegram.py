@@ -103,13 +103,16 @@ async def test_start_keyboard_button_and_question_without_accents(
 
         tg.press(USER, tg.button(USER, "Tiếng Việt"))
         await tg.wait_sent(USER, 2)
-        assert "Menu chính" in tg.texts(USER)[1]
+        assert "Dữ liệu của bạn" in tg.texts(USER)[1]  # first contact: the privacy notice
+        tg.press(USER, tg.button(USER, "Bỏ qua"))  # and the commune, asked once
+        await tg.wait_sent(USER, 3)
+        assert "Menu chính" in tg.texts(USER)[2]
         assert tg.keyboard(USER)[0]["callback_data"].startswith("v1:")
         await tg.wait_for(lambda: all(tg.callbacks.values()))
 
         tg.text(USER, QUESTION)
-        await tg.wait_sent(USER, 3)
-        assert "Dự án 1" in tg.texts(USER)[2] or "nhà ở" in tg.texts(USER)[2].lower()
+        await tg.wait_sent(USER, 4)
+        assert "Dự án 1" in tg.texts(USER)[3] or "nhà ở" in tg.texts(USER)[3].lower()
     if mode == "webhook":
         assert tg.webhook_url.endswith("/webhook/telegram")
         assert tg.webhook_secret == SECRET
@@ -135,7 +138,9 @@ async def test_a_typed_number_answers_the_keyboard(
         await tg.wait_sent(USER, 1)
         tg.text(USER, "1")
         await tg.wait_sent(USER, 2)
-        assert "Menu chính" in tg.texts(USER)[1]
+        tg.text(USER, "4")  # "Bỏ qua": no commune
+        await tg.wait_sent(USER, 3)
+        assert "Menu chính" in tg.texts(USER)[2]
 
 
 async def test_a_stale_button_gets_a_polite_answer(
@@ -527,14 +532,16 @@ async def test_a_restart_mid_conversation_continues_it(
         await tg.wait_sent(USER, 1)
         tg.press(USER, tg.button(USER, "Tiếng Việt"))
         await tg.wait_sent(USER, 2)
+        tg.press(USER, tg.button(USER, "Bỏ qua"))
+        await tg.wait_sent(USER, 3)
     second = await Loa.start(config, clock=clock)  # type: ignore[arg-type]
     try:
         async with running(config, second):
             tg.text(USER, "7")  # the menu shown before the restart
-            await tg.wait_sent(USER, 3)
+            await tg.wait_sent(USER, 4)
     finally:
         await second.close()
-    assert "Loa lưu gì về bạn" in tg.texts(USER)[2]
+    assert "Dữ liệu của bạn" in tg.texts(USER)[3]
 
 
 async def test_stopping_lets_updates_in_progress_finish(
@@ -587,8 +594,10 @@ async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
         assert tg.keyboard(USER)
         tg.press(USER, tg.button(USER, "Tiếng Việt"))
         await tg.wait_sent(USER, 2)
-        tg.text(USER, QUESTION)
+        tg.press(USER, tg.button(USER, "Bỏ qua"))
         await tg.wait_sent(USER, 3)
+        tg.text(USER, QUESTION)
+        await tg.wait_sent(USER, 4)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     finally:
@@ -599,7 +608,7 @@ async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
     assert process.returncode == 0, log
     assert "stopped" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
-    assert "Menu chính" in tg.texts(USER)[1]
+    assert "Menu chính" in tg.texts(USER)[2]
 
 
 async def test_loa_run_refuses_webhook_mode_without_a_secret(settings: Settings) -> None:

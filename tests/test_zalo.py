@@ -101,11 +101,14 @@ async def test_start_numbered_menu_and_question_without_accents(
 
         zl.text(USER, zl.number(USER, "Tiếng Việt"))
         await zl.wait_sent(USER, 2)
+        assert "Dữ liệu của bạn" in zl.last_text(USER)  # first contact: the privacy notice
+        zl.text(USER, zl.number(USER, "Bỏ qua"))  # and the commune, asked once
+        await zl.wait_sent(USER, 3)
         assert "Menu chính" in zl.last_text(USER)
         assert "\n1. " in zl.last_text(USER)
 
         zl.text(USER, QUESTION)
-        await zl.wait_sent(USER, 3)
+        await zl.wait_sent(USER, 4)
         assert "Dự án 1" in zl.last_text(USER) or "nhà ở" in zl.last_text(USER).lower()
     if mode == "webhook":
         assert zl.called("setWebhook")[0].params["secret_token"] == SECRET
@@ -364,11 +367,13 @@ async def test_a_restart_mid_conversation_continues_it(
         await zl.wait_sent(USER, 1)
         zl.text(USER, "1")
         await zl.wait_sent(USER, 2)
+        zl.text(USER, zl.number(USER, "Bỏ qua"))
+        await zl.wait_sent(USER, 3)
     second = await Loa.start(config, clock=clock)  # type: ignore[arg-type]
     try:
         async with running(config, second):
             zl.text(USER, zl.number(USER, "Loa"))  # "Your data in Loa", from before the restart
-            await zl.wait_for(lambda: any("Loa lưu gì về bạn" in t for t in zl.texts(USER)[2:]))
+            await zl.wait_for(lambda: any("Dữ liệu của bạn" in t for t in zl.texts(USER)[3:]))
     finally:
         await second.close()
 
@@ -397,8 +402,10 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
         await zl.wait_sent(USER, 1)
         zl.text(USER, "1")
         await zl.wait_sent(USER, 2)
-        zl.text(USER, QUESTION)
+        zl.text(USER, zl.number(USER, "Bỏ qua"))
         await zl.wait_sent(USER, 3)
+        zl.text(USER, QUESTION)
+        await zl.wait_sent(USER, 4)
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -413,7 +420,7 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
     log = stderr.decode()
     assert process.returncode == 0, log
     assert health == {"ok": True, "database": True, "channels": ["zalo"]}
-    assert "Menu chính" in zl.texts(USER)[1]
+    assert "Menu chính" in zl.texts(USER)[2]
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
 

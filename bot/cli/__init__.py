@@ -6,7 +6,20 @@ import os
 
 import typer
 
-from bot.cli import content, db, deadlines, i18n, invites, org, reports, run
+from bot.cli import (
+    content,
+    db,
+    deadlines,
+    i18n,
+    invites,
+    org,
+    privacy,
+    questions,
+    reports,
+    run,
+    tickets,
+    users,
+)
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -23,6 +36,10 @@ app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")
 app.add_typer(db.app, name="db")
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(questions.app, name="questions")
+app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
 
 
 def main() -> None:

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     invite_valid_days: int = Field(default=7, ge=1, le=365)
     join_failures_per_hour: int = Field(default=5, ge=1)
 
+    # Questions to a person (handlers/tickets.py): an unanswered question reminds its officers
+    # after TICKET_REMINDER_HOURS and goes to the admins after twice that; villagers are told
+    # officers are asked to answer within TICKET_ANSWER_DAYS; at most TICKETS_PER_DAY questions
+    # per person and day stop floods.
+    ticket_reminder_hours: int = Field(default=72, ge=1)
+    ticket_answer_days: int = Field(default=3, ge=1)
+    tickets_per_day: int = Field(default=5, ge=1)
+    # Expiring links (voice for officers whose channel cannot play it, /mydata on Zalo) and the
+    # files behind them live this long.
+    data_link_hours: int = Field(default=24, ge=1, le=24 * 7)
+
     telegram_token: SecretStr | None = None
     zalo_token: SecretStr | None = None
 

@@ -12,6 +12,7 @@ from db.repositories.feedback import FeedbackRepository
 from db.repositories.invites import InviteRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.reports import ReportRepository
+from db.repositories.tickets import TicketRepository
 from db.repositories.units import UnitRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
@@ -31,6 +32,7 @@ class Repos:
     deadlines: DeadlineRepository
     invites: InviteRepository
     reports: ReportRepository
+    tickets: TicketRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -46,4 +48,5 @@ class Repos:
             deadlines=DeadlineRepository(session),
             invites=InviteRepository(session),
             reports=ReportRepository(session),
+            tickets=TicketRepository(session),
         )

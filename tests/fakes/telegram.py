@@ -238,6 +238,33 @@ class FakeTelegram(FakeServer):
         }
         return self.queue(self.update(message=self._message(user_id, name, document=document)))
 
+    def reply(self, user_id: int, text: str, to: Call, name: str = "Y Blong") -> Json:
+        """The user replies with `text` to a message the bot sent (`to`, a recorded send)."""
+        replied: Json = {
+            "message_id": 1,
+            "from": {"id": self.me_id, "is_bot": True, "first_name": "Loa"},
+            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "date": int(time.time()),
+            "text": parse_html(str(to.params.get("text") or "")),
+        }
+        markup = to.params.get("reply_markup")
+        if isinstance(markup, dict):
+            replied["reply_markup"] = markup
+        message = self._message(user_id, name, text=text, reply_to_message=replied)
+        return self.queue(self.update(message=message))
+
+    def voice(self, user_id: int, data: bytes, name: str = "Y Blong") -> Json:
+        """The user sends a voice note (Ogg Opus, as Telegram records them)."""
+        file_id = self.store_file(data, extension="oga")
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": "v" + file_id[-6:],
+            "duration": 4,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
+        return self.queue(self.update(message=self._message(user_id, name, voice=voice)))
+
     def send(self, user_id: int, name: str = "Y Blong", **content: Any) -> Json:
         """The user sends a message with arbitrary content (location, sticker, video…)."""
         return self.queue(self.update(message=self._message(user_id, name, **content)))
