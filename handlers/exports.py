@@ -182,7 +182,7 @@ def tally_text(summary: Summary, activities: Mapping[str, str]) -> str:
 async def _files(ctx: Context, summary: Summary, today: date) -> list[Reply]:
     settings = ctx.services.settings
     root = settings.media_dir / EXPORTS_DIR
-    valid_for = settings.export_link_hours * 3600
+    valid_for = settings.document_link_hours * 3600
     out_dir = root / secrets.token_urlsafe(12)
     words = wording(settings.locales_dir)
     official = vocabulary(ctx.services.catalogs, "vi")
@@ -210,7 +210,7 @@ async def _files(ctx: Context, summary: Summary, today: date) -> list[Reply]:
             note = _(
                 "Zalo cannot receive files: each comes as a link that works for {hours} hours."
             )
-        replies.insert(0, Reply(note.format(hours=settings.export_link_hours)))
+        replies.insert(0, Reply(note.format(hours=settings.document_link_hours)))
     return replies
 
 

@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     # before the plan's deadlines (before 10/6 and 10/12), so the report can be written in time.
     report_period_h1: str = "12-01..05-31"
     report_period_year: str = "12-01..11-30"
-    # How long a link to an exported file works where the channel cannot take files (Zalo).
-    export_link_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # How long a link to a document (an export) works where the channel takes no files (Zalo).
+    document_link_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
     invite_valid_days: int = Field(default=7, ge=1, le=365)
