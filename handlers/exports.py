@@ -20,7 +20,16 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.core import i18n
-from bot.core.chat import Attachment, AttachmentKind, Incoming, Reply, choice, escape, parse_choice
+from bot.core.chat import (
+    Attachment,
+    AttachmentKind,
+    Incoming,
+    Kind,
+    Reply,
+    choice,
+    escape,
+    parse_choice,
+)
 from bot.core.i18n import N_, Catalogs, _, format_day, format_number
 from bot.engine import BadInput, Context, Router
 from bot.exports import FORMATS, Vocabulary, wording, write_exports
@@ -96,8 +105,8 @@ async def chosen_period(event: Incoming, ctx: Context) -> Reply | list[Reply]:
 
 @router.step(ExportStep.period, roles=OFFICERS)
 async def typed_period(event: Incoming, ctx: Context) -> Reply | list[Reply] | None:
-    """A period typed by hand."""
-    if not event.text or event.command:
+    """A period typed by hand (a choice, picked or typed as its number, goes on to its route)."""
+    if event.kind is not Kind.text:
         return None
     return await _answer(ctx, event.text, files=bool(ctx.state.get("files", True)))
 

@@ -406,7 +406,9 @@ async def test_zalo_users_are_told_files_come_as_links(loa: Loa, known: Known) -
         assert user is not None
         user.channel = "zalo"
     officer = Chat(loa.engine, user=Known.officer, channel="zalo")
-    await officer.send("/export 2026")
+    await officer.send("/export")
+    await officer.send(officer.number("Năm 2026"))  # Zalo has no buttons: the number is typed
+    assert "Số hoạt động: 2" in officer.text
     # This Loa has no PUBLIC_BASE_URL: no link can be made, and the officer hears so.
     assert "chưa có địa chỉ công khai" in officer.text
 
