@@ -19,12 +19,11 @@ from bot.app import Loa
 from bot.core.chat import Attachment, AttachmentKind, Reply
 from bot.core.config import Settings
 from bot.exports import wording, write_exports
-from bot.reports.media import MediaLimits, open_store, store_photo
+from bot.reports.media import MediaLimits, attachment_row, open_store, store_photo
 from bot.reports.summary import PeriodError, parse_period, summarize
 from db.models import (
     Deadline,
     DeadlineUnit,
-    MediaKind,
     Report,
     ReportMedia,
     ReportStatus,
@@ -121,18 +120,7 @@ async def known(loa: Loa, tmp_path: Path) -> Known:
             for p in range(photos):
                 path = jpeg(tmp_path / f"r{n}-{p}.jpg", color=(40 * n % 255, 90, 30 * p))
                 stored = store_photo(store, path, limits)
-                session.add(
-                    ReportMedia(
-                        report_id=report.id,
-                        kind=MediaKind.photo.value,
-                        sha256=stored.sha256,
-                        path=stored.key,
-                        thumb_path=stored.thumb_key,
-                        mime=stored.mime,
-                        size=stored.size,
-                        created_at=NOW,
-                    )
-                )
+                session.add(attachment_row(stored, report.id, at=NOW))
         deadline = Deadline(
             key="adhoc:test", title="Báo cáo năm 2026", due_date=date(2026, 12, 10), created_at=NOW
         )

@@ -21,12 +21,11 @@ from sqlalchemy import delete, func, select
 
 from bot.core.config import Settings
 from bot.deadlines.planner import rule_book
-from bot.reports.media import MediaLimits, open_store, store_photo
+from bot.reports.media import MediaLimits, attachment_row, open_store, store_photo
 from bot.reports.summary import Period, half_year, whole_year
 from db.models import (
     Deadline,
     DeadlineUnit,
-    MediaKind,
     Report,
     ReportEvent,
     ReportMedia,
@@ -255,20 +254,7 @@ def _photos_and_events(
             for n in range(0 if report.activity == "loudspeaker" else rng.randint(1, 3)):
                 source.write_bytes(_image(rng, report, n))
                 stored = store_photo(store, source, limits)
-                rows.append(
-                    ReportMedia(
-                        report_id=report.id,
-                        kind=MediaKind.photo.value,
-                        sha256=stored.sha256,
-                        path=stored.key,
-                        thumb_path=stored.thumb_key,
-                        mime=stored.mime,
-                        size=stored.size,
-                        width=stored.width,
-                        height=stored.height,
-                        created_at=taken,
-                    )
-                )
+                rows.append(attachment_row(stored, report.id, at=taken))
             reviewer = officers.get(report.unit_id) or admin
             rows.append(_event(report, report.reporter_id, None, ReportStatus.submitted, taken))
             if report.status != ReportStatus.submitted.value:

@@ -28,7 +28,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from bot.core.chat import MediaRef
 from bot.core.config import Settings
-from db.models import MediaKind
+from db.models import MediaKind, ReportMedia
 
 THUMBNAIL_SIZE = 320  # px, longest side
 THUMBNAIL_QUALITY = 80
@@ -146,6 +146,28 @@ def open_store(settings: Settings) -> MediaStore:
 def content_key(digest: str, extension: str) -> str:
     """The storage key of a file with this sha256: fanned out over two directory levels."""
     return f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+
+
+def attachment_row(
+    stored: StoredMedia, report_id: int, *, at: datetime, duplicate: bool = False
+) -> ReportMedia:
+    """The database row attaching a stored file to a report."""
+    return ReportMedia(
+        report_id=report_id,
+        kind=stored.kind.value,
+        sha256=stored.sha256,
+        path=stored.key,
+        thumb_path=stored.thumb_key,
+        mime=stored.mime,
+        size=stored.size,
+        width=stored.width,
+        height=stored.height,
+        taken_at=stored.taken_at,
+        gps_lat=stored.gps[0] if stored.gps else None,
+        gps_lon=stored.gps[1] if stored.gps else None,
+        duplicate=duplicate,
+        created_at=at,
+    )
 
 
 async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:

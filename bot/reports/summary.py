@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.core.chat import fold
 from bot.core.config import Settings
+from bot.deadlines.planner import tree_order
 from bot.reports.media import MediaStore, open_store
 from db.models import Report, ReportMedia, Submission, Unit, UnitKind, User
 from db.repositories import Repos
@@ -285,7 +286,7 @@ async def summarize(
     used = {row.unit_id for row in rows}
     units = [
         unit
-        for unit in _tree_order(by_id.values())
+        for unit in tree_order(by_id.values())
         if (unit_ids is None or unit.id in unit_ids) and (unit.id in used or unit.reporting)
     ]
     deadlines = await _deadlines(repos, period, unit_ids, by_id, today or date.today(), settings)
@@ -319,23 +320,6 @@ async def _units_by_id(repos: Repos, ids: Iterable[str], known: dict[str, Unit])
 def _root(units: Sequence[Unit]) -> Unit | None:
     roots = [unit for unit in units if unit.parent_id is None]
     return min(roots, key=lambda u: u.position) if roots else None
-
-
-def _tree_order(units: Iterable[Unit]) -> list[Unit]:
-    children: dict[str | None, list[Unit]] = {}
-    known = {unit.id for unit in units}
-    for unit in units:
-        parent = unit.parent_id if unit.parent_id in known else None
-        children.setdefault(parent, []).append(unit)
-    ordered: list[Unit] = []
-
-    def walk(parent: str | None) -> None:
-        for unit in sorted(children.get(parent, []), key=lambda u: (u.position, u.id)):
-            ordered.append(unit)
-            walk(unit.id)
-
-    walk(None)
-    return ordered
 
 
 def _row(
@@ -381,7 +365,7 @@ async def _deadlines(
     ]
     owed = await repos.deadlines.units_of([d.id for d in rows])
     submitted = await repos.deadlines.submissions_of([d.id for d in rows])
-    order = {unit.id: n for n, unit in enumerate(_tree_order(units.values()))}
+    order = {unit.id: n for n, unit in enumerate(tree_order(units.values()))}
     found = []
     for deadline in rows:
         last_day = deadline.due_date - timedelta(days=1)
