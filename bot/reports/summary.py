@@ -267,9 +267,10 @@ async def summarize(
     period: Period,
     *,
     scope: str | None = None,
-    today: date | None = None,
+    today: date,
 ) -> Summary:
-    """Count the approved reports of `period` in `scope` (a unit and those under it; None: all)."""
+    """Count the approved reports of `period` in `scope` (a unit and those under it; None: all);
+    `today` tells which deadlines are late."""
     all_units = await repos.units.active()
     unit_ids = await repos.reports.subtree(scope) if scope is not None else None
     by_id = {unit.id: unit for unit in all_units}
@@ -289,7 +290,7 @@ async def summarize(
         for unit in tree_order(by_id.values())
         if (unit_ids is None or unit.id in unit_ids) and (unit.id in used or unit.reporting)
     ]
-    deadlines = await _deadlines(repos, period, unit_ids, by_id, today or date.today(), settings)
+    deadlines = await _deadlines(repos, period, unit_ids, by_id, today, settings)
     issuer = by_id.get(scope) if scope is not None else _root(all_units)
     if issuer is None and scope is not None:
         issuer = await repos.units.get(scope)
