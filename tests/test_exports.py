@@ -3,6 +3,7 @@ against counts taken straight from the database; in chat, on Zalo, and on the co
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -452,8 +453,6 @@ async def test_cli_summary_export_and_the_empty_period(
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
     result = run_loa("reports", "summary", "--period", "2026", "--json", env=env)
     assert result.returncode == 0, result.stderr
-    import json
-
     data = json.loads(result.stdout)
     total = await counted(loa)
     assert {k: data[k] for k in total} == total
@@ -522,3 +521,17 @@ async def test_demo_seed_and_clear_touch_nothing_else(
     assert len(
         [p for p in stored if not p.startswith("exports/") and not p.endswith(".thumb.jpg")]
     ) == len(photos)
+
+
+async def test_console_officer_sees_where_the_files_are(
+    loa: Loa, known: Known, database_url: str
+) -> None:
+    env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
+    made = run_loa("invite", "create", "--role", "officer", "--unit", "ia-dal", "--json", env=env)
+    (code,) = json.loads(made.stdout)["codes"]
+    session = run_loa("run", stdin=f"/start\n1\n/join {code}\n/export 2026\n", env=env)
+    assert session.returncode == 0, session.stderr
+    assert "Số hoạt động: 2" in session.stdout
+    shown = [line for line in session.stdout.splitlines() if line.startswith("[document: ")]
+    paths = [Path(line.removeprefix("[document: ").rstrip("]")) for line in shown]
+    assert [p.suffix for p in paths] == [".xlsx", ".docx"] and all(p.is_file() for p in paths)
