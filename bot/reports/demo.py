@@ -435,4 +435,15 @@ async def clear_demo(db: Database, settings: Settings) -> ClearResult:
             if target is not None and target.is_file():
                 target.unlink()
                 files += 1
+                _prune(target.parent, levels=2)
     return ClearResult(len(users), len(report_ids), len(deadline_ids), files)
+
+
+def _prune(folder: Path, levels: int) -> None:
+    """Remove the fan-out folders ("ab/cd/") a removed file leaves empty."""
+    for _level in range(levels):
+        try:
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
+        folder = folder.parent
