@@ -10,7 +10,7 @@ import typer
 
 from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
 from bot.core.config import Settings
-from bot.reports.demo import ClearResult, DemoError, SeedResult, clear_demo, seed_demo
+from bot.demo import ClearResult, DemoError, SeedResult, clear_demo, seed_demo
 
 app = typer.Typer(help="Demo data: seed it to try Loa, clear it after.", no_args_is_help=True)
 

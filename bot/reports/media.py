@@ -152,19 +152,20 @@ def attachment_row(
     stored: StoredMedia, report_id: int, *, at: datetime, duplicate: bool = False
 ) -> ReportMedia:
     """The database row attaching a stored file to a report."""
+    latitude, longitude = stored.gps if stored.gps else (None, None)
     return ReportMedia(
         report_id=report_id,
         kind=stored.kind.value,
-        sha256=stored.sha256,
         path=stored.key,
         thumb_path=stored.thumb_key,
-        mime=stored.mime,
+        sha256=stored.sha256,
         size=stored.size,
+        mime=stored.mime,
         width=stored.width,
         height=stored.height,
+        gps_lat=latitude,
+        gps_lon=longitude,
         taken_at=stored.taken_at,
-        gps_lat=stored.gps[0] if stored.gps else None,
-        gps_lon=stored.gps[1] if stored.gps else None,
         duplicate=duplicate,
         created_at=at,
     )

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bot.core.chat import fold
 from bot.core.config import Settings
-from bot.deadlines.planner import tree_order
 from bot.reports.media import MediaStore, open_store
 from db.models import Report, ReportMedia, Submission, Unit, UnitKind, User
 from db.repositories import Repos
+from db.repositories.units import tree_order
 
 # Deadlines "for" a period fall due from a month after it starts to a month after it ends:
 # the plan's reports are due ten days after the default windows close.
