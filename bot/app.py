@@ -20,7 +20,18 @@ log = logging.getLogger(__name__)
 
 def build_routers() -> list[Router]:
     """Every feature's router, in routing order."""
-    from handlers import admin, ask, content, deadlines, privacy, report, review, start, tickets
+    from handlers import (
+        admin,
+        ask,
+        content,
+        deadlines,
+        exports,
+        privacy,
+        report,
+        review,
+        start,
+        tickets,
+    )
 
     # Order matters only for free text: `ask` owns it, so it comes last.
     return [
@@ -32,6 +43,7 @@ def build_routers() -> list[Router]:
         deadlines.router,
         tickets.router,
         privacy.router,
+        exports.router,
         ask.router,
     ]
 

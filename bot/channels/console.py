@@ -14,7 +14,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.chat import Incoming, Kind, MediaRef, Reply, parse_command, split_text, to_plain
+from bot.core.chat import (
+    AttachmentKind,
+    Incoming,
+    Kind,
+    MediaRef,
+    Reply,
+    parse_command,
+    split_text,
+    to_plain,
+)
 from bot.delivery.outbox import Delivery, DeliveryStatus
 
 CHANNEL = "console"
@@ -29,8 +38,15 @@ def render(replies: Sequence[Reply]) -> str:
     blocks = []
     for reply in replies:
         lines = [to_plain(part) for part in split_text(reply.text, TEXT_LIMIT)]
-        if reply.attachment is not None:
-            lines.append(f"[{reply.attachment.kind}: {reply.attachment.path.name}]")
+        attachment = reply.attachment
+        if attachment is not None:
+            # A document is made for the reader to open: show where it is, not only its name.
+            shown = (
+                attachment.path
+                if attachment.kind is AttachmentKind.document
+                else attachment.path.name
+            )
+            lines.append(f"[{attachment.kind}: {shown}]")
         lines.extend(f"  {n}. {c.label}" for n, c in enumerate(reply.choices, 1))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -7,7 +7,8 @@ area: the handler copies what it keeps, the adapter deletes the file after the e
 
 Outbound: Zalo cannot upload files, it fetches them by URL. `PublicFiles` gives a file under
 MEDIA_DIR a URL `<PUBLIC_BASE_URL>/media/<token>/<path>` whose token is an HMAC of the path, so
-only files Loa chose to publish can be fetched (bot/web.py checks the token).
+only files Loa chose to publish can be fetched (bot/web.py checks the token). A link may also
+carry `?expires=<unix time>`, covered by the token: documents (exports) are sent that way.
 """
 
 from __future__ import annotations
@@ -145,16 +146,23 @@ class PublicFiles:
         self.base_url = base_url.rstrip("/") if base_url else None
         self._published: dict[tuple[str, int, int], str] = {}
 
-    def token(self, relative: str) -> str:
-        """The token that unlocks `relative` (a path under MEDIA_DIR, with "/" separators)."""
-        return hmac.new(self._key, relative.encode(), hashlib.sha256).hexdigest()[:32]
+    def token(self, relative: str, expires: int | None = None) -> str:
+        """The token that unlocks `relative` (a path under MEDIA_DIR, with "/" separators),
+        until the Unix time `expires` when one is given."""
+        message = relative if expires is None else f"{relative}\n{expires}"
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def url_for(self, path: Path) -> str | None:
-        """A public URL for `path`, or None when no PUBLIC_BASE_URL is configured."""
+    def url_for(self, path: Path, *, valid_for: float | None = None) -> str | None:
+        """A public URL for `path` (working for `valid_for` seconds when given), or None when
+        no PUBLIC_BASE_URL is configured."""
         if self.base_url is None:
             return None
         relative = self.publish(path)
-        return f"{self.base_url}/media/{self.token(relative)}/{quote(relative)}"
+        if valid_for is None:
+            return f"{self.base_url}/media/{self.token(relative)}/{quote(relative)}"
+        expires = int(time.time() + valid_for)
+        token = self.token(relative, expires)
+        return f"{self.base_url}/media/{token}/{quote(relative)}?expires={expires}"
 
     def publish(self, path: Path) -> str:
         """The path of `path` relative to MEDIA_DIR, copying it under `public/` if outside."""
@@ -177,9 +185,15 @@ class PublicFiles:
         self._published[key] = relative
         return relative
 
-    def resolve(self, token: str, relative: str) -> Path | None:
-        """The file a media URL points to, or None unless the token matches and it is a file."""
-        if not hmac.compare_digest(token.encode(), self.token(relative).encode()):
+    def resolve(self, token: str, relative: str, expires: str | None = None) -> Path | None:
+        """The file a media URL points to, or None unless the token matches, the link has not
+        expired, and it is a file."""
+        deadline = None
+        if expires is not None:
+            if not expires.isdigit() or int(expires) < time.time():
+                return None
+            deadline = int(expires)
+        if not hmac.compare_digest(token.encode(), self.token(relative, deadline).encode()):
             return None
         candidate = (self.root / relative).resolve()
         # The token covers the exact string, but a signed path must still stay inside the root.

@@ -10,6 +10,8 @@ from bot.cli import (
     content,
     db,
     deadlines,
+    demo,
+    export,
     i18n,
     invites,
     org,
@@ -40,6 +42,8 @@ app.add_typer(tickets.app, name="tickets")
 app.add_typer(questions.app, name="questions")
 app.add_typer(users.app, name="users")
 app.add_typer(privacy.app, name="privacy")
+app.command()(export.export)
+app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from bot.cli.common import (
 )
 from bot.core.config import Settings
 from bot.reports.media import open_store
+from bot.reports.summary import Summary, Tally
 from db.models import Report, ReportStatus, Unit
 from db.repositories import Repos
 
@@ -239,3 +241,79 @@ def reports_show(
     with operator_errors(exit_code=1):
         data = asyncio.run(show_report(settings, report_id))
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_report(data))
+
+
+def summary_json(summary: Summary, activities: Mapping[str, str]) -> dict[str, Any]:
+    """The tally as `loa reports summary --json` prints it."""
+
+    def counts(tally: Tally) -> dict[str, Any]:
+        return {
+            "reports": tally.reports,
+            "participants": tally.participants,
+            "ethnic_minority": tally.ethnic_minority,
+            "women": tally.women,
+        }
+
+    return {
+        "period": {
+            "label": summary.period.label,
+            "start": summary.period.start.isoformat(),
+            "end": summary.period.end.isoformat(),
+        },
+        "unit": summary.scope_id,
+        "unit_name": summary.scope_name,
+        **counts(summary.total),
+        "by_activity": [
+            {"activity": code, "label": activities.get(code, code), **counts(tally)}
+            for code, tally in sorted(
+                summary.by_activity.items(), key=lambda item: _position(activities, item[0])
+            )
+        ],
+        "by_unit": [
+            {"unit": unit.id, "unit_name": unit.name, **counts(summary.by_unit[unit.id])}
+            for unit in summary.units
+            if unit.id in summary.by_unit
+        ],
+    }
+
+
+def _position(activities: Mapping[str, str], code: str) -> int:
+    return list(activities).index(code) if code in activities else len(activities)
+
+
+def render_summary(data: dict[str, Any]) -> str:
+    """The tally for the terminal."""
+    period = data["period"]
+    lines = [
+        f"{data['unit_name']}, {period['label']} ({period['start']} – {period['end']}), "
+        "approved reports",
+        f"  activities {data['reports']}, participants {data['participants']}, "
+        f"ethnic minority {data['ethnic_minority']}, women {data['women']}",
+    ]
+    for heading, key, name in (
+        ("by kind", "by_activity", "label"),
+        ("by unit", "by_unit", "unit_name"),
+    ):
+        lines.append(f"  {heading}:")
+        lines += [
+            f"    {row[name]:<40} {row['reports']:>5} activities {row['participants']:>7} people"
+            for row in data[key]
+        ]
+    return "\n".join(lines)
+
+
+@app.command("summary")
+def reports_summary(
+    period: Annotated[str, typer.Option(help="2026-H1, 2026 or 2026-01-01..2026-03-31.")],
+    unit: Annotated[str | None, typer.Option(help="A unit and the units under it.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The tally of a period: activities, participants, ethnic-minority people, women."""
+    from bot.cli.export import catalogs_of, summary_of
+    from handlers.exports import vocabulary
+
+    settings = load_settings()
+    with operator_errors():
+        summary = asyncio.run(summary_of(settings, period, unit))
+    data = summary_json(summary, vocabulary(catalogs_of(settings)).activities)
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_summary(data))

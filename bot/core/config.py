@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
     report_max_age_days: int = Field(default=60, ge=1)
+    # Periodic reports (bot/reports/summary.py, bot/exports/): the windows "2026-H1" and "2026"
+    # stand for, as "MM-DD..MM-DD"; a start after the end means the previous year. They end
+    # before the plan's deadlines (before 10/6 and 10/12), so the report can be written in time.
+    report_period_h1: str = "12-01..05-31"
+    report_period_year: str = "12-01..11-30"
+    # How long a link to a document (an export) works where the channel takes no files (Zalo).
+    document_link_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
     invite_valid_days: int = Field(default=7, ge=1, le=365)
@@ -130,6 +137,19 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("report_period_h1", "report_period_year")
+    @classmethod
+    def _month_day_window(cls, value: str) -> str:
+        start, sep, end = value.partition("..")
+        try:
+            if not sep:
+                raise ValueError(value)
+            for part in (start, end):
+                datetime.strptime(f"2000-{part.strip()}", "%Y-%m-%d")  # 2000: 29/02 exists
+        except ValueError:
+            raise ValueError(f"expected a window like 12-01..05-31, not {value!r}") from None
+        return f"{start.strip()}..{end.strip()}"
 
     @field_validator("languages", mode="before")
     @classmethod

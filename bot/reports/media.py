@@ -28,7 +28,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from bot.core.chat import MediaRef
 from bot.core.config import Settings
-from db.models import MediaKind
+from db.models import MediaKind, ReportMedia
 
 THUMBNAIL_SIZE = 320  # px, longest side
 THUMBNAIL_QUALITY = 80
@@ -146,6 +146,29 @@ def open_store(settings: Settings) -> MediaStore:
 def content_key(digest: str, extension: str) -> str:
     """The storage key of a file with this sha256: fanned out over two directory levels."""
     return f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+
+
+def attachment_row(
+    stored: StoredMedia, report_id: int, *, at: datetime, duplicate: bool = False
+) -> ReportMedia:
+    """The database row attaching a stored file to a report."""
+    latitude, longitude = stored.gps if stored.gps else (None, None)
+    return ReportMedia(
+        report_id=report_id,
+        kind=stored.kind.value,
+        path=stored.key,
+        thumb_path=stored.thumb_key,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime=stored.mime,
+        width=stored.width,
+        height=stored.height,
+        gps_lat=latitude,
+        gps_lon=longitude,
+        taken_at=stored.taken_at,
+        duplicate=duplicate,
+        created_at=at,
+    )
 
 
 async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:

@@ -2,9 +2,10 @@
 
 Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
 `GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
-`GET /media/{token}/{path}` (a file under MEDIA_DIR, only with the HMAC token for that exact
-path: no listing, no way out of the directory), and `GET /files/{expires}/{token}/{path}`
-(expiring links, bot/delivery/links.py: voice an officer's channel cannot play, /mydata copies).
+`GET /media/{token}/{path}[?expires=T]` (a file under MEDIA_DIR, only with the HMAC token for
+that exact path, and expiry when the link has one: no listing, no way out of the directory), and
+`GET /files/{expires}/{token}/{path}` (expiring links, bot/delivery/links.py: voice an officer's
+channel cannot play, /mydata copies).
 """
 
 from __future__ import annotations
@@ -124,7 +125,11 @@ class WebServer:
 
     async def media(self, request: web.Request) -> web.StreamResponse:
         """GET /media/{token}/{path}: a published file, or 404 for anything else."""
-        path = self.files.resolve(request.match_info["token"], request.match_info["path"])
+        path = self.files.resolve(
+            request.match_info["token"],
+            request.match_info["path"],
+            request.query.get("expires"),
+        )
         if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})

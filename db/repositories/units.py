@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Unit
 from db.org import OrgMap
+
+
+def tree_order(units: Iterable[Unit]) -> list[Unit]:
+    """Units parents first, siblings in file order (as the org file lists them)."""
+    children: dict[str | None, list[Unit]] = {}
+    by_id = {unit.id: unit for unit in units}
+    for unit in by_id.values():
+        parent = unit.parent_id if unit.parent_id in by_id else None
+        children.setdefault(parent, []).append(unit)
+    ordered: list[Unit] = []
+
+    def walk(parent: str | None) -> None:
+        for unit in sorted(children.get(parent, []), key=lambda u: (u.position, u.id)):
+            ordered.append(unit)
+            walk(unit.id)
+
+    walk(None)
+    return ordered
 
 
 class UnitRepository:
