@@ -41,11 +41,16 @@ def operator_errors(exit_code: int = 2) -> Iterator[None]:
         raise typer.Exit(exit_code) from exc
 
 
-def load_settings() -> Settings:
-    """Read the settings and set up logging with secrets redacted."""
+def load_settings(*, running: bool = False) -> Settings:
+    """Read the settings and set up logging with secrets redacted.
+
+    Logs go to stderr at LOG_LEVEL; unset, at INFO only when `running` the chat platforms, else
+    at WARNING, so commands and the console stay quiet unless something is wrong.
+    """
     settings = Settings()
+    serving = running and settings.channels_configured
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=(settings.log_level or ("INFO" if serving else "WARNING")).upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -404,6 +404,33 @@ class SearchIndex:
             and second <= top * (1.0 - lead)
         )
 
+    def word_share(self, query: str) -> float:
+        """Share of a message's tokens that read as words (1.0 for a message without any).
+
+        Gibberish ("asdkjh qwe zzz") still gets weak fuzzy hits; this tells it from a question:
+        a word is indexed, shaped like a Vietnamese syllable, a number, or a known chat form.
+        """
+        tokens = _raw_tokens(query[:_MAX_QUERY_CHARS])
+        if not tokens:
+            return 1.0
+        known = sum(
+            1
+            for tok in tokens
+            if tok.isdigit()
+            or tok in _VOWELS
+            or (
+                len(tok) > 1
+                and (
+                    self._freq.get(tok, 0) >= 2  # once is likely a name or a code
+                    or tok in _CHAT
+                    or tok in _CHAT_IF_UNKNOWN
+                    or tok in _SYLLABLES
+                    or self._segment(tok, index_only=True) is not None
+                )
+            )
+        )
+        return known / len(tokens)
+
     # -----------------------------------------------------------------------------------------
     # Reading a query into slots
 

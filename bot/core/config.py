@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # The languages offered in the language menu, in menu order. "vi" is the source language.
     languages: Annotated[tuple[str, ...], NoDecode] = ("vi", "bdq", "sed", "jra")
     default_language: str = "vi"
+    # Languages with a smaller percentage of UI strings translated are left out of the menu.
+    language_min_coverage: Annotated[int, Field(ge=0, le=100)] = 0
 
     # Longest text a user may send; longer messages are refused politely, not truncated silently.
     max_text_length: int = Field(default=4000, ge=100)
@@ -92,7 +94,9 @@ class Settings(BaseSettings):
     zalo_rate_per_second: float = Field(default=5.0, ge=0)  # Zalo publishes no figure
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
-    log_level: str = "INFO"
+    # Unset: INFO while serving chat platforms, WARNING for the console and every other command
+    # (a person at the terminal sees only the conversation or the command's output).
+    log_level: str | None = None
 
     @field_validator(
         "telegram_token",
