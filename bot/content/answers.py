@@ -316,7 +316,8 @@ _MIN_SPLIT_WORDS = 12  # shorter messages are one ask
 # Where a second ask may start: sentence ends, and joins that introduce another request.
 _SENTENCE = re.compile(r"(?<=[?!.;])\s+|\n+")
 _JOIN = re.compile(
-    r",?\s+(?:đồng thời|ngoài ra|bên cạnh đó|thêm nữa|dong thoi|ngoai ra)\s+|,\s+(?:và|còn|va|con)"
+    r"(?:^|,?\s+)(?:đồng thời|ngoài ra|bên cạnh đó|thêm nữa|dong thoi|ngoai ra)\s+"
+    r"|,\s+(?:và|còn|va|con)"
     r"\s+(?=\w+\s+\w+\s+\w+)",
     re.IGNORECASE,
 )

@@ -197,6 +197,16 @@ _FILLERS: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "the la", "co the", "lam gi", "sau khi", "truoc khi", "nao vay", "gi vay", "sao vay",
     "khong vay", "dau vay", "ai vay", "chua vay", "bao lau", "tim hieu", "giup toi", "giup em",
     "khong hieu",
+    # Formulas of formal letters, readers' questions and voters' petitions: "cử tri kiến nghị
+    # tiếp tục quan tâm…" says how a request is made, not what it is about.
+    "cu tri", "kien nghi", "de nghi", "xin hoi", "cho biet", "tiep tuc", "tang cuong",
+    "quan tam", "xem xet", "lam tot", "hien nay", "van con", "tinh trang", "som co",
+    "nghiem trong", "dong thoi", "ngoai ra", "ben canh do", "co the", "theo quy dinh",
+    "de nghi cap tren", "chinh quyen dia phuong", "dia phuong", "nguoi dan", "ba con",
+    # The name of the whole field: every question here is about ethnic-minority people, so
+    # saying it tells no page from another ("đồng bào dân tộc thiểu số" as a question's context).
+    "dong bao dan toc thieu so", "vung dong bao dan toc thieu so", "dan toc thieu so",
+    "vung dong bao",
 ))
 # fmt: on
 
@@ -273,6 +283,7 @@ class SearchIndex:
         "_deletes",
         "_freq",
         "_idf",
+        "_named",
         "_postings",
         "_titles",
         "_topics",
@@ -297,6 +308,10 @@ class SearchIndex:
         self._freq = freq
         self._vocab = frozenset(freq)
         self._bigrams = frozenset(k for k in postings if " " in k)
+        # Bigrams of titles and keywords: how pages name themselves.
+        self._named = frozenset(
+            k for k in self._bigrams if any(s >= _FIELD_KEYWORD for _, s in postings[k])
+        )
         self._deletes = deletes
         self._acronyms = acronyms
 
@@ -680,7 +695,12 @@ class SearchIndex:
                 units.append(_Unit(_UNKNOWN_WEIGHT, ()))
         units.extend(self._phrase_units(slots))
         for left, right in itertools.pairwise(slots):
-            if left.stop and right.stop:
+            # Two question words ("cái gì", "hỏi ai", "năm nào") say nothing, unless a page
+            # names itself by them: the plan's parts answer "what", "why", "until when".
+            both_stop = left.stop and right.stop
+            if both_stop and not any(
+                f"{a.term} {b.term}" in self._named for a in left.readings for b in right.readings
+            ):
                 continue
             pairs: list[tuple[str, float]] = []
             for a in left.readings:
@@ -691,7 +711,9 @@ class SearchIndex:
                         # chance junctions ("kế hoạch | tuyên truyền") from outweighing words.
                         # Pairs with a function word ("nhà ở", "cho vay", "có chương") are
                         # phrases or junctions; they count at most half their content word.
-                        if left.stop or right.stop:
+                        if both_stop:
+                            idf = _STOP_PAIR_SHARE * self._idf[key]
+                        elif left.stop or right.stop:
                             word = b.term if left.stop else a.term
                             idf = _STOP_PAIR_SHARE * min(self._idf[key], self._idf.get(word, 0.0))
                         else:

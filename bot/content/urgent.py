@@ -44,7 +44,7 @@ def _words(*alternatives: str) -> str:
 # People a harm happens to or comes from, in plain words (folded: no accents).
 _PERSON = _words(
     "vo",
-    "chong",
+    "(?<!phong )chong",  # "phòng, chống" (prevent) is not "chồng"
     "con",
     "con gai",
     "con trai",
@@ -153,7 +153,6 @@ _HARM = _words(
     "dam dao",
     "dam chet",
     "dam bi thuong",
-    "dot",
     "giet",
     "hanh ha",
     "hanh hung",
@@ -196,6 +195,12 @@ _HARM = _words(
     "mua ban",
     "dua sang",
     "dua qua",
+)
+# "Bị" + a harm is someone's situation only when the message names someone ("em bị đánh",
+# "con tôi bị xâm hại"); "phụ nữ bị bạo lực" or "trẻ em bị xâm hại" alone ask about the subject.
+_SOMEONE = (
+    r"\b(?:toi|tui|(?<!tre )em|minh|con|vo|(?<!phong )chong|chau|me|ma|bo|cha|chi|anh|ba|"
+    r"ong|be|no|co ay|hang xom|nha ben|ban toi|ban em|em gai|em trai|dua)\b"
 )
 _NOT_HARM_AFTER = _words("gia", "so", "sach", "hieu", "thue", "dau", "hang", "nhan", "hoc")
 
@@ -245,17 +250,17 @@ _RULES: tuple[tuple[Danger, re.Pattern[str]], ...] = tuple(
             r"khong cho ve|giu khong cho ve|bi giam giu|bi giu lai)\b",
         ),
         # Violence against a person: "bị đánh", "chồng đánh vợ", threats, sexual abuse.
-        (Danger.violence, rf"\bbi (?:\w+ ){{0,2}}{_HARM}\b(?! {_NOT_HARM_AFTER}\b)"),
+        (Danger.violence, rf"{_SOMEONE}.*\bbi (?:\w+ ){{0,2}}{_HARM}\b(?! {_NOT_HARM_AFTER}\b)"),
         (
             Danger.violence,
-            rf"\b{_PERSON} (?:\w+ ){{0,3}}(?:danh|dap|chem|dam|dot|hanh ha|"
+            rf"\b{_PERSON} (?:\w+ ){{0,3}}(?:danh|dap|chem|dam|hanh ha|"
             rf"nguoc dai|bao hanh|doa giet|doa danh|xam hai|hiep dam|so mo|"
             rf"dung cham|nhot|xich|troi|bop co|tat|dam dap|giet) "
             rf"{_PERSON}\b(?! (?:gia|sach|bong|ten)\b)",
         ),
         (
             Danger.violence,
-            r"\b(?:danh dap|danh chui|chui danh|bao hanh|hanh hung|hanh ha|"
+            rf"^(?=.*{_SOMEONE}).*?\b(?:danh dap|danh chui|chui danh|bao hanh|hanh hung|hanh ha|"
             r"nguoc dai|hiep dam|cuong hiep|xam hai tinh duc|xam hai|sam hai|"
             r"doa giet|muon giet|doi giet|dam chet|chem chet|bop co|"
             r"lam chuyen bay ba|so mo vung kin|danh toi tap|danh bam dap)\b"
