@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from bot.app import load_answerer
-from bot.content.answers import Answerer, Fact, asked_fact, split_asks, states_fact
+from bot.content.answers import (
+    Answerer,
+    Fact,
+    OutOfScope,
+    asked_fact,
+    out_of_scope,
+    split_asks,
+    states_fact,
+)
 from bot.content.topics import ContentLibrary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +144,27 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         "cho hỏi người có uy tín được hỗ trợ những gì?",
     ]
     assert split_asks("vay von uu dai cho ho ngheo") == ["vay von uu dai cho ho ngheo"]
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("tuoi nghi huu cua nu", OutOfScope.pension),
+        ("rut bao hiem mot lan", OutOfScope.social_insurance),
+        ("dat bi thu hoi co duoc den bu khong", OutOfScope.land),
+        ("nha toi bi cat ho ngheo", OutOfScope.poor_household),
+        ("lam cccd cho con 14 tuoi", OutOfScope.civil_papers),
+        ("Đề nghị tăng phụ cấp cho cán bộ thôn", OutOfScope.officials_pay),
+        ("nop thue dat o dau", OutOfScope.tax),
+        ("sao hay mat dien vay", OutOfScope.electricity),
+        # what Loa covers, in the same words
+        ("ho ngheo duoc ho tro gi", None),
+        ("ho tro dat san xuat cho ho ngheo", None),
+        ("vuon len thoat ngheo", None),
+        ("bao hiem y te cho nguoi dan toc", None),
+        ("dang ky ket hon o dau", None),
+        ("dien luoi ve thon", None),
+    ],
+)
+def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) -> None:
+    assert out_of_scope(question) == subject

@@ -229,30 +229,36 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         (
             OutOfScope.social_insurance,
             r"\b(?:bao hiem xa hoi|bhxh|so bao hiem|bao hiem that nghiep|thai san|"
-            r"bao hiem tu nguyen|bao hiem bat buoc)\b",
+            r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep)\b",
         ),
         (
             OutOfScope.land,
             r"\b(?:so do|so hong|bia do|quyen su dung dat|giay chung nhan (?:quyen )?su dung|"
             r"tach thua|sang ten|chuyen nhuong dat|cap so dat|lam so dat|lam so|tranh chap dat|"
-            r"do dac dat|cap giay dat)\b",
+            r"do dac dat|cap giay dat|giay do|giay to dat|thu hoi dat|dat bi thu hoi|den bu|"
+            r"boi thuong (?:dat|giai phong)|giai phong mat bang|chuyen muc dich su dung)\b",
         ),
         (
             OutOfScope.poor_household,
             r"\b(?:(?:binh xet|xet|danh gia|ra soat|cong nhan|tieu chi|chuan|dieu kien)"
             r"(?: \w+){0,2} (?:ho |dien )?(?:can )?ngheo|chuan ngheo|(?:vao|dua vao|ra khoi|"
             r"rut khoi|loai khoi) (?:dien |danh sach )?(?:ho )?(?:can )?ngheo|"
-            r"(?:ai|the nao|nhu the nao) (?:la|duoc coi la|duoc xep) (?:ho )?(?:can )?ngheo)\b",
+            r"(?:ai|the nao|nhu the nao|ho nao|nha nao) (?:la|duoc coi la|duoc xep) (?:ho )?"
+            r"(?:can )?ngheo|(?:so|giay chung nhan|the|giay xac nhan) ho (?:can )?ngheo|"
+            r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo)\b",
         ),
         (
             OutOfScope.civil_papers,
             r"\b(?:khai sinh|can cuoc|cccd|cmnd|chung minh nhan dan|ho khau|tam tru|thuong tru|"
-            r"ho chieu|khai tu|giay dinh danh|dinh danh dien tu|vneid)\b",
+            r"ho chieu|khai tu|giay dinh danh|dinh danh dien tu|vneid|cmt|"
+            # "cccd" folds to "cd": three letters in a row are read as emphasis
+            r"(?:lam|cap|cap lai|doi) cd)\b",
         ),
         (
             OutOfScope.officials_pay,
             r"\b(?:(?:phu cap|luong|che do|tang luong)(?: \w+){0,3} can bo|"
             r"can bo khong chuyen trach|nguoi hoat dong khong chuyen trach|luong co so|"
+            r"luong (?:giao vien|cong chuc|vien chuc|can bo)|"
             r"tinh gian bien che)\b",
         ),
         (
