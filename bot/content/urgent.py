@@ -157,6 +157,9 @@ _HARM = _words(
     "hanh ha",
     "hanh hung",
     "nguoc dai",
+    "gio tro",
+    "doi bai",
+    "doa bat",
     "bao hanh",
     "bao luc",
     "xam hai",
@@ -236,12 +239,12 @@ _RULES: tuple[tuple[Danger, re.Pattern[str]], ...] = tuple(
         ),
         (
             Danger.trafficking,
-            rf"\bbi (?:\w+ )?(?:lua|du|dua|ban|bat|dem)(?: \w+){{0,4}} {_BORDER}",
+            rf"\bbi (?:\w+ ){{0,2}}(?:lua|du|dua|dan|ban|bat|dem)(?: \w+){{0,4}} {_BORDER}",
         ),
         (
             Danger.trafficking,
-            rf"\b(?:lua|du|ru|dan|dua|ban|bat|dem) {_VICTIM}(?: \w+){{0,4}} "
-            rf"{_BORDER}",
+            # not "đưa con sang Lào học": bringing someone is not luring or selling them
+            rf"\b(?:lua|du|ru re|ban|bat|bat coc) {_VICTIM}(?: \w+){{0,4}} {_BORDER}",
         ),
         (Danger.trafficking, rf"\b(?:ban|mua) {_VICTIM}(?: \w+){{0,3}} (?:lay|duoc) (?:tien|\d)"),
         (
@@ -250,7 +253,10 @@ _RULES: tuple[tuple[Danger, re.Pattern[str]], ...] = tuple(
             r"khong cho ve|giu khong cho ve|bi giam giu|bi giu lai)\b",
         ),
         # Violence against a person: "bị đánh", "chồng đánh vợ", threats, sexual abuse.
-        (Danger.violence, rf"{_SOMEONE}.*\bbi (?:\w+ ){{0,2}}{_HARM}\b(?! {_NOT_HARM_AFTER}\b)"),
+        (
+            Danger.violence,
+            rf"{_SOMEONE}(?: \w+){{0,4}} bi (?:\w+ ){{0,3}}{_HARM}\b(?! {_NOT_HARM_AFTER}\b)",
+        ),
         (
             Danger.violence,
             rf"\b{_PERSON} (?:\w+ ){{0,3}}(?:danh|dap|chem|dam|hanh ha|"
@@ -262,7 +268,7 @@ _RULES: tuple[tuple[Danger, re.Pattern[str]], ...] = tuple(
             Danger.violence,
             rf"^(?=.*{_SOMEONE}).*?\b(?:danh dap|danh chui|chui danh|bao hanh|hanh hung|hanh ha|"
             r"nguoc dai|hiep dam|cuong hiep|xam hai tinh duc|xam hai|sam hai|"
-            r"doa giet|muon giet|doi giet|dam chet|chem chet|bop co|"
+            r"doa giet|muon giet|doi giet|dam chet|chem chet|bop co|doa bat|gio tro doi bai|"
             r"lam chuyen bay ba|so mo vung kin|danh toi tap|danh bam dap)\b"
             r"(?! (?:la gi|la sao|la nhu the nao|gom|bao gom)\b)",
         ),
