@@ -34,6 +34,7 @@ def load_docs(root: Path = CONTENT) -> list[SearchDoc]:
                 title=str(meta.get("title", "")),
                 keywords=tuple(str(k) for k in meta.get("keywords") or ()),
                 body="\n".join(lines[end + 1 :]),
+                parent=meta.get("parent"),
             )
         )
     return docs
@@ -305,3 +306,11 @@ def test_eval_file_covers_every_topic() -> None:
 )
 def test_noise_on_real_content(index: SearchIndex, query: str) -> None:
     assert not index.is_confident(index.search(query))
+
+
+def test_a_part_is_preferred_to_its_whole_when_it_answers_as_well(index: SearchIndex) -> None:
+    # the plan's front page matches "kế hoạch truyền thông" as well: its part on contents answers
+    hits = index.search("ke hoach truyen thong co noi dung gi")
+    assert [h.topic_id for h in hits[:2]] == ["noi-dung-tuyen-truyen", "ke-hoach"]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert top(index, "ke hoach truyen thong cua huyen") == "ke-hoach"

@@ -40,6 +40,7 @@ class SearchDoc:
     title: str
     keywords: tuple[str, ...]
     body: str
+    parent: str | None = None  # the topic this page is a part of
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,7 @@ _MAX_PHRASE = 6
 _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
 _REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
 _MIN_SCORE = 0.04  # below this a hit is noise
+_PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
 _CONFIDENT_SCORE = 0.45  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
@@ -284,6 +286,7 @@ class SearchIndex:
         "_freq",
         "_idf",
         "_named",
+        "_parents",
         "_postings",
         "_titles",
         "_topics",
@@ -299,6 +302,7 @@ class SearchIndex:
         freq: dict[str, int],
         deletes: dict[str, list[str]],
         acronyms: dict[str, tuple[str, ...]],
+        parents: dict[int, int] | None = None,
     ) -> None:
         """Hold a built index; use `SearchIndex.build`."""
         self._topics = topics
@@ -314,6 +318,7 @@ class SearchIndex:
         )
         self._deletes = deletes
         self._acronyms = acronyms
+        self._parents = parents or {}
 
     # -----------------------------------------------------------------------------------------
     # Building
@@ -360,6 +365,11 @@ class SearchIndex:
         for key, per_topic_strength in whole.items():
             postings[key] = list(per_topic_strength.items())
         vocab = {w for w in freq if not w.isdigit()}
+        parents = {
+            topic_no[doc.topic_id]: topic_no[doc.parent]
+            for doc in docs
+            if doc.parent in topic_no
+        }
         return cls(
             topics=topic_ids,
             titles=[titles[tid][1] for tid in topic_ids],
@@ -368,6 +378,7 @@ class SearchIndex:
             freq=dict(freq),
             deletes=_deletion_index(vocab),
             acronyms=_acronym_table(phrase_count),
+            parents=parents,
         )
 
     # -----------------------------------------------------------------------------------------
@@ -398,11 +409,29 @@ class SearchIndex:
             ((min(1.0, got / total * vagueness), topic) for topic, got in gained.items()),
             key=lambda pair: (-pair[0], pair[1]),
         )
+        self._prefer_parts(scored)
         return [
             SearchHit(self._topics[topic], round(score, 4), self._titles[topic])
             for score, topic in scored[:limit]
             if score >= _MIN_SCORE
         ]
+
+    def _prefer_parts(self, scored: list[tuple[float, int]]) -> None:
+        """Put a part before its whole when the part answers nearly as well.
+
+        A page with parts (the plan, the programme) shares words with each of them, so a question
+        about one part ("mục tiêu của kế hoạch") matches the whole too; the part is the answer.
+        The part takes the whole's place and score, the whole the part's.
+        """
+        if len(scored) < 2:
+            return
+        top_score, top = scored[0]
+        for i, (score, topic) in enumerate(scored[1:], 1):
+            if score < top_score * _PART_SHARE:
+                return
+            if self._parents.get(topic) == top:
+                scored[0], scored[i] = (top_score, topic), (score, top)
+                return
 
     def is_confident(self, hits: Sequence[SearchHit]) -> bool:
         """Tell whether hits[0] is safe to show as the answer without asking back."""
