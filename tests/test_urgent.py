@@ -57,7 +57,7 @@ async def test_the_safety_answer_says_what_to_do_then_where_to_reach_a_person(ch
     assert labels[0] == "Hỏi ai"
     assert "Giảm tảo hôn và hôn nhân cận huyết thống" in labels  # the page on the subject
     await chat.press("Hỏi ai")
-    assert "Hội Phụ nữ xã, công an xã" in chat.text
+    assert "Liên hệ cơ quan phụ trách" in chat.text
 
 
 @pytest.mark.parametrize("step", ["/ask", "/menu"])
