@@ -366,9 +366,7 @@ class SearchIndex:
             postings[key] = list(per_topic_strength.items())
         vocab = {w for w in freq if not w.isdigit()}
         parents = {
-            topic_no[doc.topic_id]: topic_no[doc.parent]
-            for doc in docs
-            if doc.parent in topic_no
+            topic_no[doc.topic_id]: topic_no[doc.parent] for doc in docs if doc.parent in topic_no
         }
         return cls(
             topics=topic_ids,
