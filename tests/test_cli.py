@@ -140,10 +140,11 @@ def test_ask_json_says_what_loa_would_do_with_each_answer() -> None:
         "lam so do dat mat bao lau",
         "Mẹ em chưa có lương hưu thì có được hưởng gì không? Còn nhà em muốn vay vốn ngân hàng "
         "chính sách để nuôi bò thì sao?",
+        "chong toi say ruou ve danh vo con",
     ]
     result = run_loa("ask", "--json", "-", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
-    fine, loan, land, two = (json.loads(line) for line in result.stdout.splitlines())
+    fine, loan, land, two, hurt = (json.loads(line) for line in result.stdout.splitlines())
     assert fine["results"][0]["topic"] == "tao-hon-can-huyet"
     assert fine["confident"] is True and fine["fact_found"] is False
     assert fine["out_of_scope"] is False and len(fine["parts"]) == 1
@@ -151,6 +152,7 @@ def test_ask_json_says_what_loa_would_do_with_each_answer() -> None:
     assert land["out_of_scope"] is True and land["confident"] is False
     assert [part["out_of_scope"] for part in two["parts"]] == [True, False]
     assert two["parts"][1]["topic"] == "tin-dung-chinh-sach"
+    assert hurt["urgent"] is True and hurt["confident"] is False  # the safety answer comes first
 
 
 def test_ask_prints_the_best_topics() -> None:

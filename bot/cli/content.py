@@ -72,6 +72,7 @@ def _as_json(analysis: Analysis) -> dict[str, object]:
         "q": analysis.text,
         "results": hits(analysis.main),
         **verdict(analysis.main),
+        "confident": analysis.confident,
         "urgent": analysis.urgent is not None,
         "parts": [
             {"q": part.text, "topic": part.subject, **verdict(part)} for part in analysis.parts

@@ -25,6 +25,9 @@ __all__ = [
     "SmallTalk",
     "asked_fact",
     "out_of_scope",
+    "small_talk",
+    "split_asks",
+    "states_fact",
 ]
 
 
@@ -100,8 +103,13 @@ class Analysis:
 
     @property
     def confident(self) -> bool:
-        """True when the person gets a page directly."""
-        return self.main.confident
+        """True when the person gets the page directly (not after a safety answer or a choice)."""
+        return (
+            self.main.confident
+            and self.urgent is None
+            and self.small_talk is None
+            and not self.gibberish
+        )
 
     @property
     def out_of_scope(self) -> OutOfScope | None:
