@@ -26,6 +26,7 @@ class Danger(StrEnum):
     marriage = "marriage"
     trafficking = "trafficking"
     child = "child"
+    life = "life"  # someone wants to die, or cries for help
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,22 +278,24 @@ _RULES: tuple[tuple[Danger, re.Pattern[str]], ...] = tuple(
             r"\b(?:say ruou|nhau say|uong ruou) (?:\w+ ){0,3}(?:ve )?(?:danh|dap|"
             r"chui|duoi|dam|chem)\b(?! gia\b)",
         ),
-        # A child in danger: abandoned, alone, lost, hurt, or someone wanting to die.
+        # A child in danger: abandoned, alone, lost.
         (
             Danger.child,
             r"\b(?:tre|be|chau|con|dua nho|dua tre|em be)(?: \w+){0,3} (?:bi )?"
             r"(?:bo roi|bo doi|bo mot minh|bi bo|bi lac|di lac|lac mat|lac duong|khong ai nuoi|"
             r"khong ai cham|bo di lang thang|bi bo rung)\b",
         ),
+        # Someone's life: wanting to die, or a cry for help.
         (
-            Danger.child,
+            Danger.life,
             r"\b(?:tu tu|muon chet|muon tu tu|doi chet|uong thuoc chuot|"
             r"uong thuoc sau|nhay song|treo co)\b",
         ),
         (
-            Danger.child,
-            r"\b(?:cuu|cuu voi|cuu em|cuu toi|cuu con|cuu chau|giup voi gap|"
-            r"nguy hiem lam|dang gap nguy hiem|khan cap)\b",
+            Danger.life,
+            # not "cứu trợ" (relief) or "nghiên cứu", nor "hỗ trợ khẩn cấp" (emergency aid)
+            r"\b(?:cuu voi|cuu em|cuu toi|cuu tui|cuu con|cuu chau|cuu me|cuu minh|cuu giup|"
+            r"giup voi gap|nguy hiem lam|dang gap nguy hiem)\b",
         ),
     )
 )
