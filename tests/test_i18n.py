@@ -180,6 +180,22 @@ def xtest_tree(tmp_path: Path) -> tuple[Path, Path]:
     return locales, content
 
 
+def xtest_settings(
+    tree: tuple[Path, Path], database_url: str, media: Path, **more: object
+) -> Settings:
+    """Settings over the test-language tree, offering vi, bdq and xtest."""
+    locales, content = tree
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        media_dir=media,
+        locales_dir=locales,
+        content_dir=content,
+        languages=("vi", "bdq", "xtest"),
+        **more,  # type: ignore[arg-type]
+    )
+
+
 async def test_strings_and_topics_fall_back_one_by_one(
     xtest_tree: tuple[Path, Path],
     database_url: str,
@@ -187,16 +203,7 @@ async def test_strings_and_topics_fall_back_one_by_one(
     clock: FrozenClock,
     loa: Loa,
 ) -> None:
-    locales, content = xtest_tree
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
-        locales_dir=locales,
-        content_dir=content,
-        languages=("vi", "bdq", "xtest"),
-    )
-    app = await Loa.start(settings, clock=clock)
+    app = await Loa.start(xtest_settings(xtest_tree, database_url, tmp_media), clock=clock)
     try:
         chat = Chat(app.engine, user="tester")
         await chat.send("/start")
@@ -271,21 +278,13 @@ async def test_languages_below_the_minimum_coverage_are_not_offered(
     clock: FrozenClock,
     loa: Loa,
 ) -> None:
-    locales, content = xtest_tree
+    locales, _content = xtest_tree
     # xtest: every UI string translated (a copy of the Vietnamese will do), one topic
     shutil.copy(
         LOCALES / "vi" / "LC_MESSAGES" / "messages.po",
         locales / "xtest" / "LC_MESSAGES" / "messages.po",
     )
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
-        locales_dir=locales,
-        content_dir=content,
-        languages=("vi", "bdq", "xtest"),
-        language_min_coverage=50,
-    )
+    settings = xtest_settings(xtest_tree, database_url, tmp_media, language_min_coverage=50)
     app = await Loa.start(settings, clock=clock)
     try:
         chat = Chat(app.engine, user="chooser")
