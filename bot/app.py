@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.content.answers import Answerer
 from bot.content.search import SearchIndex
 from bot.content.topics import ContentLibrary
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, load_languages
 from bot.engine import Engine, Router, Services
+from bot.translations.workflow import coverage
 from db.org import OrgMap, load_org
 from db.repositories import Repos
 from db.session import Database
@@ -53,6 +55,14 @@ def load_search(content: ContentLibrary) -> SearchIndex:
     return SearchIndex.build(content.search_docs())
 
 
+def load_answerer(content: ContentLibrary, index: SearchIndex | None = None) -> Answerer:
+    """The analysis of typed messages: search plus the Vietnamese pages' texts."""
+    pages = {
+        tid: content.source(tid).title + "\n" + content.source(tid).body for tid in content.ids
+    }
+    return Answerer(index or load_search(content), pages)
+
+
 @dataclass
 class Loa:
     """A running Loa: its database, services and engine."""
@@ -76,15 +86,23 @@ class Loa:
         content = ContentLibrary.load(settings.content_dir)
         languages = load_languages(settings.locales_dir, settings.languages)
         routers = build_routers()
+        search = load_search(content)
         services = Services(
             settings=settings,
             content=content,
-            search=load_search(content),
+            search=search,
+            answers=load_answerer(content, search),
             catalogs=Catalogs(settings.locales_dir, languages),
             org=org,
             clock=clock or SystemClock(),
             menu=tuple(entry for router in routers for entry in router.menu_entries),
             commands=tuple(entry for router in routers for entry in router.help_entries),
+            coverage={
+                c.code: c
+                for c in coverage(
+                    settings.locales_dir, settings.content_dir, settings.languages, library=content
+                )
+            },
         )
         if settings.channels_configured and not settings.invite_pepper.get_secret_value():
             # Codes are still hashed, but a leaked database could then be brute-forced offline.

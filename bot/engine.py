@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.content.answers import Answerer
 from bot.content.search import SearchIndex
 from bot.content.topics import ContentLibrary
 from bot.core import i18n
@@ -26,6 +27,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.delivery.outbox import to_payload
+from bot.translations.workflow import Coverage
 from db.models import Conversation, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -140,11 +142,14 @@ class Services:
     settings: Settings
     content: ContentLibrary
     search: SearchIndex
+    answers: Answerer
     catalogs: Catalogs
     org: OrgMap
     clock: Clock
     menu: tuple[MenuEntry, ...] = ()
     commands: tuple[CommandHelp, ...] = ()
+    # Each language's translated share, computed once at start (translations go live on restart).
+    coverage: Mapping[str, Coverage] = field(default_factory=dict)
     # Fired after a transaction that queued proactive messages commits (wakes the outbox).
     queued: Signal = field(default_factory=lambda: Signal())
 

@@ -6,6 +6,7 @@ from bot.core import i18n
 from bot.core.chat import Choice, Incoming, Reply, choice, escape
 from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context, Router
+from bot.translations.workflow import Coverage
 from db.models import Role, UnitKind
 
 router = Router("start")
@@ -21,10 +22,26 @@ router.menu(60, N_("Contacts"), "t", "lien-he")
 router.menu(90, N_("Change language"), "lang")
 
 
+def offered_languages(ctx: Context) -> tuple[str, ...]:
+    """Codes of the languages in the menu: the default, and those translated enough."""
+    settings = ctx.services.settings
+    minimum = settings.language_min_coverage
+    offered = []
+    for lang in ctx.services.catalogs.languages:
+        cover = ctx.services.coverage.get(lang.code)
+        share = 100 * cover.ui_translated / cover.ui_total if cover and cover.ui_total else 0
+        if lang.code == settings.default_language or share >= minimum:
+            offered.append(lang.code)
+    return tuple(offered)
+
+
 def language_choices(ctx: Context) -> tuple[Choice, ...]:
-    """One choice per configured language, labelled in Vietnamese (and natively if verified)."""
+    """One choice per offered language, labelled in Vietnamese (and natively if verified)."""
+    offered = offered_languages(ctx)
     return tuple(
-        choice("lang", lang.code, label=lang.label) for lang in ctx.services.catalogs.languages
+        choice("lang", lang.code, label=lang.label)
+        for lang in ctx.services.catalogs.languages
+        if lang.code in offered
     )
 
 
@@ -79,8 +96,7 @@ async def choose_language(event: Incoming, ctx: Context) -> Reply:
     """Show the languages, or switch to the one picked."""
     parts = event.choice.split(":")
     code = parts[2] if len(parts) > 2 else ""
-    codes = {lang.code for lang in ctx.services.catalogs.languages}
-    if code not in codes:
+    if code not in offered_languages(ctx):
         ctx.state.clear()
         return Reply(_("Choose your language:"), choices=language_choices(ctx))
     ctx.user.language = code
@@ -103,14 +119,9 @@ def welcome(ctx: Context, code: str) -> Reply:
 def _chosen(ctx: Context, code: str) -> list[str]:
     language = ctx.services.catalogs.language(code)
     lines = [_("You chose {language}.").format(language=language.label)]
-    translated, total = ctx.services.catalogs.coverage(code)
-    if code != ctx.services.settings.default_language and translated < total:
-        lines.append(
-            _(
-                "Some parts are not translated into this language yet; they are "
-                "shown in Vietnamese."
-            )
-        )
+    cover = ctx.services.coverage.get(code)
+    if code != ctx.services.settings.default_language and cover is not None:
+        lines.append(coverage_note(cover))
     return lines
 
 
@@ -192,6 +203,27 @@ async def choose_commune(event: Incoming, ctx: Context) -> Reply:
         + "\n\n"
         + menu,
         choices=main_menu_choices(ctx),
+    )
+
+
+def coverage_note(cover: Coverage) -> str:
+    """The truth about how much of Loa a language has, said when it is chosen."""
+    if cover.ui_translated == 0 and cover.topics_translated == 0 and cover.topics_partial == 0:
+        return _(
+            "Loa is not translated into this language yet: 0 of {topics} topics and 0 of "
+            "{strings} messages. Everything is shown in Vietnamese until the translators' work "
+            "arrives."
+        ).format(topics=cover.topics_total, strings=cover.ui_total)
+    if cover.ui_translated >= cover.ui_total and cover.topics_translated >= cover.topics_total:
+        return _("Loa is fully translated into this language.")
+    return _(
+        "Loa is partly translated into this language: {topics} of {topics_total} topics and "
+        "{strings} of {strings_total} messages. The rest is shown in Vietnamese."
+    ).format(
+        topics=cover.topics_translated,
+        topics_total=cover.topics_total,
+        strings=cover.ui_translated,
+        strings_total=cover.ui_total,
     )
 
 

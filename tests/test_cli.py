@@ -22,7 +22,7 @@ def run_loa(
     full_env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"TELEGRAM_TOKEN", "ZALO_TOKEN", "DATABASE_URL"}
+        if k not in {"TELEGRAM_TOKEN", "ZALO_TOKEN", "DATABASE_URL", "LOG_LEVEL"}
     }
     full_env.update(env or {})
     return subprocess.run(  # noqa: S603 (our own console script)
@@ -51,6 +51,23 @@ def test_scripted_console_session_shows_the_vietnamese_menu(console_env: dict[st
     assert "  4. Bỏ qua" in result.stdout  # the commune, asked once after the language
     assert "Menu chính" in result.stdout
     assert "  1. Chương trình MTQG và 10 dự án" in result.stdout
+
+
+def test_console_shows_only_the_conversation(console_env: dict[str, str]) -> None:
+    result = run_loa("run", stdin="/start\n1\nxin chao\n", env=console_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no "Loa ready…", no scheduler lines
+    assert "Loa ready" not in result.stdout and "apscheduler" not in result.stdout.lower()
+    assert "Xin chào! Tôi là Loa." in result.stdout
+    loud = run_loa("run", stdin="/menu\n", env={**console_env, "LOG_LEVEL": "INFO"})
+    assert "Loa ready" in loud.stderr  # asked for: logs are there
+
+
+def test_commands_are_quiet_on_stderr_unless_something_is_wrong() -> None:
+    for args in (("org", "show"), ("ask", "vay von"), ("i18n", "coverage")):
+        result = run_loa(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "", args
 
 
 def test_console_answers_a_question_typed_without_accents(console_env: dict[str, str]) -> None:
@@ -114,6 +131,29 @@ def test_ask_json_reads_one_question_per_line() -> None:
     first = rows[0]["results"][0]
     assert set(first) == {"topic", "score", "title"} and 0 <= first["score"] <= 1
     assert len(rows[0]["results"]) <= 5
+    assert rows[0]["confident"] is True and rows[2]["confident"] is False
+
+
+def test_ask_json_says_what_loa_would_do_with_each_answer() -> None:
+    questions = [
+        "phat tao hon bao nhieu",
+        "vay von uu dai duoc bao nhieu tien",
+        "lam so do dat mat bao lau",
+        "Mẹ em chưa có lương hưu thì có được hưởng gì không? Còn nhà em muốn vay vốn ngân hàng "
+        "chính sách để nuôi bò thì sao?",
+        "chong toi say ruou ve danh vo con",
+    ]
+    result = run_loa("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    fine, loan, land, two, hurt = (json.loads(line) for line in result.stdout.splitlines())
+    assert fine["results"][0]["topic"] == "tao-hon-can-huyet"
+    assert fine["confident"] is True and fine["fact_found"] is False
+    assert fine["out_of_scope"] is False and len(fine["parts"]) == 1
+    assert loan["confident"] is True and loan["fact_found"] is True
+    assert land["out_of_scope"] is True and land["confident"] is False
+    assert [part["out_of_scope"] for part in two["parts"]] == [True, False]
+    assert two["parts"][1]["topic"] == "tin-dung-chinh-sach"
+    assert hurt["urgent"] is True and hurt["confident"] is False  # the safety answer comes first
 
 
 def test_ask_prints_the_best_topics() -> None:

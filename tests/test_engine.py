@@ -212,10 +212,10 @@ async def test_stale_button_gets_polite_answer_and_menu(chat: Chat) -> None:
 
 async def test_user_text_is_escaped_when_quoted(chat: Chat) -> None:
     await chat.send("/menu")
-    await chat.send("**zzqx** \\ qqq")
+    await chat.send("**con meo** \\ nha hang xom")  # words search cannot place: quoted back
     quoted = chat.last[0].text
-    assert "\\*\\*zzqx\\*\\* \\\\ qqq" in quoted
-    assert "**zzqx** \\ qqq" in chat.text
+    assert "\\*\\*con meo\\*\\* \\\\ nha hang xom" in quoted
+    assert "**con meo** \\ nha hang xom" in chat.text
 
 
 async def test_error_in_a_handler_is_logged_rolled_back_and_apologised(

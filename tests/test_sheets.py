@@ -159,7 +159,7 @@ async def test_a_full_round_trip_reaches_villagers_string_by_string(
         assert "Test language (Testish)" in labels  # its own name, from its catalog
         assert "Tiếng Ba Na" in labels  # no verified name: Vietnamese only
         await chat.press("Testish")
-        assert "Một số phần chưa được dịch" in chat.text
+        assert "Loa mới được dịch một phần sang tiếng này" in chat.text
         await chat.press("Bỏ qua")  # the commune question of the first contact
         assert "XT menu, pick:" in chat.text
         labels = [c.label for c in chat.choices]

@@ -39,10 +39,16 @@ def operator_errors(exit_code: int = 2) -> Iterator[None]:
         raise typer.Exit(exit_code) from exc
 
 
-def load_settings() -> Settings:
-    """Read the settings and set up logging with secrets redacted."""
+def load_settings(*, running: bool = False) -> Settings:
+    """Read the settings and set up logging with secrets redacted.
+
+    Logs go to stderr at LOG_LEVEL; unset, at INFO only when `running` the chat platforms, else
+    at WARNING, so commands and the console stay quiet unless something is wrong.
+    """
     settings = Settings()
-    configure_logging(settings)
+    configure_logging(
+        settings, default_level="INFO" if running and settings.channels_configured else "WARNING"
+    )
     return settings
 
 

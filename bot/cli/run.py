@@ -13,7 +13,7 @@ from bot.core.config import Settings
 
 def run() -> None:
     """Run Loa: the configured channels, or the console when none is configured."""
-    settings = load_settings()
+    settings = load_settings(running=True)
     if not settings.channels_configured:
         asyncio.run(_run_console(settings))
         return

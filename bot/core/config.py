@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # The languages offered in the language menu, in menu order. "vi" is the source language.
     languages: Annotated[tuple[str, ...], NoDecode] = ("vi", "bdq", "sed", "jra")
     default_language: str = "vi"
+    # Languages with a smaller percentage of UI strings translated are left out of the menu.
+    language_min_coverage: Annotated[int, Field(ge=0, le=100)] = 0
 
     # Who runs this Loa (the body responsible for its data) and how to reach them: the privacy
     # page shows both, and says they are not filled in rather than guessing.
@@ -116,7 +118,9 @@ class Settings(BaseSettings):
     zalo_rate_per_second: float = Field(default=5.0, ge=0)  # Zalo publishes no figure
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
-    log_level: str = "INFO"
+    # Unset: INFO while serving chat platforms, WARNING for the console and every other command
+    # (a person at the terminal sees only the conversation or the command's output).
+    log_level: str | None = None
     # "json": one JSON object per line, for a log collector; "text" for people reading a terminal.
     log_format: Literal["text", "json"] = "text"
 
