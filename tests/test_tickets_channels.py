@@ -228,7 +228,7 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
     await staff(loa, "telegram", str(OFFICER_TOI), Role.officer, "ia-toi")
     async with running(telegram_polling(settings, tg), loa):  # type: ignore[arg-type]
         await onboard_telegram(tg, VILLAGER, "Xã Ia Tơi")
-        tg.text(VILLAGER, "qwxz zzkq")
+        tg.text(VILLAGER, "con meo nha hang xom bi lac")
         await tg.wait_sent(VILLAGER, 4)
         tg.press(VILLAGER, tg.button(VILLAGER, "Hỏi cán bộ"))
         await tg.wait_sent(VILLAGER, 5)
@@ -251,8 +251,13 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
         copy = json.loads(next(iter(sent[-1].files.values())))
         assert copy["profile"]["channel_user_id"] == str(VILLAGER)
         assert copy["profile"]["name"] == "Y Blong" and copy["profile"]["unit"] == "ia-toi"
-        assert [q["text"] for q in copy["questions_to_officers"]] == ["qwxz zzkq", ""]
-        assert copy["questions_search_could_not_answer"][0]["text"] == "qwxz zzkq"
+        assert [q["text"] for q in copy["questions_to_officers"]] == [
+            "con meo nha hang xom bi lac",
+            "",
+        ]
+        assert (
+            copy["questions_search_could_not_answer"][0]["text"] == "con meo nha hang xom bi lac"
+        )
 
         tg.text(VILLAGER, "/forgetme")
         await tg.wait_sent(VILLAGER, 12)
@@ -273,7 +278,7 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
     assert not [key for key in keys if key.startswith((f"tk:{first.id}:", f"tk:{second.id}:"))]
     assert not voice_file.exists()
     everything = await dump(loa)
-    for trace in (str(VILLAGER), "Y Blong", "qwxz zzkq", second.media_path):
+    for trace in (str(VILLAGER), "Y Blong", "con meo nha hang xom bi lac", second.media_path):
         assert trace not in everything, trace
 
 

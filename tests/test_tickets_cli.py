@@ -78,7 +78,7 @@ async def test_privacy_export_and_forget_by_user_id(loa: Loa, tmp_path: Path) ->
     await joined(loa, "officer-toi", Role.officer, "ia-toi")
     chat = await villager(loa, "v", "ia-toi", name="Y Blong")
     await ask(chat, "Hộ tôi có được vay vốn không?")
-    await chat.send("qwxz zzkq")
+    await chat.send("con meo nha hang xom bi lac")
     listed = run_loa("users", "list", "--json", env=env_of(loa))
     assert listed.returncode == 0, listed.stderr
     (person,) = [row for row in json.loads(listed.stdout) if row["name"] == "Y Blong"]
