@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
     report_max_age_days: int = Field(default=60, ge=1)
+    # Dự án 8 topics a report may name (ids Loa has labels for, or an operator's own words).
+    report_themes: Annotated[tuple[str, ...], NoDecode] = (
+        "child_marriage",
+        "cousin_marriage",
+        "domestic_violence",
+        "gender_equality",
+        "trafficking",
+    )
+    # Kinds of activity that often leave no photo: a report of these may have none.
+    photo_optional_activities: Annotated[tuple[str, ...], NoDecode] = (
+        "loudspeaker",
+        "door_to_door",
+        "news",
+    )
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
     invite_valid_days: int = Field(default=7, ge=1, le=365)
@@ -120,9 +134,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "report_themes", "photo_optional_activities", mode="before")
     @classmethod
-    def _split_languages(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(code.strip() for code in value.split(",") if code.strip())
         return value
