@@ -65,6 +65,7 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     await chat.press("Tuyên truyền tại nhà")
     await chat.press(chat.choices[0].label)
     await chat.press("Hôm nay")
+    await chat.press("Xong")
     await chat.send("12")
     await chat.send("12")
     await chat.send("5")
@@ -199,6 +200,8 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     await send_photos(reporter, ref(jpeg(tmp_path / "leaflet.jpg", color=(9, 9, 9))))
     assert "Đã lưu 1 ảnh. Báo cáo này có 2 ảnh" in reporter.text
     await reporter.send("12")  # a bare number is an answer here, not a menu pick
+    assert "Đã thêm vào câu trả lời." in reporter.text
+    await reporter.send("xong")
     assert f"Câu trả lời đã được gửi kèm báo cáo #{report.id}" in reporter.text
     assert (await _report(loa, report.id)).status == "submitted"
 
@@ -432,6 +435,7 @@ async def test_reporter_on_zalo_officer_on_telegram(
         await say(zl.number(reporter, "Xã Ia Tơi"))
         assert "Hãy gõ ngày" in await say("hôm kia")
         await say(zl.number(reporter, "Hôm qua"))
+        await say("xong")  # no Dự án 8 topic
         assert "Hãy gõ một số" in await say("ba mươi")
         await say("30")
         await say("28")
