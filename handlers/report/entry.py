@@ -93,8 +93,9 @@ async def _new_draft(ctx: Context) -> list[Reply]:
         draft,
         ReportStep.activity,
         lead=_(
-            "**New report.** I will ask a few short questions. Send /cancel to stop at any time: "
-            "what you entered is kept, and /report continues it."
+            "**New report.** I will ask a few short questions. Type “back” to go back one "
+            "question. Send /cancel to stop at any time: what you entered is kept, and /report "
+            "continues it."
         ),
     )
 

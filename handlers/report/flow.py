@@ -294,9 +294,9 @@ def wrong_button() -> BadInput:
 
 async def _unit_choices(ctx: Context, report: Report) -> tuple[Choice, ...]:
     """The user's own unit and the units right under it (villages of a commune)."""
-    org = ctx.services.org
     own = ctx.user.unit_id or report.unit_id
-    ids = [own, *(unit.id for unit in org.children(own))]
+    # From the database, not the org file: villages officers added are places too.
+    ids = [own, *(unit.id for unit in await ctx.repos.units.children(own))]
     if report.unit_id not in ids:
         ids.insert(0, report.unit_id)
     choices = []
