@@ -5,6 +5,7 @@ any order, the truth about who reviews, withdrawing, and changing a rejected rep
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,13 @@ from bot.app import Loa
 from bot.core.chat import Kind
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
-from db.models import OutboxMessage, ReportMedia, Role, Unit
-from tests.fixtures.reporting import joined, jpeg, ref, send_photos
+from db.models import OutboxMessage, Report, ReportMedia, Role, Unit
+from tests.fakes import telegram as fake_telegram
+from tests.fakes import zalo as fake_zalo
+from tests.fakes.runtime import channel_settings, running
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
+from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
 from tests.helpers import Chat, outbox_replies
 from tests.test_cli import run_loa
 from tests.test_review import _last_message, _press_in, _report, _trail
@@ -116,7 +122,7 @@ async def test_back_from_the_summary_and_from_photos(loa: Loa, tmp_path: Path) -
     assert "Mô tả: Họp dân phổ biến chính sách hỗ trợ nhà ở, 2 buổi." in reporter.text
 
 
-async def test_du_an_8_topics_and_age_groups(loa: Loa) -> None:
+async def test_du_an_8_topics_and_age_groups(loa: Loa, database_url: str, tmp_path: Path) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _start(reporter)
     await reporter.press("Hôm nay")
@@ -151,6 +157,11 @@ async def test_du_an_8_topics_and_age_groups(loa: Loa) -> None:
     report = await _report(loa)
     assert report.themes == ["cousin_marriage", "domestic_violence"]
     assert (report.young_people, report.children) == (25, 12)
+    env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
+    shown = run_loa("reports", "show", str(report.id), "--json", env=env)
+    data = json.loads(shown.stdout)
+    assert data["themes"] == ["cousin_marriage", "domestic_violence"]
+    assert (data["young_people"], data["children"], data["place_as_typed"]) == (25, 12, "")
 
     await reporter.send("Tuyên truyền phòng chống tảo hôn, hôn nhân cận huyết thống.")
     await reporter.send("xong")  # photos are needed for a meeting
@@ -268,7 +279,7 @@ async def test_remove_one_photo(loa: Loa, tmp_path: Path) -> None:
 
 
 async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
-    loa: Loa, tmp_path: Path
+    loa: Loa, database_url: str, tmp_path: Path
 ) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
@@ -287,6 +298,11 @@ async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
     assert "Nơi diễn ra: Làng Tơ Drăh (ghi theo lời người báo cáo" in reporter.text
     await reporter.press("Gửi báo cáo")
 
+    env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
+    typed = json.loads(
+        run_loa("reports", "show", "--json", str((await _report(loa)).id), env=env).stdout
+    )
+    assert (typed["unit"], typed["place_as_typed"]) == ("ia-toi", "Làng Tơ Drăh")
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     assert "Nơi diễn ra: Làng Tơ Drăh (ghi theo lời người báo cáo" in request.text
     labels = [c.label for c in request.choices]
@@ -495,3 +511,90 @@ async def test_only_ones_own_report_in_the_right_state_can_be_reopened(
         await reporter.event(Kind.choice, choice=f"v1:rp:re:{report.id}")
         assert "bây giờ không sửa được nữa" in reporter.text
     assert (await _report(loa, report.id)).status == "submitted"
+
+
+async def test_topics_back_and_removing_a_photo_on_zalo_and_telegram(
+    settings: Settings, loa: Loa, tmp_path: Path
+) -> None:
+    (zalo_code, telegram_code) = await invite_codes(loa, Role.reporter, "ia-toi", count=2)
+    zalo_user, telegram_user = "5a1c0de", 6660042
+    pictures = [jpeg(tmp_path / f"{n}.jpg", color=(n * 90, 9, 9)).read_bytes() for n in range(2)]
+    async with FakeTelegram() as tg, FakeZalo() as zl:
+        both = channel_settings(
+            settings,
+            telegram_token=fake_telegram.TOKEN,
+            telegram_api_base=tg.url,
+            zalo_token=fake_zalo.TOKEN,
+            zalo_api_base=zl.url,
+        )
+
+        async def say(text: str, replies: int = 1) -> str:
+            count = len(zl.sent(zalo_user))
+            zl.text(zalo_user, text)
+            await zl.wait_sent(zalo_user, count + replies)
+            return "\n\n".join(zl.texts(zalo_user)[-replies:])
+
+        async def press(label: str, replies: int = 1) -> str:
+            count = len(tg.sent(telegram_user))
+            tg.press(telegram_user, tg.button(telegram_user, label))
+            await tg.wait_sent(telegram_user, count + replies)
+            return tg.texts(telegram_user)[-1]
+
+        async with running(both, loa):
+            # Zalo: no buttons, so topics are typed as numbers, several at once.
+            await say(f"/join {zalo_code}")
+            await say(zl.number(zalo_user, "Gửi báo cáo"))
+            await say(zl.number(zalo_user, "Hội nghị"))
+            await say(zl.number(zalo_user, "Xã Ia Tơi"))
+            topics = await say(zl.number(zalo_user, "Hôm nay"))
+            assert "1. ☐ Tảo hôn" in topics
+            assert "6. ✅ Xong" in topics
+            ticked = await say("1, 3")
+            assert "1. ☑ Tảo hôn" in ticked
+            assert "3. ☑ Bạo lực gia đình" in ticked
+            await say("xong")
+            assert "Dự án 8" in await say("quay lại")
+            await say("xong")
+            for answer in ("30", "bỏ qua", "bỏ qua", "bỏ qua", "bỏ qua"):
+                await say(answer)
+            await say("Họp dân về phòng chống tảo hôn.")
+            for picture in pictures:
+                count = len(zl.sent(zalo_user))
+                zl.image(zalo_user, zl.host(picture))
+                await zl.wait_sent(zalo_user, count + 1)
+            # Zalo cannot take uploads (no PUBLIC_BASE_URL here): the photos' names, then
+            # the numbered choice.
+            listed = await say(zl.number(zalo_user, "Xóa một ảnh"), replies=3)
+            assert "Ảnh 1\n\nẢnh 2\n\nBạn muốn xóa ảnh nào?" in listed
+            assert "Đã xóa ảnh 1." in await say(zl.number(zalo_user, "🗑 Ảnh 1"))
+
+            # Telegram: topics are buttons that tick; thumbnails come as photos.
+            tg.text(telegram_user, f"/join {telegram_code}")
+            await tg.wait_sent(telegram_user, 1)
+            tg.text(telegram_user, "/report")
+            await tg.wait_sent(telegram_user, 2)
+            await press("Hội nghị")
+            await press("Xã Ia Tơi")
+            await press("Hôm nay")
+            assert "Đã chọn: Mua bán người." in await press("Mua bán người")
+            assert "5. ☑ Mua bán người" in [b["text"] for b in tg.keyboard(telegram_user)]
+            await press("Xong")
+            for answer in ("12", "bỏ qua", "bỏ qua", "bỏ qua", "bỏ qua", "Nói chuyện ở chợ."):
+                count = len(tg.sent(telegram_user))
+                tg.text(telegram_user, answer)
+                await tg.wait_sent(telegram_user, count + 1)
+            count = len(tg.sent(telegram_user))
+            tg.photo(telegram_user, pictures[0])
+            await tg.wait_sent(telegram_user, count + 1)
+            await press("Xóa một ảnh", replies=2)
+            calls = tg.sent(telegram_user)[-2:]
+            assert [call.method for call in calls] == ["sendPhoto", "sendMessage"]
+            assert "Đã xóa ảnh 1." in await press("🗑 Ảnh 1")
+    async with loa.db.session() as session:
+        reports = list((await session.execute(select(Report).order_by(Report.id))).scalars())
+        photos = list((await session.execute(select(ReportMedia.report_id))).scalars())
+    assert [r.themes for r in reports] == [
+        ["child_marriage", "domestic_violence"],
+        ["trafficking"],
+    ]
+    assert photos == [reports[0].id]  # Zalo's second photo; Telegram's only one was removed
