@@ -24,7 +24,8 @@ from tests.fakes.zalo import FakeZalo
 from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
 from tests.helpers import Chat, outbox_replies
 from tests.test_cli import run_loa
-from tests.test_review import _last_message, _press_in, _report, _trail
+from tests.test_report_flow import _to_photos
+from tests.test_review import _last_message, _press_in, _report, _submit, _trail, ask_reporter
 
 
 async def _start(chat: Chat, activity: str = "Hội nghị") -> None:
@@ -34,27 +35,6 @@ async def _start(chat: Chat, activity: str = "Hội nghị") -> None:
         await chat.press("Bắt đầu báo cáo mới")
     await chat.press(activity)
     await chat.press(chat.choices[0].label)
-
-
-async def _to_photos(chat: Chat, activity: str = "Hội nghị") -> None:
-    """Answer everything up to the photos step, no Dự án 8 topic."""
-    await _start(chat, activity)
-    await chat.press("Hôm qua")
-    await chat.press("Xong")
-    await chat.send("20")
-    await chat.send("bỏ qua")
-    await chat.send("bỏ qua")
-    await chat.send("Họp dân phổ biến chính sách hỗ trợ nhà ở.")
-
-
-async def _send(chat: Chat, tmp_path: Path, activity: str = "Hội nghị") -> None:
-    """File a complete report with one photo."""
-    await _to_photos(chat, activity)
-    await send_photos(chat, ref(jpeg(tmp_path / "meeting.jpg")))
-    await chat.send("xong")
-    await chat.press("Bỏ qua")
-    await chat.press("Gửi báo cáo")
-    assert "Đã gửi báo cáo #" in chat.text, chat.text
 
 
 async def test_back_goes_one_question_back_and_cancel_keeps_the_draft(loa: Loa) -> None:
@@ -370,13 +350,10 @@ async def test_officers_add_villages_in_chat_and_on_the_command_line(
 async def test_an_answer_gathers_text_and_photos_in_any_order(loa: Loa, tmp_path: Path) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     report = await _report(loa)
-    request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
-    await _press_in(officer, request, "bổ sung")
-    await officer.send("Bao nhiêu hộ? Thêm ảnh tờ rơi.")
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    question = await ask_reporter(loa, officer, "Bao nhiêu hộ? Thêm ảnh tờ rơi.")
+    await _press_in(reporter, question, "Trả lời cán bộ")
     assert "chữ và ảnh, trước sau thế nào cũng được" in reporter.text
     await reporter.send("Có 14 hộ tham gia.")
     assert "Đã thêm vào câu trả lời" in reporter.text
@@ -402,10 +379,8 @@ async def test_an_answer_gathers_text_and_photos_in_any_order(loa: Loa, tmp_path
     assert len([r for r in again if r.attachment is not None]) == 3
 
     # /cancel while answering says what is kept.
-    await _press_in(officer, again[-1], "bổ sung")
-    await officer.send("Ai chủ trì?")
-    question = (await outbox_replies(loa.engine, "test", "reporter"))[-1]
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    question = await ask_reporter(loa, officer, "Ai chủ trì?")
+    await _press_in(reporter, question, "Trả lời cán bộ")
     await reporter.send("/cancel")
     assert "Câu trả lời chưa được gửi cho cán bộ" in reporter.text
 
@@ -413,7 +388,7 @@ async def test_an_answer_gathers_text_and_photos_in_any_order(loa: Loa, tmp_path
 async def test_the_reporter_hears_who_will_review(loa: Loa, tmp_path: Path) -> None:
     admin = await joined(loa, "admin", Role.admin, "phong-ldtbxh")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-dal")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     assert "Chưa có cán bộ nào của Xã Ia Đal dùng Loa" in reporter.text
     assert "Loa đã báo cho quản trị viên" in reporter.text
     assert "sẽ xem và duyệt" not in reporter.text
@@ -421,7 +396,7 @@ async def test_the_reporter_hears_who_will_review(loa: Loa, tmp_path: Path) -> N
     assert "Có báo cáo mới đang chờ bạn duyệt." in request.text
 
     await joined(loa, "officer", Role.officer, "ia-dal")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     assert "Cán bộ của Xã Ia Đal sẽ xem và duyệt" in reporter.text
     del admin
 
@@ -429,7 +404,7 @@ async def test_the_reporter_hears_who_will_review(loa: Loa, tmp_path: Path) -> N
 async def test_withdraw_before_review_then_send_again(loa: Loa, tmp_path: Path) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     report = await _report(loa)
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await reporter.press("Báo cáo của tôi")
@@ -472,23 +447,23 @@ async def test_withdraw_before_review_then_send_again(loa: Loa, tmp_path: Path) 
 async def test_a_rejected_report_is_changed_and_sent_again(loa: Loa, tmp_path: Path) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     report = await _report(loa)
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await _press_in(officer, request, "Không duyệt")
-    await officer.send("Sai ngày: họp hôm nay, không phải hôm qua.")
+    await officer.send("Sai ngày: hôm qua, không phải hôm nay.")
     await reporter.press("Báo cáo của tôi")
     await reporter.press(f"Xem báo cáo #{report.id}")
     await reporter.press("Sửa và gửi lại")
     assert f"Báo cáo #{report.id} đã được mở lại" in reporter.text
-    assert "“Sai ngày: họp hôm nay, không phải hôm qua.”" in reporter.text
-    assert "Mô tả: Họp dân phổ biến chính sách hỗ trợ nhà ở." in reporter.text  # kept
+    assert "“Sai ngày: hôm qua, không phải hôm nay.”" in reporter.text
+    assert "Mô tả: Đến từng nhà phổ biến chính sách hỗ trợ nhà ở." in reporter.text  # kept
     await reporter.press("Sửa một mục")
     await reporter.press("Ngày")
-    await reporter.press("Hôm nay")
+    await reporter.press("Hôm qua")
     await reporter.press("Gửi báo cáo")
     stored = await _report(loa, report.id)
-    assert (stored.status, stored.activity_date.isoformat()) == ("submitted", "2026-11-25")  # type: ignore[union-attr]
+    assert (stored.status, stored.activity_date.isoformat()) == ("submitted", "2026-11-24")  # type: ignore[union-attr]
     assert [step[:2] for step in await _trail(loa, report.id)][-2:] == [
         ("rejected", "draft"),
         ("draft", "submitted"),
@@ -503,7 +478,7 @@ async def test_only_ones_own_report_in_the_right_state_can_be_reopened(
 ) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     other = await joined(loa, "other", Role.reporter, "ia-toi")
-    await _send(reporter, tmp_path)
+    await _submit(reporter, tmp_path)
     report = await _report(loa)
     await other.event(Kind.choice, choice=f"v1:rp:{action}:{report.id}")
     assert f"Báo cáo #{report.id} không phải báo cáo của bạn." in other.text

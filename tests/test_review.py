@@ -77,6 +77,16 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     assert "Đã gửi báo cáo" in chat.text
 
 
+async def ask_reporter(
+    loa: Loa, officer: Chat, question: str, reporter: str = "reporter"
+) -> Reply:
+    """The officer asks about the last report they were sent; the question the reporter gets."""
+    request = _last_message(await outbox_replies(loa.engine, "test", officer.user))
+    await _press_in(officer, request, "bổ sung")
+    await officer.send(question)
+    return (await outbox_replies(loa.engine, "test", reporter))[-1][0]
+
+
 def _is_file(path: str) -> bool:
     return Path(path).is_file()
 
@@ -181,18 +191,15 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _submit(reporter, tmp_path)
     report = await _report(loa)
-    request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
-    await _press_in(officer, request, "bổ sung")
-    await officer.send("Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
+    question = await ask_reporter(loa, officer, "Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
     assert "Đã gửi câu hỏi cho người báo cáo." in officer.text
     assert (await _report(loa, report.id)).status == "needs_info"
     await officer.send("/pending")
     assert "Báo cáo đang chờ người báo cáo trả lời: 1." in officer.text
 
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    assert "hỏi về báo cáo #" in question[0].text
-    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question[0].text
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    assert "hỏi về báo cáo #" in question.text
+    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question.text
+    await _press_in(reporter, question, "Trả lời cán bộ")
     assert "Cán bộ hỏi về báo cáo" in reporter.text
     assert reporter.choices == ()
     await reporter.send("xong")

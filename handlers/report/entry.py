@@ -182,11 +182,24 @@ async def my_reports(event: Incoming, ctx: Context) -> Reply:
     return Reply("\n".join(lines), choices=tuple(choices))
 
 
-async def open_my_report(ctx: Context, report_id: int) -> list[Reply]:
-    """One of the reporter's own reports, with its history; nobody else's."""
-    report = await ctx.repos.reports.get(report_id)
+async def own_report(ctx: Context, report_id: int, *, lock: bool = False) -> Report:
+    """One of the user's own reports; anyone else's is refused as if it did not exist."""
+    report = await ctx.repos.reports.get(report_id, lock=lock)
     if report is None or report.reporter_id != ctx.user.id:
         raise BadInput(_("Report #{number} is not one of your reports.").format(number=report_id))
+    return report
+
+
+def not_now(ctx: Context, report: Report, msgid: str) -> list[Reply]:
+    """Leave the flow: `msgid` says the report's status does not allow the action now."""
+    ctx.state.clear()
+    text = _(msgid).format(number=report.id, status=status_label(report.status))
+    return [Reply(text, choices=main_menu_choices(ctx))]
+
+
+async def open_my_report(ctx: Context, report_id: int) -> list[Reply]:
+    """One of the reporter's own reports, with its history; nobody else's."""
+    report = await own_report(ctx, report_id)
     ctx.state.clear()
     view = await load_view(ctx, report)
     choices = []
@@ -220,19 +233,9 @@ def last_question(events: Sequence[EventView]) -> str:
 
 async def start_answer(ctx: Context, report_id: int) -> list[Reply]:
     """Show the officer's question and wait for the answer (text, photos first if needed)."""
-    report = await ctx.repos.reports.get(report_id)
-    if report is None or report.reporter_id != ctx.user.id:
-        raise BadInput(_("Report #{number} is not one of your reports.").format(number=report_id))
+    report = await own_report(ctx, report_id)
     if report.status != ReportStatus.needs_info.value:
-        ctx.state.clear()
-        return [
-            Reply(
-                _("Report #{number} is {status}: nothing to answer now.").format(
-                    number=report.id, status=status_label(report.status)
-                ),
-                choices=main_menu_choices(ctx),
-            )
-        ]
+        return not_now(ctx, report, N_("Report #{number} is {status}: nothing to answer now."))
     view = await load_view(ctx, report)
     ctx.state.enter(ReportStep.more, report_id=report.id, added=0, notes=[])
     # No buttons here: a typed number is an answer ("12 women"), not a choice.
@@ -337,20 +340,10 @@ async def answer_cancelled(event: Incoming, ctx: Context) -> Reply:
 async def reopen(ctx: Context, report_id: int, action: str) -> list[Reply]:
     """Withdraw a report not yet reviewed, or open a rejected one again: either way it is a
     draft again, with every answer, to change and send (or delete)."""
-    report = await ctx.repos.reports.get(report_id, lock=True)
-    if report is None or report.reporter_id != ctx.user.id:
-        raise BadInput(_("Report #{number} is not one of your reports.").format(number=report_id))
+    report = await own_report(ctx, report_id, lock=True)
     wanted = ReportStatus.submitted if action == "wd" else ReportStatus.rejected
     if report.status != wanted.value:
-        ctx.state.clear()
-        return [
-            Reply(
-                _("Report #{number} is {status}: it cannot be changed now.").format(
-                    number=report.id, status=status_label(report.status)
-                ),
-                choices=main_menu_choices(ctx),
-            )
-        ]
+        return not_now(ctx, report, N_("Report #{number} is {status}: it cannot be changed now."))
     if wanted is ReportStatus.submitted:
         # Review requests still waiting in the outbox would offer a decision on nothing.
         await ctx.repos.outbox.cancel_pending(f"report:{report.id}:review:", reason="withdrawn")

@@ -211,27 +211,28 @@ async def take_participants(answer: Answer, ctx: Context, report: Report) -> lis
         )
     report.participants = count
     # Parts of the old total may not fit the new one: ask them again.
-    if report.ethnic_minority is not None and report.ethnic_minority > count:
-        report.ethnic_minority = None
-    if report.women is not None and report.women > count:
-        report.women = None
-    if report.young_people is not None and report.young_people > count:
-        report.young_people = None
-    if report.children is not None and report.children > count:
-        report.children = None
+    for column in PARTS.values():
+        part = getattr(report, column)
+        if part is not None and part > count:
+            setattr(report, column, None)
     return await advance(ctx, report, ReportStep.participants)
 
 
-async def take_minority(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were ethnic-minority people (optional)."""
-    report.ethnic_minority = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.minority)
+# The optional counts of parts of the people, each the column it fills.
+PARTS = {
+    ReportStep.minority: "ethnic_minority",
+    ReportStep.women: "women",
+    ReportStep.young: "young_people",
+    ReportStep.children: "children",
+}
 
 
-async def take_women(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were women (optional)."""
-    report.women = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.women)
+async def take_part(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """How many of the people were of one group (optional): ethnic-minority people, women,
+    young people, children."""
+    step = ReportStep(str(ctx.state.step))
+    setattr(report, PARTS[step], _count(answer, report.participants or 0, "part"))
+    return await advance(ctx, report, step)
 
 
 async def take_themes(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
@@ -274,18 +275,6 @@ async def take_themes(answer: Answer, ctx: Context, report: Report) -> list[Repl
     report.themes = themes
     report.updated_at = ctx.now
     return await go(ctx, report, ReportStep.themes)
-
-
-async def take_young(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were young people (optional; Dự án 8 reports count them)."""
-    report.young_people = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.young)
-
-
-async def take_children(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were children (optional; Dự án 8 reports count them)."""
-    report.children = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.children)
 
 
 async def take_description(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
@@ -494,10 +483,7 @@ STEPS: dict[ReportStep, StepHandler] = {
     ReportStep.date: take_date,
     ReportStep.themes: take_themes,
     ReportStep.participants: take_participants,
-    ReportStep.minority: take_minority,
-    ReportStep.women: take_women,
-    ReportStep.young: take_young,
-    ReportStep.children: take_children,
+    **dict.fromkeys(PARTS, take_part),
     ReportStep.description: take_description,
     ReportStep.photos: take_photos,
     ReportStep.location: take_location,
