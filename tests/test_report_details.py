@@ -286,7 +286,7 @@ async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     assert "Nơi diễn ra: Làng Tơ Drăh (ghi theo lời người báo cáo" in request.text
     labels = [c.label for c in request.choices]
-    assert "➕ Thêm “Làng Tơ Drăh” vào danh sách của Xã Ia Tơi" in labels
+    assert "➕ Thêm “Làng Tơ Drăh” vào danh sách địa danh" in labels
     await _press_in(officer, request, "Thêm “Làng Tơ Drăh”")
     assert "Đã thêm “Làng Tơ Drăh” vào danh sách của Xã Ia Tơi" in officer.text
     report = await _report(loa)

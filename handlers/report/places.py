@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.chat import Incoming, Reply, escape, parse_choice
 from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context, check_length
-from db.models import Unit
+from db.models import Unit, UnitKind
 from handlers.admin import unit_name
 from handlers.report.flow import PLACE_MAX, router
 from handlers.report.notices import OFFICERS, can_review, unit_scope
@@ -91,6 +91,9 @@ async def confirm_place(event: Incoming, ctx: Context) -> Reply:
             )
         )
     parent = await ctx.repos.units.get(report.unit_id)
+    # A village head's report keeps a typed place under their village: add it to the commune.
+    while parent is not None and parent.kind == UnitKind.village.value and parent.parent_id:
+        parent = await ctx.repos.units.get(parent.parent_id)
     if parent is None:  # pragma: no cover  (reports point at existing units)
         raise BadInput(_("Sorry, that button is out of date. Send /pending to see the list."))
     said = await add_place(ctx, parent, report.place_text)

@@ -345,9 +345,7 @@ def review_replies(view: ReportView, lead: str) -> list[Reply]:
     decidable = view.status is ReportStatus.submitted
     choices = review_choices(view.id) if decidable else ()
     if view.place_text:
-        label = _("➕ Add “{place}” to the places of {unit}").format(
-            place=view.place_text[:40], unit=view.unit
-        )
+        label = _("➕ Add “{place}” to the list of places").format(place=view.place_text[:40])
         choices = (*choices, choice("pl", "add", view.id, label=label))
     replies.append(Reply(text, choices=choices))
     return replies
