@@ -78,6 +78,9 @@ H = TypeVar("H", bound=Handler)
 # lists its own, separated by "|". Vietnamese ones always work, whatever the user's language.
 CANCEL_WORDS = N_("cancel|stop")
 CANCEL_COMMANDS = frozenset({"cancel", "huy", "stop"})
+# Words that go back one question in a flow that can (elsewhere they cancel, as they used to).
+BACK_WORDS = N_("back|go back|previous")
+_BACK_VI = frozenset({"quay lai", "tro lai", "lui lai", "lui", "quay lai buoc truoc"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,8 @@ class Router:
     steps: dict[str, _Route] = field(default_factory=dict)
     choices: dict[str, _Route] = field(default_factory=dict)
     replies: dict[str, _Route] = field(default_factory=dict)
+    backs: dict[str, _Route] = field(default_factory=dict)
+    cancels: dict[str, _Route] = field(default_factory=dict)
     fallback: _Route | None = None
     home: Handler | None = None
     menu_entries: list[MenuEntry] = field(default_factory=list)
@@ -293,6 +298,15 @@ class Router:
     def step(self, *steps: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of a pending step; it may return None to pass the event on."""
         return _register_in(self.steps, steps, roles)
+
+    def back(self, *steps: str) -> Callable[[H], H]:
+        """Register what "back" (quay lại) does at these steps: the question before."""
+        return _register_in(self.backs, steps, None)
+
+    def cancelled(self, *steps: str) -> Callable[[H], H]:
+        """Register what /cancel says at these steps (it runs before the state is cleared, and
+        the main menu follows); without it, "Cancelled. Nothing was sent."."""
+        return _register_in(self.cancels, steps, None)
 
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
@@ -467,6 +481,11 @@ class Engine:
                 raise BadInput(problem)
             if _is_cancel(event.text):
                 return await self._cancel(event, ctx)
+            if _is_back(event.text):
+                back = self._find("backs", ctx.state.step) if ctx.state.step else None
+                if back is None:
+                    return await self._cancel(event, ctx)
+                return await self._run(back.handler, event, ctx)
         if event.reply_to and event.kind is not Kind.choice:
             replies = await self._reply(event, ctx)
             if replies is not None:
@@ -533,12 +552,15 @@ class Engine:
         return None
 
     async def _cancel(self, event: Incoming, ctx: Context) -> list[Reply]:
-        had_step = ctx.state.step is not None
+        step = ctx.state.step
+        said = self._find("cancels", step) if step is not None else None
+        # The flow's own word runs while its state is still there (a draft id, say).
+        notice = await self._run(said.handler, event, ctx) if said is not None else []
         ctx.state.clear()
         menu = await self._run(self._home, event, ctx)
-        if had_step:
-            return [Reply(_("Cancelled. Nothing was sent.")), *menu]
-        return menu
+        if step is None:
+            return menu
+        return [*(notice or [Reply(_("Cancelled. Nothing was sent."))]), *menu]
 
     def _find(self, table: str, key: str) -> _Route | None:
         for router in self.routers:
@@ -612,6 +634,14 @@ class Engine:
         return _(
             "I can't use this kind of message here. Please type your question or pick a number."
         )
+
+
+def _is_back(text: str) -> bool:
+    """Whether the whole message asks to go back one question."""
+    folded = fold(text.casefold()).strip(" .!")
+    words = {fold(w.casefold()) for w in _(BACK_WORDS).split("|")}
+    words |= {fold(w.casefold()) for w in BACK_WORDS.split("|")}
+    return folded in words | _BACK_VI
 
 
 def _is_cancel(text: str) -> bool:

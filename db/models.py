@@ -43,6 +43,13 @@ class UnitKind(StrEnum):
     organisation = "organisation"
 
 
+class UnitSource(StrEnum):
+    """Where a unit comes from."""
+
+    file = "file"
+    added = "added"
+
+
 class User(Base):
     """A person as one channel knows them."""
 
@@ -106,6 +113,9 @@ class Unit(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     reporting: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "file": from the org file (synchronised on start); "added": a village an officer added,
+    # which the org file does not know and a start must not deactivate.
+    source: Mapped[str] = mapped_column(String(16), default=UnitSource.file.value)
 
 
 class Feedback(Base):
@@ -227,6 +237,13 @@ class Report(Base):
     participants: Mapped[int | None] = mapped_column(Integer, default=None)
     ethnic_minority: Mapped[int | None] = mapped_column(Integer, default=None)
     women: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Dự án 8 (gender equality, women and children): the themes it was about (ids from the
+    # REPORT_THEMES setting) and the age groups its reports count.
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    young_people: Mapped[int | None] = mapped_column(Integer, default=None)
+    children: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A place typed that is not on the list of units: kept as typed for the officer to confirm.
+    place_text: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)

@@ -65,6 +65,7 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     await chat.press("Tuyên truyền tại nhà")
     await chat.press(chat.choices[0].label)
     await chat.press("Hôm nay")
+    await chat.press("Xong")
     await chat.send("12")
     await chat.send("12")
     await chat.send("5")
@@ -74,6 +75,16 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     await chat.press("Bỏ qua")
     await chat.press("Gửi báo cáo")
     assert "Đã gửi báo cáo" in chat.text
+
+
+async def ask_reporter(
+    loa: Loa, officer: Chat, question: str, reporter: str = "reporter"
+) -> Reply:
+    """The officer asks about the last report they were sent; the question the reporter gets."""
+    request = _last_message(await outbox_replies(loa.engine, "test", officer.user))
+    await _press_in(officer, request, "bổ sung")
+    await officer.send(question)
+    return (await outbox_replies(loa.engine, "test", reporter))[-1][0]
 
 
 def _is_file(path: str) -> bool:
@@ -180,18 +191,15 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _submit(reporter, tmp_path)
     report = await _report(loa)
-    request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
-    await _press_in(officer, request, "bổ sung")
-    await officer.send("Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
+    question = await ask_reporter(loa, officer, "Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
     assert "Đã gửi câu hỏi cho người báo cáo." in officer.text
     assert (await _report(loa, report.id)).status == "needs_info"
     await officer.send("/pending")
     assert "Báo cáo đang chờ người báo cáo trả lời: 1." in officer.text
 
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    assert "hỏi về báo cáo #" in question[0].text
-    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question[0].text
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    assert "hỏi về báo cáo #" in question.text
+    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question.text
+    await _press_in(reporter, question, "Trả lời cán bộ")
     assert "Cán bộ hỏi về báo cáo" in reporter.text
     assert reporter.choices == ()
     await reporter.send("xong")
@@ -199,6 +207,8 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     await send_photos(reporter, ref(jpeg(tmp_path / "leaflet.jpg", color=(9, 9, 9))))
     assert "Đã lưu 1 ảnh. Báo cáo này có 2 ảnh" in reporter.text
     await reporter.send("12")  # a bare number is an answer here, not a menu pick
+    assert "Đã thêm vào câu trả lời." in reporter.text
+    await reporter.send("xong")
     assert f"Câu trả lời đã được gửi kèm báo cáo #{report.id}" in reporter.text
     assert (await _report(loa, report.id)).status == "submitted"
 
@@ -432,6 +442,7 @@ async def test_reporter_on_zalo_officer_on_telegram(
         await say(zl.number(reporter, "Xã Ia Tơi"))
         assert "Hãy gõ ngày" in await say("hôm kia")
         await say(zl.number(reporter, "Hôm qua"))
+        await say("xong")  # no Dự án 8 topic
         assert "Hãy gõ một số" in await say("ba mươi")
         await say("30")
         await say("28")

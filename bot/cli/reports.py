@@ -86,6 +86,10 @@ def _answers(report: Report, unit_row: Unit | None) -> dict[str, Any]:
         "participants": report.participants,
         "ethnic_minority": report.ethnic_minority,
         "women": report.women,
+        "place_as_typed": report.place_text,
+        "themes": list(report.themes or []),
+        "young_people": report.young_people,
+        "children": report.children,
     }
 
 
@@ -176,9 +180,12 @@ def render_report(data: dict[str, Any]) -> str:
         f"Report #{data['id']} — {data['status']}",
         f"  activity:      {activity}",
         f"  unit:          {data['unit_name']} ({data['unit']})",
+        f"  place typed:   {data['place_as_typed'] or '-'}",
         f"  date:          {data['date'] or '-'}",
+        f"  themes:        {', '.join(data['themes']) or '-'}",
         f"  participants:  {data['participants']} (ethnic minority {data['ethnic_minority']}, "
-        f"women {data['women']})",
+        f"women {data['women']}, young people {data['young_people']}, "
+        f"children {data['children']})",
         f"  description:   {data['description'] or '-'}",
         f"  location:      {data['location'] or '-'}",
         f"  reporter:      {reporter['name'] or '-'} (user {reporter['id']}, {reporter['role']}"

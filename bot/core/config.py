@@ -74,6 +74,20 @@ class Settings(BaseSettings):
     report_period_year: str = "12-01..11-30"
     # How long a link to a document (an export) works where the channel takes no files (Zalo).
     document_link_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Dự án 8 topics a report may name (ids Loa has labels for, or an operator's own words).
+    report_themes: Annotated[tuple[str, ...], NoDecode] = (
+        "child_marriage",
+        "cousin_marriage",
+        "domestic_violence",
+        "gender_equality",
+        "trafficking",
+    )
+    # Kinds of activity that often leave no photo: a report of these may have none.
+    photo_optional_activities: Annotated[tuple[str, ...], NoDecode] = (
+        "loudspeaker",
+        "door_to_door",
+        "news",
+    )
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
     invite_valid_days: int = Field(default=7, ge=1, le=365)
@@ -155,9 +169,9 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a window like 12-01..05-31, not {value!r}") from None
         return f"{start.strip()}..{end.strip()}"
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "report_themes", "photo_optional_activities", mode="before")
     @classmethod
-    def _split_languages(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(code.strip() for code in value.split(",") if code.strip())
         return value

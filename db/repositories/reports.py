@@ -115,6 +115,10 @@ class ReportRepository:
             )
         )
 
+    async def remove_one_media(self, media_id: int) -> None:
+        """Detach one attachment (its file stays: it may be shared)."""
+        await self.session.execute(delete(ReportMedia).where(ReportMedia.id == media_id))
+
     # --- status and audit trail ---------------------------------------------------------------
 
     async def change_status(
