@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.clock import typed_day
 from bot.core.i18n import N_, _, format_day
 from bot.deadlines.planner import (
     DeadlineView,
@@ -60,9 +61,7 @@ class DeadlineStep(StrEnum):
     create = "deadlines.create"
 
 
-@router.step(
-    DeadlineStep.pick_unit, DeadlineStep.units, DeadlineStep.pick_units, DeadlineStep.create
-)
+@router.step(DeadlineStep.pick_unit, DeadlineStep.units, DeadlineStep.create)
 async def choices_only(event: Incoming, ctx: Context) -> Reply | None:
     """Steps answered by a choice (or its number); anything else is asked again."""
     if event.kind is Kind.choice:
@@ -155,6 +154,8 @@ async def status(event: Incoming, ctx: Context) -> Reply:
     lines = [_("**Reporting deadlines**")]
     choices: list[Choice] = []
     shown = 0
+    outstanding = {u for view in views for u in view.pending() if scope is None or u in scope}
+    reminded = {user.unit_id for user in await ctx.repos.deadlines.responsible(outstanding)}
     for view in views:
         owed = [u for u in view.units if scope is None or u in scope]
         if not owed:
@@ -181,9 +182,9 @@ async def status(event: Incoming, ctx: Context) -> Reply:
                     late=states.count("late"),
                 )
             )
-            late = [escape(names.get(u, u)) for u in owed if view.unit_state(u, today) == "late"]
-            if late:
-                lines.append(_("Late: {units}").format(units=", ".join(late)))
+            lines.extend(
+                _outstanding(view, owed, reminded, names, today, admin=ctx.role is Role.admin)
+            )
             if mine is not None:
                 lines.append(_unit_line(view, mine, names, today))
         if mine is not None and view.unit_state(mine, today) != "submitted":
@@ -203,6 +204,40 @@ async def status(event: Incoming, ctx: Context) -> Reply:
             choices.append(choice("dlrec", label=_("📝 Record a submission")))
         choices.append(choice("dln", label=_("➕ Ask for a report (new deadline)")))
     return Reply("\n".join(lines), choices=(*choices, *_menu(ctx)))
+
+
+def _outstanding(
+    view: DeadlineView,
+    owed: Sequence[str],
+    reminded: set[str | None],
+    names: dict[str, str],
+    today: date,
+    *,
+    admin: bool,
+) -> list[str]:
+    """The units that still owe the report: first those nobody is reminding, then the rest."""
+    pending = [u for u in owed if u in view.pending()]
+
+    def listed(units: Sequence[str]) -> str:
+        return ", ".join(escape(names.get(u, u)) for u in units)
+
+    lines = []
+    unheard = [u for u in pending if u not in reminded]
+    if unheard:
+        lines.append(
+            _("⚠️ No officer registered, so nobody is reminded: {units}").format(
+                units=listed(unheard)
+            )
+        )
+        if admin:
+            lines.append(_("Invite an officer for each of them with /invite."))
+    late = [u for u in pending if u in reminded and view.unit_state(u, today) == "late"]
+    if late:
+        lines.append(_("Late: {units}").format(units=listed(late)))
+    waiting = [u for u in pending if u in reminded and view.unit_state(u, today) == "due"]
+    if waiting:
+        lines.append(_("Not submitted yet: {units}").format(units=listed(waiting)))
+    return lines
 
 
 def _unit_line(view: DeadlineView, unit_id: str, names: dict[str, str], today: date) -> str:
@@ -546,25 +581,11 @@ async def take_title(event: Incoming, ctx: Context) -> Reply | None:
     ctx.state.enter(DeadlineStep.due, title=title)
     return Reply(
         _(
-            "Due before which day? Send the date as dd/mm/yyyy, for example {example}. As in "
-            "the plan (“trước ngày 10/6”), the report must be in before that day."
+            "Due before which day? Send the date as dd/mm or dd/mm/yyyy, for example {example}. "
+            "As in the plan (“trước ngày 10/6”), the report must be in before that day."
         ).format(example=format_day(_today(ctx) + timedelta(days=30))),
         choices=(choice("dlno", label=_("Cancel")),),
     )
-
-
-_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
-
-
-def parse_day(text: str) -> date | None:
-    """A date typed as dd/mm/yyyy (also with - or .), or None."""
-    match = _DATE.match(text)
-    if match is None:
-        return None
-    try:
-        return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
-    except ValueError:
-        return None
 
 
 @router.step(DeadlineStep.due, roles=ADMINS)
@@ -572,12 +593,13 @@ async def take_due(event: Incoming, ctx: Context) -> Reply | None:
     """Keep the due date; ask which units owe the report."""
     if event.kind is Kind.choice:
         return None
-    due = parse_day(event.text) if event.kind is Kind.text else None
+    due = typed_day(event.text, _today(ctx), ahead=True) if event.kind is Kind.text else None
     if due is None:
+        example = _today(ctx) + timedelta(days=30)
         raise BadInput(
-            _("Please send the date as dd/mm/yyyy, for example {example}.").format(
-                example=format_day(_today(ctx) + timedelta(days=30))
-            )
+            _(
+                "Please send the date as dd/mm or dd/mm/yyyy, for example {short} or {example}."
+            ).format(short=f"{example:%d/%m}", example=format_day(example))
         )
     if due <= _today(ctx) + timedelta(days=1):
         raise BadInput(
@@ -627,9 +649,45 @@ async def pick_units(event: Incoming, ctx: Context) -> Reply:
         for n, unit in enumerate(candidates)
     ]
     return Reply(
-        _("Press the units to choose them, then Done. Chosen: {count}.").format(count=len(picked)),
+        _(
+            "Press the units to choose them, then Done. Or type their numbers in one message, "
+            "for example: 1, 2, 5-7. Chosen: {count}."
+        ).format(count=len(picked)),
         choices=(*choices, choice("dldone", label=_("Done")), choice("dlno", label=_("Cancel"))),
     )
+
+
+@router.step(DeadlineStep.pick_units, roles=ADMINS)
+async def take_unit_numbers(event: Incoming, ctx: Context) -> Reply | None:
+    """Units typed by their numbers ("1, 2, 17", "3-7"): where there is nothing to press."""
+    if event.kind is Kind.choice:
+        return None
+    candidates = [u for u in await _units(ctx) if u.reporting]
+    numbers = parse_numbers(event.text, len(candidates)) if event.kind is Kind.text else None
+    if not numbers:
+        raise BadInput(
+            _(
+                "Please type the numbers of the units from 1 to {last}, separated by commas, "
+                "for example: 1, 2, 5-7. Or press the units, then Done."
+            ).format(last=len(candidates))
+        )
+    return await _creation(ctx, [candidates[n - 1].id for n in numbers])
+
+
+_NUMBERS = re.compile(r"^\s*\d+(?:\s*-\s*\d+)?(?:\s*[,;\s]\s*\d+(?:\s*-\s*\d+)?)*\s*$")
+
+
+def parse_numbers(text: str, last: int) -> list[int] | None:
+    """ "1, 2, 5-7" as [1, 2, 5, 6, 7] (each once, in order); None when any is not in 1..last."""
+    if _NUMBERS.match(text) is None:
+        return None
+    chosen: list[int] = []
+    for low, high in re.findall(r"(\d+)(?:\s*-\s*(\d+))?", text):
+        start, end = int(low), int(high or low)
+        if not 1 <= start <= end <= last:
+            return None
+        chosen.extend(n for n in range(start, end + 1) if n not in chosen)
+    return chosen
 
 
 @router.choice("dldone", roles=ADMINS)
@@ -651,20 +709,34 @@ async def _creation(ctx: Context, chosen: list[str]) -> Reply:
         DeadlineStep.create, title=ctx.state["title"], due=due.isoformat(), units=chosen
     )
     listed = ", ".join(escape(names.get(u, u)) for u in chosen)
-    text = "\n".join(
-        [
-            _("**New report deadline**"),
-            escape(str(ctx.state["title"])),
-            _("Due {due} (last day {last_day}).").format(
-                due=due_phrase(due), last_day=format_day(due - timedelta(days=1))
-            ),
-            _("Units ({count}): {units}").format(count=len(chosen), units=listed),
-        ]
-    )
+    lines = [
+        _("**New report deadline**"),
+        escape(str(ctx.state["title"])),
+        _("Due {due} (last day {last_day}).").format(
+            due=due_phrase(due), last_day=format_day(due - timedelta(days=1))
+        ),
+        _("Units ({count}): {units}").format(count=len(chosen), units=listed),
+    ]
+    unheard = await _without_officer(ctx, chosen)
+    if unheard:
+        lines.append(
+            _(
+                "⚠️ No officer is registered for {count} of them, so nobody there will be told "
+                "or reminded: {units}. You can create it anyway, or first invite their "
+                "officers with /invite."
+            ).format(count=len(unheard), units=", ".join(escape(names.get(u, u)) for u in unheard))
+        )
+    text = "\n".join(lines)
     return Reply(
         text,
         choices=(choice("dlok", label=_("✅ Create")), choice("dlno", label=_("Cancel"))),
     )
+
+
+async def _without_officer(ctx: Context, units: Sequence[str]) -> list[str]:
+    """The units nobody can be told about a deadline: no officer (or admin) belongs to them."""
+    reached = {user.unit_id for user in await ctx.repos.deadlines.responsible(units)}
+    return [u for u in units if u not in reached]
 
 
 async def _create(ctx: Context) -> Reply:
@@ -683,10 +755,16 @@ async def _create(ctx: Context) -> Reply:
         now=ctx.now,
     )
     ctx.state.clear()
+    text = _(
+        "✅ Created: **{title}**, due {due}, for {count} units. Their officers are told "
+        "within a few minutes, then reminded before the last day."
+    ).format(title=escape(title), due=due_phrase(due), count=len(units))
+    unheard = await _without_officer(ctx, units)
+    if unheard:
+        text += "\n" + _("{count} of these units have no officer: nobody there is told.").format(
+            count=len(unheard)
+        )
     return Reply(
-        _(
-            "✅ Created: **{title}**, due {due}, for {count} units. Their officers are told "
-            "within a few minutes, then reminded before the last day."
-        ).format(title=escape(title), due=due_phrase(due), count=len(units)),
+        text,
         choices=(choice("dl", label=_("📊 Reporting deadlines")), *_menu(ctx)),
     )

@@ -189,7 +189,12 @@ async def test_district_officer_sees_the_units_under_them(loa: Loa, june: Frozen
     chat = Chat(loa.engine, user="district")
     await chat.send("/status")
     assert "Đã nộp: 0/19 · chưa đến hạn: 0 · quá hạn: 19" in chat.text
-    assert "Quá hạn: Xã Ia Tơi, Xã Ia Đal, Xã Ia Dom" in chat.text
+    # Only the district has an officer: the units under it are late and nobody is reminded.
+    assert (
+        "⚠️ Chưa có cán bộ đăng ký nên không ai được nhắc: Xã Ia Tơi, Xã Ia Đal, Xã Ia Dom"
+        in chat.text
+    )
+    assert "/invite" not in chat.text  # officers cannot invite: no advice they cannot follow
 
 
 # --- admins -----------------------------------------------------------------------------------
@@ -214,8 +219,13 @@ async def test_admin_board_and_recording_a_submission(
         in (admin.text)
     )
     assert "Đã nộp: 1/19 · chưa đến hạn: 0 · quá hạn: 18" in admin.text
-    assert "Quá hạn: Xã Ia Đal, Xã Ia Dom, Phòng Lao động" in admin.text
-    assert "Xã Ia Tơi" not in admin.text.split("Quá hạn:")[1]
+    unheard, late = admin.text.split("\n")[4:7:2]
+    assert unheard.startswith(
+        "⚠️ Chưa có cán bộ đăng ký nên không ai được nhắc: Xã Ia Đal, Xã Ia Dom"
+    )
+    assert "Xã Ia Tơi" not in unheard and "Phòng Lao động" not in unheard
+    assert "Hãy mời một cán bộ cho từng đơn vị này bằng /invite." in admin.text
+    assert late == "Quá hạn: Phòng Lao động - Thương binh và Xã hội"  # the admin's own unit
 
     await admin.press("Ghi nhận báo cáo đã nộp")
     await admin.press("Báo cáo 6 tháng đầu năm 2027 (18 chưa nộp)")
@@ -243,8 +253,8 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     assert "từ 3 đến 200 ký tự" in admin.text
     await admin.send("Báo cáo   kết quả  tuyên truyền quý II")
     for wrong, message in [
-        ("mai", "theo dạng ngày/tháng/năm"),
-        ("31/02/2027", "theo dạng ngày/tháng/năm"),
+        ("mai", "theo dạng ngày/tháng hoặc ngày/tháng/năm, ví dụ 05/07 hoặc 05/07/2027"),
+        ("31/02/2027", "theo dạng ngày/tháng hoặc ngày/tháng/năm"),
         ("06/06/2027", "ít nhất hai ngày"),
         ("01/01/2029", "trong vòng một năm"),
     ]:
@@ -273,3 +283,53 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     await admin.send("/deadline")
     await admin.send("/cancel")
     assert "Menu chính" in admin.text
+
+
+async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
+    loa: Loa, june: FrozenClock
+) -> None:
+    """On Zalo and in the console: "20/12" as the due day, units as "1, 3-4" in one message,
+    and a warning before creating when nobody would hear of it."""
+    await person(loa, "admin", Role.admin, None)
+    await person(loa, "toi", Role.officer, "ia-toi")
+    admin = Chat(loa.engine, user="admin")
+    await admin.send("/deadline")
+    await admin.send("Báo cáo nhanh tình hình tảo hôn")
+    assert "theo dạng ngày/tháng hoặc ngày/tháng/năm" in admin.text
+    await admin.send("20/12")  # no year: the next 20 December
+    await admin.send(admin.number("Chọn đơn vị"))
+    assert "Hoặc gõ số thứ tự các đơn vị trong một tin nhắn, ví dụ: 1, 2, 5-7." in admin.text
+    listed = [c.label for c in admin.choices]
+    assert listed[:4] == ["☐ Xã Ia Tơi", "☐ Xã Ia Đal", "☐ Xã Ia Dom", listed[3]]
+    for wrong in ("1, 2, 40", "0", "mot, hai", "4-2"):
+        await admin.send(wrong)
+        assert "Bạn hãy gõ số thứ tự của các đơn vị, từ 1 đến 19" in admin.text, wrong
+    await admin.send("1, 3-4")
+    lines = admin.text.split("\n")
+    assert "Nộp trước ngày 20/12/2027 (chậm nhất ngày 19/12/2027)." in lines
+    department = listed[3].removeprefix("☐ ")
+    assert f"Đơn vị (3): Xã Ia Tơi, Xã Ia Dom, {department}" in lines
+    assert (
+        "⚠️ 2 đơn vị chưa có cán bộ đăng ký nên ở đó sẽ không ai được báo hay nhắc: "
+        f"Xã Ia Dom, {department}. Bạn vẫn có thể tạo hạn này"
+    ) in admin.text
+    await admin.press("Tạo")
+    assert "hạn nộp trước ngày 20/12/2027, cho 3 đơn vị" in admin.text
+    assert "2 đơn vị trong số này chưa có cán bộ: ở đó không ai được báo." in admin.text
+    async with loa.db.session() as session:
+        created = (
+            await session.execute(select(Deadline).where(Deadline.rule_id.is_(None)))
+        ).scalar_one()
+    assert created.due_date.isoformat() == "2027-12-20"
+
+    # A single number still ticks one unit, as a press does; every unit with an officer: no
+    # warning.
+    await admin.send("/deadline")
+    await admin.send("Báo cáo quý")
+    await admin.send("1/7/2027")
+    await admin.press("Chọn đơn vị")
+    await admin.send("1")
+    assert "☑ Xã Ia Tơi" in [c.label for c in admin.choices]
+    await admin.press("Xong")
+    assert "Đơn vị (1): Xã Ia Tơi" in admin.text
+    assert "⚠️" not in admin.text

@@ -92,6 +92,30 @@ async def _press_in(chat: Chat, reply: Reply, label: str) -> None:
     )
 
 
+async def test_an_officer_who_joins_hears_how_many_reports_wait(loa: Loa, tmp_path: Path) -> None:
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path, "first")
+    await _submit(reporter, tmp_path, "second")
+
+    (code,) = await invite_codes(loa, Role.officer, "ia-toi")
+    officer = Chat(loa.engine, user="new-officer")
+    await officer.send(f"/join {code}")
+    assert "Bạn đã là cán bộ của Xã Ia Tơi" in officer.text
+    assert (
+        "Đã có báo cáo chờ bạn duyệt: 2. Gửi /pending (hoặc chọn “Báo cáo chờ duyệt”) để xem."
+        in officer.text
+    )
+    await officer.press("Báo cáo chờ duyệt")
+    assert "Báo cáo đang chờ bạn duyệt: 2\n#1 · Xã Ia Tơi" in officer.text
+
+    (elsewhere,) = await invite_codes(loa, Role.officer, "ia-dal")
+    other = Chat(loa.engine, user="ia-dal-officer")
+    await other.send(f"/join {elsewhere}")
+    assert "Bạn đã là cán bộ của Xã Ia Đal" in other.text
+    assert "Gõ /pending để xem các báo cáo đang chờ bạn duyệt." in other.text
+    assert "Đã có báo cáo chờ" not in other.text
+
+
 async def test_approve_tells_the_reporter_and_a_second_officer_changes_nothing(
     loa: Loa, tmp_path: Path
 ) -> None:

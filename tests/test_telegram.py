@@ -562,10 +562,12 @@ def loa_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_", "PUBLIC_")) and k != "DATABASE_URL"
+        if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_", "PUBLIC_"))
+        and k not in {"DATABASE_URL", "ORG_FILE"}
     }
     env.update(
         DATABASE_URL=settings.database_url,
+        ORG_FILE=str(settings.org_file),
         MEDIA_DIR=str(settings.media_dir),
         POLLING_TIMEOUT_SECONDS="1",
         LOG_LEVEL="INFO",

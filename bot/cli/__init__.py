@@ -7,6 +7,7 @@ import os
 import typer
 
 from bot.cli import content, db, deadlines, i18n, invites, org, reports, run
+from bot.core.config import StartupError
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -30,4 +31,9 @@ def main() -> None:
     # Files Loa writes (the SQLite database, photos, exports) hold personal data: readable by the
     # service user only, whatever the host's default umask.
     os.umask(0o077)
-    app()
+    try:
+        app()
+    except StartupError as exc:
+        # A setting to fix, said in one line: a traceback would bury it.
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import typer
 
-from bot.core.config import Settings
+from bot.core.config import Settings, read_settings
 from bot.core.logging import configure_logging
-from db.org import OrgMap, load_org
+from db.org import OrgMap
 from db.session import Database
 
 
@@ -41,7 +41,7 @@ def operator_errors(exit_code: int = 2) -> Iterator[None]:
 
 def load_settings() -> Settings:
     """Read the settings and set up logging with secrets redacted."""
-    settings = Settings()
+    settings = read_settings()
     configure_logging(settings)
     return settings
 
@@ -49,13 +49,10 @@ def load_settings() -> Settings:
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[tuple[Database, OrgMap]]:
     """Open the database migrated and with the org file synced, as the bot does on start."""
-    from bot.app import sync_units
+    from bot.app import open_database as open_checked
 
-    db = Database(settings.database_url)
+    db, org = await open_checked(settings)
     try:
-        await db.upgrade()
-        org = load_org(settings.org_file)
-        await sync_units(db, org)
         yield db, org
     finally:
         await db.close()
