@@ -14,11 +14,13 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.app import Loa
+from bot.channels.console import ConsoleChannel
 from bot.core.chat import Incoming, Kind, MediaRef
 from bot.core.clock import FrozenClock
 from bot.reports.documents import clean_name, sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from db.models import Deadline, Role, Submission
+from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
 from tests.test_planner import person
 
@@ -146,6 +148,29 @@ async def test_officer_submits_with_a_document_after_wrong_tries(
     assert "Xã Ia Dom: đã nộp ngày 05/06/2027 ✅" in chat.text
     await chat.send("/submit")
     assert "Đơn vị của bạn không có hạn báo cáo nào đang mở cần xác nhận." in chat.text
+
+
+async def test_console_sends_the_report_file_with_file_path(
+    loa: Loa, june: FrozenClock, tmp_path: Path
+) -> None:
+    (code,) = await invite_codes(loa, Role.officer, "ia-dom")
+    out = io.StringIO()
+    console = ConsoleChannel(loa.engine.handle, out, user="dom")
+    assert "Bạn đã là cán bộ của Xã Ia Dom" in await console.send(f"/join {code}")
+    await console.send("/submit")
+    await console.send("1")  # the six-month report, the only one open
+    assert "Bạn hãy gửi tệp báo cáo" in out.getvalue()
+    await console.send("/file /no/such/report.pdf")
+    assert "(console) no such file: /no/such/report.pdf" in out.getvalue()
+    report = tmp_path / "BC 6 thang.pdf"
+    report.write_bytes(PDF)
+    shown = await console.send(f"/file {report}")
+    assert "Xác nhận Xã Ia Dom đã nộp Báo cáo 6 tháng đầu năm 2027?" in shown
+    assert "Tệp: BC 6 thang.pdf (1 KB)" in shown
+    assert "  1. ✅ Xác nhận" in shown
+    assert "Đã ghi nhận: Xã Ia Dom đã nộp" in await console.send("1")
+    (saved,) = await submissions(loa)
+    assert saved.document_name == "BC 6 thang.pdf" and saved.document_mime == "application/pdf"
 
 
 async def test_stale_and_foreign_buttons_change_nothing(loa: Loa, june: FrozenClock) -> None:
