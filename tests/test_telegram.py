@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -602,6 +603,36 @@ async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
     assert "stopped" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert "Menu chính" in tg.texts(USER)[1]
+
+
+async def test_sigterm_stops_loa_cleanly_while_telegram_is_unreachable(
+    settings: Settings, loa: Loa
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: every call is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = loa_env(settings, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE=closed)
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    seen: list[str] = []
+    try:
+        while "telegram getMe failed" not in "".join(seen):  # the start is backing off
+            line = await asyncio.wait_for(process.stderr.readline(), 120)
+            assert line, "".join(seen)
+            seen.append(line.decode())
+        process.send_signal(signal.SIGTERM)
+        # A few seconds, not the minute that backing off through every start call took.
+        _, rest = await asyncio.wait_for(process.communicate(), 15)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = "".join(seen) + rest.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log and "ERROR" not in log
+    assert "stopping before the start finished" in log and "stopped" in log
 
 
 async def test_loa_run_refuses_webhook_mode_without_a_secret(settings: Settings) -> None:
