@@ -12,6 +12,7 @@ khi có yêu cầu" in the plan). Reminders themselves are planned by bot/deadli
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -19,7 +20,6 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
-from bot.core.clock import typed_day
 from bot.core.i18n import N_, _, format_day
 from bot.deadlines.planner import (
     DeadlineView,
@@ -588,12 +588,33 @@ async def take_title(event: Incoming, ctx: Context) -> Reply | None:
     )
 
 
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{4}|\d{2}))?\s*$")
+
+
+def parse_due(text: str, today: date) -> date | None:
+    """A due day typed as "20/12" (the next 20 December), "20/12/2027" or "20-12-27"; else None."""
+    match = _DAY.match(text)
+    if match is None:
+        return None
+    day, month, given = int(match.group(1)), int(match.group(2)), match.group(3)
+    if given:
+        years = [int(given) + (2000 if len(given) == 2 else 0)]
+    else:
+        years = [today.year, today.year + 1]  # this year's day, unless it has come already
+    for year in years:
+        with contextlib.suppress(ValueError):  # 31/02, or 29/02 outside a leap year
+            when = date(year, month, day)
+            if given or when > today:
+                return when
+    return None
+
+
 @router.step(DeadlineStep.due, roles=ADMINS)
 async def take_due(event: Incoming, ctx: Context) -> Reply | None:
     """Keep the due date; ask which units owe the report."""
     if event.kind is Kind.choice:
         return None
-    due = typed_day(event.text, _today(ctx), ahead=True) if event.kind is Kind.text else None
+    due = parse_due(event.text, _today(ctx)) if event.kind is Kind.text else None
     if due is None:
         example = _today(ctx) + timedelta(days=30)
         raise BadInput(

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import DEFAULT_ORG_FILE, MAP_2022, ROOT
+from bot.cli.common import LOCALE_VARIABLES, table_language
+from bot.core.config import DEFAULT_ORG_FILE, MAP_2022, ROOT, Settings
 
 LOA = Path(sys.executable).parent / "loa"
 
@@ -26,13 +27,11 @@ def run_loa(
     """Run the installed `loa` console script.
 
     On the plan's 2022 map, as the `loa` fixture (they share the test database, and the CLI
-    syncs its map's units on start); `org_file=None` leaves ORG_FILE to Loa's default.
+    syncs its map's units on start); `org_file=None` leaves ORG_FILE to Loa's default. The
+    terminal names no language (tables are in Vietnamese) unless `env` sets LANG or LANGUAGE.
     """
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"TELEGRAM_TOKEN", "ZALO_TOKEN", "DATABASE_URL", "ORG_FILE"}
-    }
+    left_out = {"TELEGRAM_TOKEN", "ZALO_TOKEN", "DATABASE_URL", "ORG_FILE", *LOCALE_VARIABLES}
+    full_env = {k: v for k, v in os.environ.items() if k not in left_out}
     if org_file is not None:
         full_env["ORG_FILE"] = str(org_file)
     full_env.update(env or {})
@@ -197,3 +196,21 @@ def test_an_operators_mistake_is_one_line_naming_the_setting(
         assert says.format(port=port) in line
         assert "hunter22" not in result.stderr
         assert "Menu" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("environ", "code"),
+    [
+        ({}, "vi"),  # the district's officers read Vietnamese
+        ({"LANG": "vi_VN.UTF-8"}, "vi"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "POSIX"}, "en"),
+        ({"LANG": "en_GB.UTF-8"}, "en"),
+        ({"LANGUAGE": "en", "LANG": "vi_VN.UTF-8"}, "en"),
+        ({"LANGUAGE": "vi:en", "LANG": "C"}, "vi"),
+        ({"LC_ALL": "vi_VN", "LANG": "C.UTF-8"}, "vi"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),  # a language Loa does not speak
+    ],
+)
+def test_cli_tables_follow_language_then_the_locale(environ: dict[str, str], code: str) -> None:
+    assert table_language(Settings(_env_file=None), environ) == code  # type: ignore[call-arg]

@@ -70,6 +70,13 @@ async def submissions(loa: Loa) -> list[Submission]:
         return list((await session.execute(select(Submission).order_by(Submission.id))).scalars())
 
 
+async def adhoc_deadline(loa: Loa) -> Deadline:
+    """The one ad-hoc deadline created."""
+    async with loa.db.session() as session:
+        query = select(Deadline).where(Deadline.rule_id.is_(None))
+        return (await session.execute(query)).scalar_one()
+
+
 @pytest.fixture
 def june(clock: FrozenClock) -> FrozenClock:
     """5 June 2027, 10:00: the six-month deadline is open, its last day is the 9th."""
@@ -292,10 +299,7 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     assert "Đã tạo: Báo cáo kết quả tuyên truyền quý II, hạn nộp trước ngày 30/06/2027" in (
         admin.text
     )
-    async with loa.db.session() as session:
-        created = (
-            await session.execute(select(Deadline).where(Deadline.rule_id.is_(None)))
-        ).scalar_one()
+    created = await adhoc_deadline(loa)
     assert created.title == "Báo cáo kết quả tuyên truyền quý II"
     assert created.key.startswith("adhoc:") and created.created_by is not None
     await admin.send("/status")
@@ -341,10 +345,7 @@ async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
     await admin.press("Tạo")
     assert "hạn nộp trước ngày 20/12/2027, cho 3 đơn vị" in admin.text
     assert "2 đơn vị trong số này chưa có cán bộ: ở đó không ai được báo." in admin.text
-    async with loa.db.session() as session:
-        created = (
-            await session.execute(select(Deadline).where(Deadline.rule_id.is_(None)))
-        ).scalar_one()
+    created = await adhoc_deadline(loa)
     assert created.due_date.isoformat() == "2027-12-20"
 
     # A single number still ticks one unit, as a press does; every unit with an officer: no
@@ -352,9 +353,9 @@ async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
     await admin.send("/deadline")
     await admin.send("Báo cáo quý")
     await admin.send("1/7/2027")
-    await admin.press("Chọn đơn vị")
+    await admin.send(admin.number("Chọn đơn vị"))
     await admin.send("1")
     assert "☑ Xã Ia Tơi" in [c.label for c in admin.choices]
-    await admin.press("Xong")
+    await admin.send(admin.number("Xong"))
     assert "Đơn vị (1): Xã Ia Tơi" in admin.text
     assert "⚠️" not in admin.text

@@ -368,8 +368,12 @@ async def test_operators_list_and_show_reports(
     assert [r["id"] for r in json.loads(by_unit.stdout)] == [first.id]
     district = run_loa("reports", "list", "--unit", "ia-hdrai", "--status", "submitted", env=env)
     assert district.returncode == 0, district.stderr
-    assert "ia-dal" in district.stdout
-    assert "ia-toi" not in district.stdout
+    (line,) = district.stdout.splitlines()
+    assert line.split()[:5] == [f"#{first.id + 1}", "đang", "chờ", "duyệt", "25/11/2026"]
+    assert "ia-dal  Tuyên truyền tại nhà, lưu động  số người 12, ảnh 1" in line
+    assert "door_to_door" not in line
+    english = run_loa("reports", "list", "--unit", "ia-dal", env={**env, "LANGUAGE": "en"})
+    assert "waiting for review" in english.stdout and "Door-to-door" in english.stdout
     shown = run_loa("reports", "show", str(first.id), "--json", env=env)
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)

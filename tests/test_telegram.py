@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -605,6 +606,20 @@ async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
     assert "Menu chính" in tg.texts(USER)[1]
 
 
+@asynccontextmanager
+async def loa_run(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`loa run` in a subprocess (stderr piped), killed if the test leaves it running."""
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def test_sigterm_stops_loa_cleanly_while_telegram_is_unreachable(
     settings: Settings, loa: Loa
 ) -> None:
@@ -612,12 +627,9 @@ async def test_sigterm_stops_loa_cleanly_while_telegram_is_unreachable(
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     env = loa_env(settings, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE=closed)
-    process = await asyncio.create_subprocess_exec(
-        str(LOA), "run", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
     seen: list[str] = []
-    try:
+    async with loa_run(env) as process:
+        assert process.stderr is not None
         while "telegram getMe failed" not in "".join(seen):  # the start is backing off
             line = await asyncio.wait_for(process.stderr.readline(), 120)
             assert line, "".join(seen)
@@ -625,10 +637,6 @@ async def test_sigterm_stops_loa_cleanly_while_telegram_is_unreachable(
         process.send_signal(signal.SIGTERM)
         # A few seconds, not the minute that backing off through every start call took.
         _, rest = await asyncio.wait_for(process.communicate(), 15)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     log = "".join(seen) + rest.decode()
     assert process.returncode == 0, log
     assert "Traceback" not in log and "ERROR" not in log
