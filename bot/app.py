@@ -15,6 +15,7 @@ from bot.content.topics import ContentLibrary
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings, StartupError
 from bot.core.i18n import Catalogs, load_languages
+from bot.deadlines.planner import RulesFileError, rule_book
 from bot.engine import Engine, Router, Services
 from db.org import OrgFileError, OrgMap, load_org
 from db.repositories import Repos
@@ -94,6 +95,7 @@ async def open_database(settings: Settings) -> tuple[Database, OrgMap]:
     is a StartupError naming the setting, not a traceback.
     """
     org = read_org(settings)
+    check_rules(settings)
     try:
         db = Database(settings.database_url)
     except (OSError, SQLAlchemyError) as exc:  # an unreadable URL, a directory not writable
@@ -121,6 +123,17 @@ def read_org(settings: Settings) -> OrgMap:
     except OrgFileError as exc:
         raise StartupError(
             f"ORG_FILE: {exc}: fix the file, or point ORG_FILE at another"
+        ) from None
+
+
+def check_rules(settings: Settings) -> None:
+    """Read the reporting calendar of DEADLINES_FILE now, or a StartupError saying what to do."""
+    try:
+        rule_book(settings.deadlines_file)
+    except RulesFileError as exc:
+        raise StartupError(
+            f"DEADLINES_FILE: {exc}: fix the file, or point DEADLINES_FILE at another "
+            "(the shipped one is db/org/deadlines.yaml)"
         ) from None
 
 

@@ -168,6 +168,11 @@ def closed_port() -> int:
             "ORG_FILE: no such file db/org/ia-hdrai-2030.yaml: set ORG_FILE to an org file",
         ),
         (
+            "DEADLINES_FILE",
+            {"DEADLINES_FILE": "/no/such/deadlines.yaml"},
+            "DEADLINES_FILE: /no/such/deadlines.yaml: [Errno 2] No such file or directory",
+        ),
+        (
             "QUIET_START",
             {"QUIET_START": "25:00"},
             "QUIET_START: must be a time of day as HH:MM on the 24-hour clock, for example "
