@@ -257,11 +257,9 @@ async def _waiting_for_review(ctx: Context) -> str:
     """What a new officer has to review already: reports sent before anyone held the post."""
     unit_id = ctx.user.unit_id
     # Officers review their unit and the units under it; admins everything.
-    scope = (
-        None
-        if ctx.role is Role.admin or unit_id is None
-        else await ctx.repos.reports.subtree(unit_id)
-    )
+    scope: set[str] | None = None
+    if ctx.role is not Role.admin:
+        scope = await ctx.repos.reports.subtree(unit_id) if unit_id is not None else set()
     _shown, waiting = await ctx.repos.reports.find(
         units=scope,
         statuses=[ReportStatus.submitted],
