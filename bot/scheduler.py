@@ -184,7 +184,10 @@ class Scheduler:
         as a possible duplicate: nothing is lost.
         """
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            # Shutting APScheduler down cancels the jobs it has started (logged as errors):
+            # pause it, let a job just submitted begin, and wait for the jobs below instead.
+            self.scheduler.pause()
+            await asyncio.sleep(0)
         self.loa.services.queued.disconnect(self.worker.wake)
         self._stop.set()
         pending = [task for task in (self._loop, *self._planning) if task is not None]
@@ -195,6 +198,9 @@ class Scheduler:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down in the loop's next turn
         self._loop = None
 
 

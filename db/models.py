@@ -303,7 +303,7 @@ class ReportEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# --- reporting deadlines and submissions (bot/deadlines.py, handlers/deadlines.py) ---------
+# --- reporting deadlines and submissions (bot/deadlines/, handlers/deadlines/) -------------
 
 
 class Deadline(Base):

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot.app import Loa
 from bot.core.clock import FrozenClock
-from bot.core.config import Settings
+from bot.core.config import MAP_2022, Settings
 from db.base import Base
 from db.session import Database, downgrade_schema, upgrade_schema
 from tests.helpers import Chat
@@ -50,10 +50,16 @@ def tmp_media(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
-    """Settings that read nothing from the developer's environment or `.env`."""
+    """Settings that read nothing from the developer's environment or `.env`.
+
+    The conversation tests play on the plan's 2022 map (a district, its bodies and four
+    communes: deep enough for escalation and scopes), not the default 2025 one; tests of the
+    current map say so with their own `org_file`.
+    """
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
+        org_file=MAP_2022,
         media_dir=tmp_media,
         telegram_token=None,
         zalo_token=None,

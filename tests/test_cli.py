@@ -4,26 +4,43 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.core.config import ROOT
+from bot.cli.common import LOCALE_VARIABLES, table_language
+from bot.core.config import DEFAULT_ORG_FILE, MAP_2022, ROOT, Settings
 
 LOA = Path(sys.executable).parent / "loa"
 
 
 def run_loa(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+    *args: str,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    org_file: Path | None = MAP_2022,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `loa` console script."""
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"TELEGRAM_TOKEN", "ZALO_TOKEN", "DATABASE_URL", "LOG_LEVEL"}
+    """Run the installed `loa` console script.
+
+    On the plan's 2022 map, as the `loa` fixture (they share the test database, and the CLI
+    syncs its map's units on start); `org_file=None` leaves ORG_FILE to Loa's default. The
+    terminal names no language (tables are in Vietnamese) unless `env` sets LANG or LANGUAGE.
+    """
+    left_out = {
+        "TELEGRAM_TOKEN",
+        "ZALO_TOKEN",
+        "DATABASE_URL",
+        "ORG_FILE",
+        "LOG_LEVEL",
+        *LOCALE_VARIABLES,
     }
+    full_env = {k: v for k, v in os.environ.items() if k not in left_out}
+    if org_file is not None:
+        full_env["ORG_FILE"] = str(org_file)
     full_env.update(env or {})
     return subprocess.run(  # noqa: S603 (our own console script)
         [str(LOA), *args],
@@ -162,8 +179,91 @@ def test_ask_prints_the_best_topics() -> None:
     assert "du-an-3" in result.stdout.splitlines()[1]
 
 
-def test_org_show_prints_both_maps() -> None:
-    old = run_loa("org", "show")
+def test_org_show_prints_the_current_map_by_default_and_the_2022_one_on_request() -> None:
+    current = run_loa("org", "show", org_file=None)
+    assert current.returncode == 0, current.stderr
+    assert DEFAULT_ORG_FILE.name == "ia-hdrai-2025.yaml"
+    assert "quang-ngai-2025: Xã Ia Tơi và xã Ia Đal, tỉnh Quảng Ngãi" in current.stdout
+    assert "dissolved ia-dom" in current.stdout and "→ ia-toi" in current.stdout
+    old = run_loa("org", "show", "--org-file", str(MAP_2022), org_file=None)
     assert "ia-dom: Xã Ia Dom" in old.stdout
-    new = run_loa("org", "show", "--org-file", str(ROOT / "db/org/ia-hdrai-2025.yaml"))
-    assert "dissolved ia-dom" in new.stdout and "→ ia-toi" in new.stdout
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("setting", "env", "says"),
+    [
+        (
+            "DATABASE_URL",
+            {"DATABASE_URL": "postgresql+asyncpg://loa:hunter22@127.0.0.1:{port}/loa"},
+            "DATABASE_URL: cannot use the database postgresql+asyncpg://loa:***@127.0.0.1:{port}"
+            "/loa",
+        ),
+        (
+            "DATABASE_URL",
+            {"DATABASE_URL": "sqlite+aiosqlite:////proc/no-such-dir/loa.db"},
+            "check the file's path in DATABASE_URL and that its folder can be written",
+        ),
+        (
+            "ORG_FILE",
+            {"ORG_FILE": "db/org/ia-hdrai-2030.yaml"},
+            "ORG_FILE: no such file db/org/ia-hdrai-2030.yaml: set ORG_FILE to an org file",
+        ),
+        (
+            "DEADLINES_FILE",
+            {"DEADLINES_FILE": "/no/such/deadlines.yaml"},
+            "DEADLINES_FILE: /no/such/deadlines.yaml: [Errno 2] No such file or directory",
+        ),
+        (
+            "QUIET_START",
+            {"QUIET_START": "25:00"},
+            "QUIET_START: must be a time of day as HH:MM on the 24-hour clock, for example "
+            "21:00, not '25:00'",
+        ),
+        (
+            "LANGUAGES",
+            {"LANGUAGES": "vi,xx"},
+            "LANGUAGES names unknown language codes xx: use codes listed in",
+        ),
+    ],
+)
+def test_an_operators_mistake_is_one_line_naming_the_setting(
+    setting: str, env: dict[str, str], says: str, tmp_path: Path
+) -> None:
+    port = closed_port()
+    env = {k: v.format(port=port) for k, v in env.items()}
+    env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}")
+    # Every command that opens the database or reads settings refuses; languages matter to `run`.
+    commands = [("run",)] if setting == "LANGUAGES" else [("run",), ("reports", "list")]
+    for command in commands:
+        result = run_loa(*command, env={"MEDIA_DIR": str(tmp_path / "media"), **env})
+        assert result.returncode == 2, result.stderr
+        (line,) = [line for line in result.stderr.splitlines() if "Loa ready" not in line]
+        assert line.startswith(f"error: {setting}"), line
+        assert says.format(port=port) in line
+        assert "hunter22" not in result.stderr
+        assert "Menu" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("environ", "code"),
+    [
+        ({}, "vi"),  # the district's officers read Vietnamese
+        ({"LANG": "vi_VN.UTF-8"}, "vi"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "POSIX"}, "en"),
+        ({"LANG": "en_GB.UTF-8"}, "en"),
+        ({"LANGUAGE": "en", "LANG": "vi_VN.UTF-8"}, "en"),
+        ({"LANGUAGE": "vi:en", "LANG": "C"}, "vi"),
+        ({"LC_ALL": "vi_VN", "LANG": "C.UTF-8"}, "vi"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),  # a language Loa does not speak
+    ],
+)
+def test_cli_tables_follow_language_then_the_locale(environ: dict[str, str], code: str) -> None:
+    assert table_language(Settings(_env_file=None), environ) == code  # type: ignore[call-arg]

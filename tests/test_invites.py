@@ -127,8 +127,13 @@ def test_cli_refuses_unknown_roles_units_and_durations(cli_env: dict[str, str]) 
         env=cli_env,
     )
     assert text.returncode == 0, text.stderr
-    assert "reporter of Xã Ia Tơi (ia-toi)" in text.stdout
+    assert "Mã mời: 1 mã, cho: người báo cáo của Xã Ia Tơi (ia-toi), dùng được đến" in text.stdout
+    assert "gửi /join và mã cho Loa" in text.stdout
     assert len([line for line in text.stdout.splitlines() if line.startswith("  ")]) == 1
+    english = run_loa(
+        "invite", "create", "--role", "officer", "--unit", "ia-dal", env={**cli_env, "LANG": "C"}
+    )
+    assert "Invite codes: 1, for: officer of Xã Ia Đal (ia-dal), valid until" in english.stdout
 
 
 async def test_menu_entry_asks_for_the_code(loa: Loa) -> None:

@@ -103,6 +103,30 @@ async def _press_in(chat: Chat, reply: Reply, label: str) -> None:
     )
 
 
+async def test_an_officer_who_joins_hears_how_many_reports_wait(loa: Loa, tmp_path: Path) -> None:
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path, "first")
+    await _submit(reporter, tmp_path, "second")
+
+    (code,) = await invite_codes(loa, Role.officer, "ia-toi")
+    officer = Chat(loa.engine, user="new-officer")
+    await officer.send(f"/join {code}")
+    assert "Bạn đã là cán bộ của Xã Ia Tơi" in officer.text
+    assert (
+        "Đã có báo cáo chờ bạn duyệt: 2. Gửi /pending (hoặc chọn “Báo cáo chờ duyệt”) để xem."
+        in officer.text
+    )
+    await officer.press("Báo cáo chờ duyệt")
+    assert "Báo cáo đang chờ bạn duyệt: 2\n#1 · Xã Ia Tơi" in officer.text
+
+    (elsewhere,) = await invite_codes(loa, Role.officer, "ia-dal")
+    other = Chat(loa.engine, user="ia-dal-officer")
+    await other.send(f"/join {elsewhere}")
+    assert "Bạn đã là cán bộ của Xã Ia Đal" in other.text
+    assert "Gõ /pending để xem các báo cáo đang chờ bạn duyệt." in other.text
+    assert "Đã có báo cáo chờ" not in other.text
+
+
 async def test_approve_tells_the_reporter_and_a_second_officer_changes_nothing(
     loa: Loa, tmp_path: Path
 ) -> None:
@@ -354,8 +378,12 @@ async def test_operators_list_and_show_reports(
     assert [r["id"] for r in json.loads(by_unit.stdout)] == [first.id]
     district = run_loa("reports", "list", "--unit", "ia-hdrai", "--status", "submitted", env=env)
     assert district.returncode == 0, district.stderr
-    assert "ia-dal" in district.stdout
-    assert "ia-toi" not in district.stdout
+    (line,) = district.stdout.splitlines()
+    assert line.split()[:5] == [f"#{first.id + 1}", "đang", "chờ", "duyệt", "25/11/2026"]
+    assert "ia-dal  Tuyên truyền tại nhà, lưu động  số người 12, ảnh 1" in line
+    assert "door_to_door" not in line
+    english = run_loa("reports", "list", "--unit", "ia-dal", env={**env, "LANGUAGE": "en"})
+    assert "waiting for review" in english.stdout and "Door-to-door" in english.stdout
     shown = run_loa("reports", "show", str(first.id), "--json", env=env)
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)

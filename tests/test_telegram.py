@@ -6,8 +6,10 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -569,10 +571,12 @@ def loa_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_", "PUBLIC_")) and k != "DATABASE_URL"
+        if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_", "PUBLIC_"))
+        and k not in {"DATABASE_URL", "ORG_FILE"}
     }
     env.update(
         DATABASE_URL=settings.database_url,
+        ORG_FILE=str(settings.org_file),
         MEDIA_DIR=str(settings.media_dir),
         POLLING_TIMEOUT_SECONDS="1",
         LOG_LEVEL="INFO",
@@ -609,6 +613,43 @@ async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
     assert "stopped" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert "Menu chính" in tg.texts(USER)[2]
+
+
+@asynccontextmanager
+async def loa_run(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`loa run` in a subprocess (stderr piped), killed if the test leaves it running."""
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_sigterm_stops_loa_cleanly_while_telegram_is_unreachable(
+    settings: Settings, loa: Loa
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: every call is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = loa_env(settings, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE=closed)
+    seen: list[str] = []
+    async with loa_run(env) as process:
+        assert process.stderr is not None
+        while "telegram getMe failed" not in "".join(seen):  # the start is backing off
+            line = await asyncio.wait_for(process.stderr.readline(), 120)
+            assert line, "".join(seen)
+            seen.append(line.decode())
+        process.send_signal(signal.SIGTERM)
+        # A few seconds, not the minute that backing off through every start call took.
+        _, rest = await asyncio.wait_for(process.communicate(), 15)
+    log = "".join(seen) + rest.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log and "ERROR" not in log
+    assert "stopping before the start finished" in log and "stopped" in log
 
 
 async def test_loa_run_refuses_webhook_mode_without_a_secret(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from bot.cli import (
     tickets,
     users,
 )
+from bot.core.config import StartupError
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -51,4 +52,9 @@ def main() -> None:
     # Files Loa writes (the SQLite database, photos, exports) hold personal data: readable by the
     # service user only, whatever the host's default umask.
     os.umask(0o077)
-    app()
+    try:
+        app()
+    except StartupError as exc:
+        # A setting to fix, said in one line: a traceback would bury it.
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -21,12 +21,17 @@ from bot.cli.common import (
     open_database,
     operator_errors,
     parse_day,
+    speaking,
+    table,
 )
+from bot.core.chat import to_plain
 from bot.core.config import Settings
+from bot.core.i18n import _, format_day
 from bot.reports.media import open_store
 from bot.reports.summary import Summary, Tally
 from db.models import Report, ReportStatus, Unit
 from db.repositories import Repos
+from handlers.report import activity_label, status_label
 
 
 def parse_since(text: str) -> date:
@@ -94,20 +99,28 @@ def _answers(report: Report, unit_row: Unit | None) -> dict[str, Any]:
 
 
 def render_list(rows: list[dict[str, Any]]) -> str:
-    """Reports as a table for the terminal."""
+    """Reports as a table for the terminal, in the current language: labels, not codes."""
     if not rows:
-        return "no reports"
-    lines = []
-    for row in rows:
-        activity = row["activity"] or "-"
-        if row["activity_other"]:
-            activity += f" ({row['activity_other']})"
-        lines.append(
-            f"#{row['id']:<5} {row['status']:<10} {row['date'] or '-':<10} "
-            f"{row['unit']:<20} {activity:<30} people {row['participants']}, "
-            f"photos {row['photos']}, by {row['reporter'] or row['reporter_id']}"
+        return _("no reports")
+    return "\n".join(
+        table(
+            [
+                [
+                    f"#{row['id']}",
+                    status_label(row["status"]),
+                    format_day(date.fromisoformat(row["date"])) if row["date"] else "-",
+                    row["unit"],
+                    to_plain(activity_label(row["activity"], row["activity_other"] or "")),
+                    _("people {people}, photos {photos}, by {reporter}").format(
+                        people=row["participants"] if row["participants"] is not None else "-",
+                        photos=row["photos"],
+                        reporter=row["reporter"] or row["reporter_id"],
+                    ),
+                ]
+                for row in rows
+            ]
         )
-    return "\n".join(lines)
+    )
 
 
 async def show_report(settings: Settings, report_id: int) -> dict[str, Any]:
@@ -234,7 +247,11 @@ def reports_list(
         rows = asyncio.run(
             list_reports(settings, unit=unit, status=status, since=since, limit=limit)
         )
-    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    with speaking(settings):
+        typer.echo(render_list(rows))
 
 
 @app.command("show")

@@ -36,6 +36,7 @@ def channel_settings(base: Settings, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": base.database_url,
         "media_dir": base.media_dir,
+        "org_file": base.org_file,  # the map of the test's own Loa
         "telegram_token": None,
         "zalo_token": None,
         **FAST,
