@@ -18,6 +18,8 @@ from bot.app import Loa
 from bot.core.chat import Incoming, Reply
 from bot.core.config import Settings
 from bot.runtime import Runtime
+from db.models import User
+from db.repositories import Repos
 
 FAST: dict[str, Any] = {
     "polling_timeout_seconds": 1,
@@ -115,6 +117,12 @@ def jpeg(width: int = 64, height: int = 48, colour: str = "green") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, "JPEG")
     return out.getvalue()
+
+
+async def stored_user(loa: Loa, channel: str, external_id: str) -> User | None:
+    """The user row for an id on a channel."""
+    async with loa.db.session() as session:
+        return await Repos.of(session).users.find(channel, external_id)
 
 
 def vi(loa: Loa, msgid: str) -> str:
