@@ -406,7 +406,7 @@ async def test_the_same_update_twice_gets_one_answer_by_webhook(
 ) -> None:
     config = webhook(settings, tg, telegram_webhook_url=None)
     url = f"http://{config.webhook_listen}/webhook/telegram"
-    update = tg.update(message=tg._message(USER, "Y Blong", text="/start"))
+    update = tg.update(message=tg.message(USER, "Y Blong", text="/start"))
     async with running(config, loa), aiohttp.ClientSession() as http:
         first = await post_webhook(http, url, update, header=SECRET_HEADER, secret=SECRET)
         again = await post_webhook(http, url, update, header=SECRET_HEADER, secret=SECRET)
@@ -422,11 +422,11 @@ async def test_a_webhook_with_a_wrong_or_missing_secret_is_refused(
     url = f"http://{config.webhook_listen}/webhook/telegram"
     async with running(config, loa), aiohttp.ClientSession() as http:
         wrong = await post_webhook(
-            http, url, tg.update(message=tg._message(USER, "Y", text="/start")),
+            http, url, tg.update(message=tg.message(USER, "Y", text="/start")),
             header=SECRET_HEADER, secret="not-the-secret",
         )  # fmt: skip
         missing = await post_webhook(
-            http, url, tg.update(message=tg._message(USER, "Y", text="/start")),
+            http, url, tg.update(message=tg.message(USER, "Y", text="/start")),
             header=SECRET_HEADER, secret=None,
         )  # fmt: skip
         garbage = await post_webhook(
