@@ -22,10 +22,17 @@ from bot.delivery.outbox import DeliveryStatus
 from db.models import ProcessedUpdate
 from tests.channels.driver import Driver, Mode
 from tests.fakes.common import utf16_len
-from tests.fakes.runtime import APOLOGY, capture, eventually, gone, jpeg, spooled, stored_user, vi
-
-QUESTION = "nha toi duoc ho tro bao nhieu tien lam nha"
-
+from tests.fakes.runtime import (
+    APOLOGY,
+    QUESTION,
+    capture,
+    eventually,
+    gone,
+    jpeg,
+    spooled,
+    stored_user,
+    vi,
+)
 
 # --- text and menus ------------------------------------------------------------------------
 

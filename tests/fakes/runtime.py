@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +19,7 @@ from PIL import Image
 
 from bot.app import Loa
 from bot.core.chat import Incoming, Reply
-from bot.core.config import Settings
+from bot.core.config import ROOT, Settings
 from bot.runtime import Runtime
 from db.models import User
 from db.repositories import Repos
@@ -62,6 +65,47 @@ async def running(settings: Settings, loa: Loa | None = None) -> AsyncIterator[R
         yield runtime
     finally:
         await runtime.stop()
+
+
+LOA = Path(sys.executable).parent / "loa"
+
+
+def loa_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `loa run` on the test database (no channel of the developer's)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_", "PUBLIC_")) and k != "DATABASE_URL"
+    }
+    env.update(
+        DATABASE_URL=settings.database_url,
+        MEDIA_DIR=str(settings.media_dir),
+        POLLING_TIMEOUT_SECONDS="1",
+        LOG_LEVEL="INFO",
+        **extra,
+    )
+    return env
+
+
+@asynccontextmanager
+async def loa_run(settings: Settings, **env: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`loa run` in a subprocess with `env` added; killed at the end if still running."""
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=loa_env(settings, **env), cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def terminate(process: asyncio.subprocess.Process) -> str:
+    """Stop `loa run` as a service manager does (SIGTERM); what it logged."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    return stderr.decode()
 
 
 @dataclass
@@ -129,6 +173,9 @@ def vi(loa: Loa, msgid: str) -> str:
     """The Vietnamese text of a UI string (what a user who has not chosen a language reads)."""
     return loa.services.catalogs.translate(msgid, "vi")
 
+
+# A villager's question typed without accents (most phones here have no Vietnamese keyboard).
+QUESTION = "nha toi duoc ho tro bao nhieu tien lam nha"
 
 APOLOGY = (
     "Sorry, something went wrong on our side. Please try again in a moment, or send /cancel "
