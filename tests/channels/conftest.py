@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Loa
 from bot.core.config import Settings
 from tests.channels.console import ConsoleDriver
 from tests.channels.driver import Driver, Mode
 from tests.channels.telegram import TelegramDriver
 from tests.channels.zalo import ZaloDriver
+from tests.fakes.runtime import Seen, capture
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
 
 DRIVERS: tuple[type[Driver], ...] = (TelegramDriver, ZaloDriver, ConsoleDriver)
 
@@ -42,6 +46,26 @@ async def driver(
     kind, mode = request.param
     async with kind.opened(settings, mode, tmp_path) as opened:
         yield opened
+
+
+@pytest.fixture
+def seen(loa: Loa, monkeypatch: pytest.MonkeyPatch) -> Seen:
+    """Every event the adapter hands to the engine (which still answers it)."""
+    return capture(loa, monkeypatch)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API, for the tests of what is Telegram's own."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def zl() -> AsyncIterator[FakeZalo]:
+    """A fake Zalo Bot API, for the tests of what is Zalo's own."""
+    async with FakeZalo() as fake:
+        yield fake
 
 
 @pytest.fixture

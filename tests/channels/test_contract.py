@@ -25,7 +25,7 @@ from tests.fakes.common import utf16_len
 from tests.fakes.runtime import (
     APOLOGY,
     QUESTION,
-    capture,
+    Seen,
     eventually,
     gone,
     jpeg,
@@ -98,9 +98,8 @@ async def test_long_replies_are_split_under_the_limit_with_the_menu_last(
 
 
 async def test_a_photo_reaches_the_engine_with_its_bytes(
-    driver: Driver, loa: Loa, monkeypatch: pytest.MonkeyPatch
+    driver: Driver, loa: Loa, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     picture = jpeg(800, 600)
     async with driver.running(loa):
         await driver.photo([picture])
@@ -111,10 +110,9 @@ async def test_a_photo_reaches_the_engine_with_its_bytes(
 
 
 async def test_a_downloaded_photo_is_spooled_with_its_caption_then_removed(
-    driver: Driver, settings: Settings, loa: Loa, monkeypatch: pytest.MonkeyPatch
+    driver: Driver, settings: Settings, loa: Loa, seen: Seen
 ) -> None:
     driver.need("downloads")
-    seen = capture(loa, monkeypatch)
     picture = jpeg(800, 600)
     async with driver.running(loa):
         await driver.photo([picture], caption="Họp thôn Ia Tơi")
@@ -128,10 +126,9 @@ async def test_a_downloaded_photo_is_spooled_with_its_caption_then_removed(
 
 
 async def test_an_album_becomes_one_event(
-    driver: Driver, mode: Mode, loa: Loa, monkeypatch: pytest.MonkeyPatch
+    driver: Driver, mode: Mode, loa: Loa, seen: Seen
 ) -> None:
     driver.need("albums")
-    seen = capture(loa, monkeypatch)
     pictures = [jpeg(colour=c) for c in ("red", "green", "blue")]
     async with driver.running(loa):
         await driver.photo(pictures, caption="Ba ảnh")
@@ -145,11 +142,8 @@ async def test_an_album_becomes_one_event(
     assert seen.events[-1].command == "menu"  # the user's next message came after the album
 
 
-async def test_voice_stickers_and_unusable_messages(
-    driver: Driver, loa: Loa, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_voice_stickers_and_unusable_messages(driver: Driver, loa: Loa, seen: Seen) -> None:
     driver.need("voice")
-    seen = capture(loa, monkeypatch)
     async with driver.running(loa):
         await driver.voice(b"\xff\xf1 voice")
         await driver.sticker()

@@ -108,6 +108,12 @@ async def terminate(process: asyncio.subprocess.Process) -> str:
     return stderr.decode()
 
 
+def adapter(runtime: Runtime) -> Any:
+    """The one channel adapter `runtime` runs."""
+    (only,) = runtime.channels
+    return only
+
+
 @dataclass
 class Seen:
     """What the engine received: events, and the bytes of their spooled files at that moment."""

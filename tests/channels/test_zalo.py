@@ -7,14 +7,12 @@ webhook secret, restarts) are in the contract suite, `tests/channels/test_contra
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.app import Loa
-from bot.channels.zalo import ZaloChannel
 from bot.core.chat import Attachment, AttachmentKind, Kind, Reply
 from bot.core.config import Settings
 from tests.channels.zalo import SECRET, USER, ZaloDriver
@@ -22,7 +20,8 @@ from tests.fakes.common import post_webhook
 from tests.fakes.runtime import (
     APOLOGY,
     QUESTION,
-    capture,
+    Seen,
+    adapter,
     free_port,
     jpeg,
     loa_run,
@@ -33,23 +32,9 @@ from tests.fakes.runtime import (
 from tests.fakes.zalo import SECRET_HEADER, TOKEN, FakeZalo
 
 
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    """A fake Zalo Bot API."""
-    async with FakeZalo() as fake:
-        yield fake
-
-
 def config(settings: Settings, zl: FakeZalo, mode: str = "polling", **extra: object) -> Settings:
     """Settings for polling the fake, or for webhook mode (serving media too)."""
     return ZaloDriver(settings, mode, zl).settings(**extra)
-
-
-def channel(runtime: object) -> ZaloChannel:
-    """The running Zalo channel."""
-    found = runtime.channels[0]  # type: ignore[attr-defined]
-    assert isinstance(found, ZaloChannel)
-    return found
 
 
 # --- setting up ---------------------------------------------------------------------------------
@@ -89,7 +74,7 @@ async def test_media_go_out_as_signed_links_under_the_public_url(
     ]
     async with running(config(settings, zl, "webhook"), loa) as runtime:
         for reply in replies:
-            assert (await channel(runtime).sender.deliver(USER, reply)).status == "sent"
+            assert (await adapter(runtime).sender.deliver(USER, reply)).status == "sent"
     methods = [call.method for call in zl.sent(USER)]
     assert methods == ["sendMessage", "sendPhoto", "sendMessage", "sendVoice", "sendMessage"]
     photo_url = zl.called("sendPhoto")[0].params["photo"]
@@ -107,7 +92,7 @@ async def test_without_a_public_url_zalo_users_get_the_text_only(
     picture.write_bytes(jpeg())
     reply = Reply("Áp phích", attachment=Attachment(AttachmentKind.photo, picture))
     async with running(config(settings, zl), loa) as runtime:
-        assert (await channel(runtime).sender.deliver(USER, reply)).status == "sent"
+        assert (await adapter(runtime).sender.deliver(USER, reply)).status == "sent"
     assert [call.method for call in zl.sent(USER)] == ["sendMessage"]
 
 
@@ -116,9 +101,8 @@ async def test_without_a_public_url_zalo_users_get_the_text_only(
 
 @pytest.mark.parametrize("field", ["photo_url", "photo"])
 async def test_an_image_link_is_read_from_either_field(
-    field: str, settings: Settings, loa: Loa, zl: FakeZalo, monkeypatch: pytest.MonkeyPatch
+    field: str, settings: Settings, loa: Loa, zl: FakeZalo, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     picture = jpeg(800, 600)
     url = zl.host(picture)
     async with running(config(settings, zl), loa):
@@ -131,9 +115,8 @@ async def test_an_image_link_is_read_from_either_field(
 
 
 async def test_broken_and_oversized_images_get_polite_answers(
-    settings: Settings, loa: Loa, zl: FakeZalo, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, zl: FakeZalo, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(config(settings, zl, max_photo_bytes=4096), loa):
         zl.image(USER, zl.host(b"<html><body>Expired</body></html>", "text/html"))
         zl.image(USER, f"{zl.url}/cdn/expired.jpg")
@@ -147,9 +130,8 @@ async def test_broken_and_oversized_images_get_polite_answers(
 
 
 async def test_events_not_known_yet_are_unsupported_messages(
-    settings: Settings, loa: Loa, zl: FakeZalo, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, zl: FakeZalo, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(config(settings, zl), loa):
         zl.queue(zl.message(USER, "message.link.received", link={"url": "https://x.vn"}))
         await zl.wait_sent(USER, 1)

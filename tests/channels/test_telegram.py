@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,8 @@ from tests.channels.telegram import SECRET, USER, TelegramDriver
 from tests.fakes.runtime import (
     APOLOGY,
     QUESTION,
-    capture,
+    Seen,
+    adapter,
     eventually,
     free_port,
     jpeg,
@@ -36,23 +36,9 @@ from tests.fakes.runtime import (
 from tests.fakes.telegram import TOKEN, FakeTelegram, parse_html
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    """A fake Telegram Bot API."""
-    async with FakeTelegram() as fake:
-        yield fake
-
-
 def polling(settings: Settings, tg: FakeTelegram, **extra: object) -> Settings:
     """Settings for polling the fake."""
     return TelegramDriver(settings, "polling", tg).settings(**extra)
-
-
-def sender(runtime: object) -> TelegramChannel:
-    """The running Telegram channel."""
-    channel = runtime.channels[0]  # type: ignore[attr-defined]
-    assert isinstance(channel, TelegramChannel)
-    return channel
 
 
 # --- setting up and buttons ---------------------------------------------------------------------
@@ -119,7 +105,7 @@ async def test_a_short_text_rides_on_a_photo_as_its_caption(
     ]
     async with running(polling(settings, tg), loa) as runtime:
         for reply in replies:
-            assert (await sender(runtime).sender.deliver(str(USER), reply)).status == "sent"
+            assert (await adapter(runtime).sender.deliver(str(USER), reply)).status == "sent"
     methods = [call.method for call in tg.sent(USER)]
     assert methods == ["sendPhoto", "sendMessage", "sendPhoto", "sendVoice"]
     sent_voice = tg.sent(USER)[3]
@@ -137,9 +123,8 @@ async def test_a_short_text_rides_on_a_photo_as_its_caption(
 
 
 async def test_the_largest_size_of_a_photo_is_fetched_through_getfile(
-    settings: Settings, loa: Loa, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, tg: FakeTelegram, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(polling(settings, tg), loa):
         update = tg.photo(USER, jpeg(800, 600))
         await tg.wait_sent(USER, 1)
@@ -150,9 +135,8 @@ async def test_the_largest_size_of_a_photo_is_fetched_through_getfile(
 
 
 async def test_an_oversized_photo_is_refused_before_downloading(
-    settings: Settings, loa: Loa, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, tg: FakeTelegram, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(polling(settings, tg), loa):
         tg.photo(USER, jpeg(), announce_size=settings.max_photo_bytes + 1)
         await tg.wait_sent(USER, 1)
@@ -163,9 +147,8 @@ async def test_an_oversized_photo_is_refused_before_downloading(
 
 
 async def test_a_non_image_photo_and_a_failed_download_get_polite_answers(
-    settings: Settings, loa: Loa, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, tg: FakeTelegram, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(polling(settings, tg), loa):
         tg.document(USER, b"<html>not a picture</html>", mime="image/jpeg", file_name="anh.jpg")
         await tg.wait_sent(USER, 1)
@@ -180,9 +163,8 @@ async def test_a_non_image_photo_and_a_failed_download_get_polite_answers(
 
 
 async def test_locations_and_documents_pass_through(
-    settings: Settings, loa: Loa, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, loa: Loa, tg: FakeTelegram, seen: Seen
 ) -> None:
-    seen = capture(loa, monkeypatch)
     async with running(polling(settings, tg), loa):
         tg.send(USER, location={"latitude": 14.05, "longitude": 107.73})
         tg.document(USER, b"%PDF-1.4 plan", mime="application/pdf", file_name="ke-hoach.pdf")
@@ -317,7 +299,7 @@ async def test_stopping_lets_updates_in_progress_finish(
     tg.fail("sendMessage", 200, delay=0.5)
     async with running(polling(settings, tg), loa) as runtime:
         tg.text(USER, "/start")
-        await tg.wait_for(lambda: sender(runtime).inbox.lanes.in_flight > 0)
+        await tg.wait_for(lambda: adapter(runtime).inbox.lanes.in_flight > 0)
         await tg.wait_for(lambda: not tg.pending or tg.called("getUpdates"))
         await asyncio.sleep(0.1)
     assert len(tg.sent(USER)) == 1  # the reply went out before the runtime stopped

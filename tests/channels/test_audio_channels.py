@@ -1,0 +1,78 @@
+"""A recorded topic through the real channel adapters and the fake Bot APIs, over HTTP.
+
+Telegram uploads the Ogg Opus recording as a voice note; Zalo, which cannot take uploads, gets
+the AAC version as a URL under PUBLIC_BASE_URL and fetches it. Both choose their encoding from
+the reply's attachment (`Attachment.variant`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from bot.app import Loa
+from bot.core.config import ROOT, Settings
+from tests import audio_samples as samples
+from tests.channels.telegram import USER, TelegramDriver
+from tests.channels.zalo import ZaloDriver
+from tests.fakes.runtime import running
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo, hex_id
+
+
+def recorded_content(tmp_path: Path) -> Path:
+    """content/ with the contacts page recorded in Ogg Opus, M4A and AAC."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    samples.write(content / "vi" / "lien-he.ogg", samples.ogg_opus(42))
+    samples.write(content / "vi" / "lien-he.m4a", samples.m4a(42))
+    samples.write(content / "vi" / "lien-he.aac", samples.adts(42))
+    return content
+
+
+async def test_telegram_sends_the_recording_as_a_voice_note(
+    settings: Settings, loa: Loa, tg: FakeTelegram, tmp_path: Path
+) -> None:
+    content = recorded_content(tmp_path)
+    # A Loa of its own (not the `loa` fixture's): it reads the recorded content.
+    async with running(TelegramDriver(settings, "polling", tg).settings(content_dir=content)):
+        tg.text(USER, "/start")
+        await tg.wait_sent(USER, 1)
+        tg.press(USER, tg.button(USER, "Tiếng Việt"))
+        await tg.wait_sent(USER, 2)
+        tg.press(USER, tg.button(USER, "Liên hệ"))
+        await tg.wait_for(lambda: "Nghe đọc" in str(tg.keyboard(USER)))
+        tg.press(USER, tg.button(USER, "Nghe đọc"))
+        await tg.wait_for(lambda: tg.called("sendVoice"))
+    voice = tg.called("sendVoice")[0]
+    assert (content / "vi" / "lien-he.ogg").read_bytes() in voice.files.values()
+    assert "Liên hệ cơ quan phụ trách" in str(voice.params.get("caption", "")) + " ".join(
+        tg.texts(USER)
+    )
+
+
+async def test_zalo_sends_the_recording_as_an_aac_url(
+    settings: Settings, loa: Loa, zl: FakeZalo, tmp_path: Path
+) -> None:
+    content = recorded_content(tmp_path)
+    user = hex_id()
+    config = ZaloDriver(settings, "webhook", zl).settings(content_dir=content)
+    async with running(config):
+
+        def said() -> str:
+            return "\n".join(str(c.params.get("text", "")) for c in zl.sent(user))
+
+        zl.text(user, "/start")
+        await zl.wait_for(lambda: "Tiếng Việt" in said())
+        zl.text(user, "1")
+        await zl.wait_for(lambda: re.search(r"(\d+)\. Liên hệ", said()))
+        found = re.findall(r"(\d+)\. Liên hệ", said())
+        zl.text(user, found[-1])
+        await zl.wait_for(lambda: "1. 🔊 Nghe đọc" in said())
+        zl.text(user, "1")
+        await zl.wait_for(lambda: zl.called("sendVoice"), 3)
+    voice = zl.called("sendVoice")[0]
+    url = str(voice.params["voice_url"])
+    assert url.startswith(f"{config.public_base_url}/media/") and url.endswith(".aac")
+    assert zl.fetched[url] == (content / "vi" / "lien-he.aac").read_bytes()
