@@ -177,6 +177,14 @@ class ApiDriver(Driver):
         """A fresh update in which the user typed `text`, as the platform posts it."""
 
     @abc.abstractmethod
+    def from_group(self, text: str) -> Json:
+        """An update in which the user wrote `text` in a group chat with the bot."""
+
+    @abc.abstractmethod
+    def from_bot(self, text: str) -> Json:
+        """An update in which another bot wrote `text`."""
+
+    @abc.abstractmethod
     def queue(self, update: Json) -> None:
         """Hand `update` to Loa (again): by getUpdates or the webhook, as the fake is set."""
 

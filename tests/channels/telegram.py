@@ -44,6 +44,17 @@ class TelegramDriver(ApiDriver):
         """A fresh message update."""
         return self.fake.update(message=self.fake.message(USER, "Y Blong", text=text))
 
+    def from_group(self, text: str) -> Json:
+        """A message in a group."""
+        message = self.fake.message(USER, "Y Blong", text=text)
+        return self.fake.update(message=message | {"chat": {"id": -42, "type": "group"}})
+
+    def from_bot(self, text: str) -> Json:
+        """A message from a bot, in its private chat."""
+        bot = {"id": 777, "is_bot": True, "first_name": "B"}
+        message = self.fake.message(777, "B", text=text) | {"from": bot}
+        return self.fake.update(message=message)
+
     def queue(self, update: Json) -> None:
         """Hand `update` over by getUpdates or the webhook."""
         self.fake.queue(update)

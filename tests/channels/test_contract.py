@@ -158,6 +158,16 @@ async def test_voice_stickers_and_unusable_messages(driver: Driver, loa: Loa, se
     )
 
 
+async def test_groups_and_other_bots_get_no_answer(driver: Driver, loa: Loa) -> None:
+    api = driver.api()
+    async with api.running(loa):
+        api.queue(api.from_group("/start"))  # Loa is a one-to-one assistant
+        api.queue(api.from_bot("/start"))
+        await api.say("/menu")
+        await api.wait_messages(1)
+    assert len(api.fake.sent()) == 1
+
+
 # --- delivery you can trust ------------------------------------------------------------------
 
 

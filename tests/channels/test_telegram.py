@@ -184,12 +184,6 @@ async def test_updates_loa_does_not_handle_are_ignored(
                                            "chat": {"id": USER, "type": "private"}}))  # fmt: skip
         tg.queue(tg.update(channel_post={"message_id": 2, "date": 0, "text": "x",
                                          "chat": {"id": -100, "type": "channel"}}))  # fmt: skip
-        tg.queue(tg.update(message={"message_id": 3, "date": 0, "text": "/start",
-                                    "from": {"id": 777, "is_bot": True, "first_name": "B"},
-                                    "chat": {"id": 777, "type": "private"}}))  # fmt: skip
-        tg.queue(tg.update(message={"message_id": 4, "date": 0, "text": "/start",
-                                    "from": {"id": USER, "is_bot": False, "first_name": "Y"},
-                                    "chat": {"id": -42, "type": "group"}}))  # fmt: skip
         tg.queue({"update_id": "not-a-number"})
         tg.queue(tg.update(message="garbage"))
         tg.text(USER, "/menu")

@@ -144,15 +144,11 @@ async def test_events_not_known_yet_are_unsupported_messages(
     ]
 
 
-async def test_groups_bots_and_foreign_events_are_ignored(
+async def test_foreign_events_and_bodies_without_a_message_are_ignored(
     settings: Settings, loa: Loa, zl: FakeZalo
 ) -> None:
     async with running(config(settings, zl), loa):
-        group = zl.message(USER, "message.text.received", text="/start")
-        group["message"]["chat"] = {"id": "g1", "chat_type": "GROUP"}
-        bot = zl.message("b0b", "message.text.received", text="/start")
-        bot["message"]["from"]["is_bot"] = True
-        for update in (group, bot, {"event_name": "user.follow"}, {"message": "x"}, [1, 2]):
+        for update in ({"event_name": "user.follow"}, {"message": "x"}, [1, 2]):
             zl.queue(update)  # type: ignore[arg-type]
         zl.text(USER, "/menu")
         await zl.wait_sent(USER, 1)

@@ -50,6 +50,18 @@ class ZaloDriver(ApiDriver):
         """A fresh text message."""
         return self.fake.message(USER, "message.text.received", text=text)
 
+    def from_group(self, text: str) -> Json:
+        """A message in a group (Zalo's groups are in beta)."""
+        update = self.update(text)
+        update["message"]["chat"] = {"id": "g1", "chat_type": "GROUP"}
+        return update
+
+    def from_bot(self, text: str) -> Json:
+        """A message from a bot (or Loa's own, echoed back)."""
+        update = self.fake.message("b0b", "message.text.received", text=text)
+        update["message"]["from"]["is_bot"] = True
+        return update
+
     def queue(self, update: Json) -> None:
         """Hand `update` over by getUpdates or the webhook."""
         self.fake.queue(update)
