@@ -17,7 +17,7 @@ from tests.channels.console import ConsoleDriver
 from tests.channels.driver import Driver, Mode
 from tests.channels.telegram import TelegramDriver
 from tests.channels.zalo import ZaloDriver
-from tests.fakes.runtime import Seen, capture
+from tests.fakes.runtime import Seen, capture, jpeg
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 
@@ -52,6 +52,16 @@ async def driver(
 def seen(loa: Loa, monkeypatch: pytest.MonkeyPatch) -> Seen:
     """Every event the adapter hands to the engine (which still answers it)."""
     return capture(loa, monkeypatch)
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A poster, and a talk recorded in Ogg Opus and in AAC: what replies can carry."""
+    picture, opus, aac = (tmp_path / n for n in ("poster.jpg", "bai-noi.ogg", "bai-noi.aac"))
+    picture.write_bytes(jpeg())
+    opus.write_bytes(b"OggS opus")
+    aac.write_bytes(b"\xff\xf1 aac frames")
+    return picture, opus, aac
 
 
 @pytest.fixture

@@ -185,6 +185,10 @@ class ApiDriver(Driver):
         """An update in which another bot wrote `text`."""
 
     @abc.abstractmethod
+    def not_messages(self) -> list[Any]:
+        """Bodies the platform may send that are no user's message (other events, garbage)."""
+
+    @abc.abstractmethod
     def queue(self, update: Json) -> None:
         """Hand `update` to Loa (again): by getUpdates or the webhook, as the fake is set."""
 

@@ -55,6 +55,16 @@ class TelegramDriver(ApiDriver):
         message = self.fake.message(777, "B", text=text) | {"from": bot}
         return self.fake.update(message=message)
 
+    def not_messages(self) -> list[Any]:
+        """Edits, channel posts, and updates that do not parse."""
+        private, channel = {"id": USER, "type": "private"}, {"id": -100, "type": "channel"}
+        return [
+            self.fake.update(edited_message={"message_id": 1, "date": 0, "chat": private}),
+            self.fake.update(channel_post={"message_id": 2, "date": 0, "chat": channel}),
+            {"update_id": "not-a-number"},
+            self.fake.update(message="garbage"),
+        ]
+
     def queue(self, update: Json) -> None:
         """Hand `update` over by getUpdates or the webhook."""
         self.fake.queue(update)

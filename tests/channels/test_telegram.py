@@ -86,12 +86,9 @@ async def test_a_stale_button_gets_a_polite_answer(
 
 
 async def test_a_short_text_rides_on_a_photo_as_its_caption(
-    settings: Settings, loa: Loa, tg: FakeTelegram, tmp_path: Path
+    settings: Settings, loa: Loa, tg: FakeTelegram, media: tuple[Path, Path, Path]
 ) -> None:
-    picture, opus, aac = (tmp_path / n for n in ("poster.jpg", "bai-noi.ogg", "bai-noi.aac"))
-    picture.write_bytes(jpeg())
-    opus.write_bytes(b"OggS opus")
-    aac.write_bytes(b"\xff\xf1 aac")
+    picture, opus, aac = media
     long_caption = "Ảnh tuyên truyền " * 100
     voice = Attachment(AttachmentKind.voice, aac, alternatives=(opus,), duration=42)
     replies = [
@@ -174,21 +171,6 @@ async def test_locations_and_documents_pass_through(
     assert location.location is not None and location.location.latitude == 14.05
     assert document.media[0].file_name == "ke-hoach.pdf"
     assert seen.files[1] == [b"%PDF-1.4 plan"]
-
-
-async def test_updates_loa_does_not_handle_are_ignored(
-    settings: Settings, loa: Loa, tg: FakeTelegram
-) -> None:
-    async with running(polling(settings, tg), loa):
-        tg.queue(tg.update(edited_message={"message_id": 1, "date": 0, "text": "x",
-                                           "chat": {"id": USER, "type": "private"}}))  # fmt: skip
-        tg.queue(tg.update(channel_post={"message_id": 2, "date": 0, "text": "x",
-                                         "chat": {"id": -100, "type": "channel"}}))  # fmt: skip
-        tg.queue({"update_id": "not-a-number"})
-        tg.queue(tg.update(message="garbage"))
-        tg.text(USER, "/menu")
-        await tg.wait_sent(USER, 1)
-    assert len(tg.sent()) == 1
 
 
 async def test_a_blocked_user_who_writes_again_is_reachable_until_kicked_again(

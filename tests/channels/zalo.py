@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tests.channels.driver import ApiDriver, Mode, Shown, numbered
 from tests.fakes.common import Call, Json
@@ -61,6 +61,10 @@ class ZaloDriver(ApiDriver):
         update = self.fake.message("b0b", "message.text.received", text=text)
         update["message"]["from"]["is_bot"] = True
         return update
+
+    def not_messages(self) -> list[Any]:
+        """Events of no message, and bodies without one."""
+        return [{"event_name": "user.follow"}, {"message": "x"}, [1, 2]]
 
     def queue(self, update: Json) -> None:
         """Hand `update` over by getUpdates or the webhook."""
