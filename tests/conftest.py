@@ -16,7 +16,7 @@ from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from db.base import Base
 from db.session import Database, downgrade_schema, upgrade_schema
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -51,13 +51,7 @@ def tmp_media(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
     """Settings that read nothing from the developer's environment or `.env`."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        media_dir=tmp_media,
-        telegram_token=None,
-        zalo_token=None,
-    )
+    return isolated_settings(database_url, tmp_media)
 
 
 @pytest.fixture

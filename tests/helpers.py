@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from bot.core.chat import Incoming, Kind, MediaRef, Reply, to_plain
+from bot.core.config import Settings
 from bot.engine import Engine
 
 _ids = itertools.count(1)
+
+
+def isolated_settings(database_url: str, media_dir: Path, **overrides: Any) -> Settings:
+    """Settings that read nothing from the developer's environment or `.env`; no channels."""
+    values: dict[str, Any] = {"telegram_token": None, "zalo_token": None, **overrides}
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        media_dir=media_dir,
+        **values,
+    )
 
 
 def fresh_update_id() -> str:

@@ -16,10 +16,10 @@ from bot.app import Loa
 from bot.content.audio import MAX_BYTES, AudioError, check, probe
 from bot.core.chat import AttachmentKind
 from bot.core.clock import FrozenClock
-from bot.core.config import ROOT, Settings
+from bot.core.config import ROOT
 from bot.translations import catalogs
 from tests import audio_samples as samples
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings
 from tests.test_cli import run_loa
 
 
@@ -92,10 +92,9 @@ async def recorded(
     samples.write(content / "vi" / "lien-he.aac", samples.adts(75.4))
     samples.write(content / "xtest" / "gui-phan-anh.m4a", samples.m4a(20))
     samples.write(content / "vi" / "ke-hoach.ogg", samples.ogg_opus(5, codec=b"vorbis"))
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
+    settings = isolated_settings(
+        database_url,
+        tmp_media,
         locales_dir=locales,
         content_dir=content,
         languages=("vi", "xtest"),

@@ -22,7 +22,7 @@ from bot.core.config import ROOT, Settings
 from bot.core.i18n import Catalogs, load_languages
 from bot.translations import catalogs
 from db.models import Conversation, User
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings
 from tests.test_cli import run_loa
 
 LOCALES = ROOT / "locales"
@@ -187,10 +187,9 @@ async def test_strings_and_topics_fall_back_one_by_one(
     loa: Loa,
 ) -> None:
     locales, content = xtest_tree
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
+    settings = isolated_settings(
+        database_url,
+        tmp_media,
         locales_dir=locales,
         content_dir=content,
         languages=("vi", "bdq", "xtest"),

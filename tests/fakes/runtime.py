@@ -23,6 +23,7 @@ from bot.core.config import ROOT, Settings
 from bot.runtime import Runtime
 from db.models import User
 from db.repositories import Repos
+from tests.helpers import isolated_settings
 
 FAST: dict[str, Any] = {
     "polling_timeout_seconds": 1,
@@ -38,15 +39,7 @@ FAST: dict[str, Any] = {
 
 def channel_settings(base: Settings, **overrides: Any) -> Settings:
     """Settings for a channel test: the test's database and media, quick timings."""
-    values: dict[str, Any] = {
-        "database_url": base.database_url,
-        "media_dir": base.media_dir,
-        "telegram_token": None,
-        "zalo_token": None,
-        **FAST,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return isolated_settings(base.database_url, base.media_dir, **(FAST | overrides))
 
 
 def free_port() -> int:
