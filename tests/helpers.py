@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.core.chat import Incoming, Kind, MediaRef, Reply, to_plain
-from bot.core.config import Settings
+from bot.core.config import ROOT, Settings
 from bot.engine import Engine
+from bot.translations import catalogs
 
 _ids = itertools.count(1)
 
@@ -28,6 +30,16 @@ def isolated_settings(database_url: str, media_dir: Path, **overrides: Any) -> S
 def fresh_update_id() -> str:
     """A new update id, unique in this test run."""
     return f"u{next(_ids)}"
+
+
+def tree_with_xtest(root: Path) -> Path:
+    """Copy locales/ and content/ under `root`, adding the test-only language xtest (empty)."""
+    shutil.copytree(ROOT / "locales", root / "locales")
+    shutil.copytree(ROOT / "content", root / "content")
+    with (root / "locales" / "languages.yaml").open("a", encoding="utf-8") as handle:
+        handle.write('- code: xtest\n  name: "Test language"\n  native: null\n  formats: vi\n')
+    catalogs.update(root / "locales", ["xtest"])
+    return root
 
 
 class Chat:
