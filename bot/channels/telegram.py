@@ -59,7 +59,8 @@ from bot.channels.base import (
     Inbox,
     RetryPolicy,
     Tally,
-    delivery_of,
+    deliver_with,
+    pause_polling,
     secret_matches,
     wait_bounded,
     with_retries,
@@ -81,7 +82,7 @@ from bot.core.chat import (
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.core.logging import redact
-from bot.delivery.outbox import DeliveryStatus, RateLimiter
+from bot.delivery.outbox import RateLimiter
 from bot.engine import Engine
 from db.session import Database
 
@@ -283,7 +284,9 @@ class TelegramSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
-        tally = Tally()
+        return await deliver_with(partial(self._send_all, chat_id, reply))
+
+    async def _send_all(self, chat_id: str, reply: Reply, tally: Tally) -> None:
         sent = 0
         try:
             for out in plan(reply):
@@ -294,11 +297,10 @@ class TelegramSender:
                     what=f"telegram {out.method} to {chat_id}",
                 )
                 sent += 1
-        except CallError as failure:
+        except CallError:
             if sent:
                 log.warning("telegram: %d of the reply's messages were sent before failing", sent)
-            return delivery_of(failure, tally)
-        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
+            raise
 
     async def _send(self, chat_id: str, out: _Out) -> None:
         if self.limiter is not None:
@@ -535,15 +537,7 @@ class TelegramChannel:
                 updates = await self.bot(method, request_timeout=int(timeout + 15))
             except (TelegramAPIError, ClientDecodeError) as exc:
                 failures += 1
-                failure = classify(exc)
-                delay = failure.retry_after or self.policy.backoff(min(failures, 6))
-                if failure.kind is FailureKind.rejected:
-                    # 401/409: a person has to act (token, another instance): do not hammer.
-                    delay = max(delay, self.policy.base_delay * 5)
-                log.warning(
-                    "telegram: getUpdates failed (%s); again in %.1f s", failure.detail, delay
-                )
-                await asyncio.sleep(delay)
+                await pause_polling(CHANNEL, classify(exc), failures, self.policy)
                 continue
             failures = 0
             if not updates and timeout and loop.time() - started < QUICK_EMPTY:
