@@ -80,12 +80,13 @@ class ConsoleDriver(Driver):
         """Type the number of the menu line labelled `label`."""
         await self.say(self.number(label))
 
-    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> None:
-        """`/photo PATH` with the picture saved to a file."""
+    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> str | None:
+        """`/photo PATH` with the picture saved to a file (the console makes its own id)."""
         (picture,) = pictures
         path = self.folder / f"picture-{next(self._files)}.jpg"
         path.write_bytes(picture)
         await self.say(f"/photo {path}")
+        return None
 
     def messages(self) -> list[Shown]:
         """Every reply printed, in order."""

@@ -93,8 +93,8 @@ class Driver(abc.ABC):
         """The user answers the last menu with the option labelled `label` (tap or number)."""
 
     @abc.abstractmethod
-    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> None:
-        """The user sends one picture, or several as one album."""
+    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> str | None:
+        """The user sends one picture, or several as one album; the platform's id of the first."""
 
     @abc.abstractmethod
     def messages(self) -> list[Shown]:

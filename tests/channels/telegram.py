@@ -73,11 +73,14 @@ class TelegramDriver(ApiDriver):
         """Tap the inline button labelled `label`."""
         self.fake.press(USER, self.fake.button(USER, label))
 
-    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> None:
+    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> str | None:
         """One photo, or an album (items sharing a media_group_id, caption on the first)."""
         album = {"media_group_id": "album-1"} if len(pictures) > 1 else {}
-        for index, picture in enumerate(pictures):
+        updates = [
             self.fake.photo(USER, picture, caption=caption if index == 0 else None, **album)
+            for index, picture in enumerate(pictures)
+        ]
+        return str(updates[0]["update_id"])
 
     async def voice(self, data: bytes) -> None:
         """A voice note."""

@@ -74,10 +74,11 @@ class ZaloDriver(ApiDriver):
         """Type the number of the menu line labelled `label`."""
         await self.say(self.number(label))
 
-    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> None:
+    async def photo(self, pictures: Sequence[bytes], caption: str = "") -> str | None:
         """An image on Zalo's CDN (one: Zalo has no albums)."""
         (picture,) = pictures
-        self.fake.image(USER, self.fake.host(picture), caption=caption)
+        update = self.fake.image(USER, self.fake.host(picture), caption=caption)
+        return str(update["message"]["message_id"])
 
     async def voice(self, data: bytes) -> None:
         """A voice message (AAC on the CDN)."""
