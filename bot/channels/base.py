@@ -182,28 +182,6 @@ def delivery_of(failure: CallError, tally: Tally) -> DeliveryResult:
     )
 
 
-async def deliver_with(send: Callable[[Tally], Awaitable[None]]) -> DeliveryResult:
-    """Run one reply's platform calls, counting them; a failure says what it means for it."""
-    tally = Tally()
-    try:
-        await send(tally)
-    except CallError as failure:
-        return delivery_of(failure, tally)
-    return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
-
-
-async def pause_polling(
-    channel: str, failure: CallError, failures: int, policy: RetryPolicy
-) -> None:
-    """Wait before the next long poll after `failures` failed ones in a row."""
-    delay = failure.retry_after or policy.backoff(min(failures, 6))
-    if failure.kind is FailureKind.rejected:
-        # A bad token, a webhook still set, another instance polling: a person has to act.
-        delay = max(delay, policy.base_delay * 5)
-    log.warning("%s: getUpdates failed (%s); again in %.1f s", channel, failure.detail, delay)
-    await asyncio.sleep(delay)
-
-
 # --- inbound -----------------------------------------------------------------------------
 
 

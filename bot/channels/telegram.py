@@ -59,8 +59,7 @@ from bot.channels.base import (
     Inbox,
     RetryPolicy,
     Tally,
-    deliver_with,
-    pause_polling,
+    delivery_of,
     secret_matches,
     wait_bounded,
     with_retries,
@@ -82,7 +81,7 @@ from bot.core.chat import (
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.core.logging import redact
-from bot.delivery.outbox import RateLimiter
+from bot.delivery.outbox import DeliveryStatus, RateLimiter
 from bot.engine import Engine
 from db.session import Database
 
@@ -284,9 +283,7 @@ class TelegramSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
-        return await deliver_with(partial(self._send_all, chat_id, reply))
-
-    async def _send_all(self, chat_id: str, reply: Reply, tally: Tally) -> None:
+        tally = Tally()
         sent = 0
         try:
             for out in plan(reply):
@@ -297,10 +294,11 @@ class TelegramSender:
                     what=f"telegram {out.method} to {chat_id}",
                 )
                 sent += 1
-        except CallError:
+        except CallError as failure:
             if sent:
                 log.warning("telegram: %d of the reply's messages were sent before failing", sent)
-            raise
+            return delivery_of(failure, tally)
+        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
 
     async def _send(self, chat_id: str, out: _Out) -> None:
         if self.limiter is not None:
@@ -537,7 +535,15 @@ class TelegramChannel:
                 updates = await self.bot(method, request_timeout=int(timeout + 15))
             except (TelegramAPIError, ClientDecodeError) as exc:
                 failures += 1
-                await pause_polling(CHANNEL, classify(exc), failures, self.policy)
+                failure = classify(exc)
+                delay = failure.retry_after or self.policy.backoff(min(failures, 6))
+                if failure.kind is FailureKind.rejected:
+                    # 401/409: a person has to act (token, another instance): do not hammer.
+                    delay = max(delay, self.policy.base_delay * 5)
+                log.warning(
+                    "telegram: getUpdates failed (%s); again in %.1f s", failure.detail, delay
+                )
+                await asyncio.sleep(delay)
                 continue
             failures = 0
             if not updates and timeout and loop.time() - started < QUICK_EMPTY:

@@ -36,8 +36,7 @@ from bot.channels.base import (
     Inbox,
     RetryPolicy,
     Tally,
-    deliver_with,
-    pause_polling,
+    delivery_of,
     secret_matches,
     with_retries,
 )
@@ -45,7 +44,7 @@ from bot.channels.files import PublicFiles, Spool
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
-from bot.delivery.outbox import RateLimiter
+from bot.delivery.outbox import DeliveryStatus, RateLimiter
 from bot.engine import Engine
 from db.session import Database
 
@@ -212,12 +211,14 @@ class ZaloSender:
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
-        return await deliver_with(partial(self._send_all, chat_id, reply))
-
-    async def _send_all(self, chat_id: str, reply: Reply, tally: Tally) -> None:
-        for part in render(reply):
-            await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
-        await self._send_attachment(chat_id, reply, tally)
+        tally = Tally()
+        try:
+            for part in render(reply):
+                await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
+            await self._send_attachment(chat_id, reply, tally)
+        except CallError as failure:
+            return delivery_of(failure, tally)
+        return DeliveryResult(DeliveryStatus.sent, attempts=tally.attempts)
 
     async def _send_attachment(self, chat_id: str, reply: Reply, tally: Tally) -> None:
         attachment = reply.attachment
@@ -412,18 +413,26 @@ class ZaloChannel:
                         await asyncio.sleep(QUICK_EMPTY_PAUSE)
                     continue
                 failures += 1
-                await pause_polling(CHANNEL, classify(exc), failures, self.policy)
+                await self._pause(classify(exc), failures)
                 continue
             except ZaloTransportError as exc:
                 if exc.timed_out:
                     # Our own timeout ran out with nothing new: the same as a 408.
                     continue
                 failures += 1
-                await pause_polling(CHANNEL, classify(exc), failures, self.policy)
+                await self._pause(classify(exc), failures)
                 continue
             failures = 0
             for item in result if isinstance(result, list) else [result]:
                 self.accept(item)
+
+    async def _pause(self, failure: CallError, failures: int) -> None:
+        delay = self.policy.backoff(min(failures, 6))
+        if failure.kind is FailureKind.rejected:
+            # A bad token or a webhook still set: a person has to act; do not hammer.
+            delay = max(delay, self.policy.base_delay * 5)
+        log.warning("zalo: getUpdates failed (%s); again in %.1f s", failure.detail, delay)
+        await asyncio.sleep(delay)
 
     async def stop(self, grace: float) -> bool:
         """Let running updates finish, then close the sessions."""
