@@ -108,18 +108,6 @@ class Driver(abc.ABC):
     async def deliver(self, reply: Reply) -> Delivery:
         """Send `reply` to the user through the running adapter's sender."""
 
-    async def voice(self, data: bytes) -> None:
-        """The user sends a voice message holding `data`."""
-        raise NotImplementedError(self.lacks["voice"])
-
-    async def sticker(self) -> None:
-        """The user sends a sticker."""
-        raise NotImplementedError(self.lacks["voice"])
-
-    async def unsupported(self) -> None:
-        """The user sends something Loa cannot use (a video, a protected message…)."""
-        raise NotImplementedError(self.lacks["voice"])
-
     def texts(self) -> list[str]:
         """The text of every message received."""
         return [shown.text for shown in self.messages()]
@@ -169,6 +157,18 @@ class ApiDriver(Driver):
         """The settings of `mode` (webhook mode listens on `port`)."""
 
     @abc.abstractmethod
+    async def voice(self, data: bytes) -> None:
+        """The user sends a voice message holding `data`."""
+
+    @abc.abstractmethod
+    async def sticker(self) -> None:
+        """The user sends a sticker."""
+
+    @abc.abstractmethod
+    async def unsupported(self) -> None:
+        """The user sends something Loa cannot use (a video, a protected message…)."""
+
+    @abc.abstractmethod
     def bad_token(self) -> dict[str, object]:
         """Settings with a token the platform refuses."""
 
@@ -188,13 +188,13 @@ class ApiDriver(Driver):
     def not_messages(self) -> list[Any]:
         """Bodies the platform may send that are no user's message (other events, garbage)."""
 
-    @abc.abstractmethod
     def queue(self, update: Json) -> None:
         """Hand `update` to Loa (again): by getUpdates or the webhook, as the fake is set."""
+        self.fake.queue(update)
 
-    @abc.abstractmethod
     def sent(self) -> list[Call]:
         """The platform calls that delivered something to the user."""
+        return self.fake.sent(self.user)
 
     @abc.abstractmethod
     def shown(self, call: Call) -> Shown:

@@ -65,10 +65,6 @@ class TelegramDriver(ApiDriver):
             self.fake.update(message="garbage"),
         ]
 
-    def queue(self, update: Json) -> None:
-        """Hand `update` over by getUpdates or the webhook."""
-        self.fake.queue(update)
-
     async def pick(self, label: str) -> None:
         """Tap the inline button labelled `label`."""
         self.fake.press(USER, self.fake.button(USER, label))
@@ -98,10 +94,6 @@ class TelegramDriver(ApiDriver):
         """A video (Loa has no use for one)."""
         self.fake.send(USER, video={"file_id": "BAAC", "file_unique_id": "v", "width": 1,
                                     "height": 1, "duration": 1})  # fmt: skip
-
-    def sent(self) -> list[Call]:
-        """Every message sent to the user."""
-        return self.fake.sent(USER)
 
     def shown(self, call: Call) -> Shown:
         """The text or caption as Telegram shows it, and the buttons under it."""

@@ -145,14 +145,15 @@ async def test_an_album_becomes_one_event(
 
 async def test_voice_stickers_and_unusable_messages(driver: Driver, loa: Loa, seen: Seen) -> None:
     driver.need("voice")
-    async with driver.running(loa):
-        await driver.voice(b"\xff\xf1 voice")
-        await driver.sticker()
-        await driver.unsupported()
-        await driver.wait_messages(3)
+    api = driver.api()
+    async with api.running(loa):
+        await api.voice(b"\xff\xf1 voice")
+        await api.sticker()
+        await api.unsupported()
+        await api.wait_messages(3)
     assert [event.kind for event in seen.events] == [Kind.voice, Kind.sticker, Kind.unsupported]
     assert seen.files[0] == [b"\xff\xf1 voice"]
-    texts = driver.texts()
+    texts = api.texts()
     assert texts[1] == vi(loa, "Nice sticker! Please type your question or pick a number.")
     assert texts[2] == vi(
         loa, "I can't use this kind of message here. Please type your question or pick a number."

@@ -66,10 +66,6 @@ class ZaloDriver(ApiDriver):
         """Events of no message, and bodies without one."""
         return [{"event_name": "user.follow"}, {"message": "x"}, [1, 2]]
 
-    def queue(self, update: Json) -> None:
-        """Hand `update` over by getUpdates or the webhook."""
-        self.fake.queue(update)
-
     async def pick(self, label: str) -> None:
         """Type the number of the menu line labelled `label`."""
         await self.say(self.number(label))
@@ -91,10 +87,6 @@ class ZaloDriver(ApiDriver):
     async def unsupported(self) -> None:
         """What Zalo does not pass on (a protected sender, a file, a video…)."""
         self.fake.unsupported(USER)
-
-    def sent(self) -> list[Call]:
-        """Every message sent to the user."""
-        return self.fake.sent(USER)
 
     def shown(self, call: Call) -> Shown:
         """The text (or photo caption), its numbered lines as the menu."""
