@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,7 +60,7 @@ class ConsoleDriver(Driver):
         self.channel = ConsoleChannel(self._handle_with(loa), self.out, user=USER)
         yield
 
-    def _handle_with(self, loa: Loa) -> Any:
+    def _handle_with(self, loa: Loa) -> Callable[[Incoming], Awaitable[list[Reply]]]:
         async def handle(event: Incoming) -> list[Reply]:
             self._replies = await loa.engine.handle(event)
             return self._replies
