@@ -65,7 +65,7 @@ async def test_one_server_takes_both_webhooks_and_reports_health(
             "database": True,
             "channels": ["telegram", "zalo"],
         }
-    update = tg.update(message=tg.message(7, "A", text="/start"))
+    update = tg.update(message=tg._message(7, "A", text="/start"))
     headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
     async with http.post(f"{base}/webhook/telegram", json=update, headers=headers) as response:
         assert response.status == 200

@@ -108,6 +108,21 @@ class Driver(abc.ABC):
     async def deliver(self, reply: Reply) -> Delivery:
         """Send `reply` to the user through the running adapter's sender."""
 
+    async def skip_commune_question(self) -> None:
+        """Answer "Bỏ qua" (skip) when the last message asks for the user's commune."""
+        if any("Bỏ qua" in option for option in self.menu()):
+            count = len(self.messages())
+            await self.pick("Bỏ qua")
+            await self.wait_messages(count + 1)
+
+    async def choose_vietnamese(self) -> None:
+        """/start, pick Vietnamese, and get past what a first contact is asked: the main menu."""
+        await self.say("/start")
+        await self.wait_messages(1)
+        await self.pick("Tiếng Việt")
+        await self.wait_messages(2)
+        await self.skip_commune_question()
+
     def texts(self) -> list[str]:
         """The text of every message received."""
         return [shown.text for shown in self.messages()]

@@ -42,18 +42,19 @@ class TelegramDriver(ApiDriver):
 
     def update(self, text: str) -> Json:
         """A fresh message update."""
-        return self.fake.update(message=self.fake.message(USER, "Y Blong", text=text))
+        return self.fake.unsent(USER, text=text)
 
     def from_group(self, text: str) -> Json:
         """A message in a group."""
-        message = self.fake.message(USER, "Y Blong", text=text)
-        return self.fake.update(message=message | {"chat": {"id": -42, "type": "group"}})
+        update = self.fake.unsent(USER, text=text)
+        update["message"]["chat"] = {"id": -42, "type": "group"}
+        return update
 
     def from_bot(self, text: str) -> Json:
         """A message from a bot, in its private chat."""
-        bot = {"id": 777, "is_bot": True, "first_name": "B"}
-        message = self.fake.message(777, "B", text=text) | {"from": bot}
-        return self.fake.update(message=message)
+        update = self.fake.unsent(777, "B", text=text)
+        update["message"]["from"]["is_bot"] = True
+        return update
 
     def not_messages(self) -> list[Any]:
         """Edits, channel posts, and updates that do not parse."""

@@ -7,7 +7,6 @@ the reply's attachment (`Attachment.variant`).
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tests.channels.telegram import USER, TelegramDriver
 from tests.channels.zalo import ZaloDriver
 from tests.fakes.runtime import running
 from tests.fakes.telegram import FakeTelegram
-from tests.fakes.zalo import FakeZalo, hex_id
+from tests.fakes.zalo import FakeZalo
 
 
 def recorded_content(tmp_path: Path) -> Path:
@@ -37,10 +36,7 @@ async def test_telegram_sends_the_recording_as_a_voice_note(
     content = recorded_content(tmp_path)
     # A Loa of its own (not the `loa` fixture's): it reads the recorded content.
     async with running(TelegramDriver(settings, "polling", tg).settings(content_dir=content)):
-        tg.text(USER, "/start")
-        await tg.wait_sent(USER, 1)
-        tg.press(USER, tg.button(USER, "Tiếng Việt"))
-        await tg.wait_sent(USER, 2)
+        await TelegramDriver(settings, "polling", tg).choose_vietnamese()
         tg.press(USER, tg.button(USER, "Liên hệ"))
         await tg.wait_for(lambda: "Nghe đọc" in str(tg.keyboard(USER)))
         tg.press(USER, tg.button(USER, "Nghe đọc"))
@@ -56,21 +52,13 @@ async def test_zalo_sends_the_recording_as_an_aac_url(
     settings: Settings, loa: Loa, zl: FakeZalo, tmp_path: Path
 ) -> None:
     content = recorded_content(tmp_path)
-    user = hex_id()
-    config = ZaloDriver(settings, "webhook", zl).settings(content_dir=content)
+    user = ZaloDriver(settings, "webhook", zl)
+    config = user.settings(content_dir=content)
     async with running(config):
-
-        def said() -> str:
-            return "\n".join(str(c.params.get("text", "")) for c in zl.sent(user))
-
-        zl.text(user, "/start")
-        await zl.wait_for(lambda: "Tiếng Việt" in said())
-        zl.text(user, "1")
-        await zl.wait_for(lambda: re.search(r"(\d+)\. Liên hệ", said()))
-        found = re.findall(r"(\d+)\. Liên hệ", said())
-        zl.text(user, found[-1])
-        await zl.wait_for(lambda: "1. 🔊 Nghe đọc" in said())
-        zl.text(user, "1")
+        await user.choose_vietnamese()
+        await user.pick("Liên hệ")
+        await zl.wait_for(lambda: "🔊 Nghe đọc" in str(user.menu()))
+        await user.pick("Nghe đọc")
         await zl.wait_for(lambda: zl.called("sendVoice"), 3)
     voice = zl.called("sendVoice")[0]
     url = str(voice.params["voice_url"])

@@ -289,19 +289,22 @@ async def test_stopping_lets_updates_in_progress_finish(
 async def test_loa_run_answers_on_telegram_and_stops_on_sigterm(
     settings: Settings, loa: Loa, tg: FakeTelegram
 ) -> None:
+    user = TelegramDriver(settings, "polling", tg)
     async with loa_run(settings, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE=tg.url) as process:
-        tg.text(USER, "/start")
-        await tg.wait_sent(USER, 1, within=60)
+        await user.say("/start")
+        await user.wait_messages(1, within=60)
         assert tg.keyboard(USER)
-        tg.press(USER, tg.button(USER, "Tiếng Việt"))
-        await tg.wait_sent(USER, 2)
-        tg.text(USER, QUESTION)
-        await tg.wait_sent(USER, 3)
+        await user.pick("Tiếng Việt")
+        await user.wait_messages(2)
+        await user.skip_commune_question()
+        menu = user.texts()[-1]
+        await user.say(QUESTION)
+        await user.wait_messages(len(user.texts()) + 1)
         log = await terminate(process)
     assert process.returncode == 0, log
     assert "stopped" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
-    assert "Menu chính" in tg.texts(USER)[1]
+    assert "Menu chính" in menu
 
 
 async def test_loa_run_refuses_webhook_mode_without_a_secret(settings: Settings) -> None:

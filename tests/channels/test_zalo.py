@@ -198,6 +198,7 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
     settings: Settings, loa: Loa, zl: FakeZalo
 ) -> None:
     port = free_port()
+    user = ZaloDriver(settings, "webhook", zl)
     async with loa_run(
         settings,
         ZALO_TOKEN=TOKEN,
@@ -207,12 +208,10 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
         ZALO_WEBHOOK_SECRET=SECRET,
     ) as process:
         await zl.wait_for(lambda: zl.webhook_url, within=60)
-        zl.text(USER, "/start")
-        await zl.wait_sent(USER, 1)
-        zl.text(USER, "1")
-        await zl.wait_sent(USER, 2)
-        zl.text(USER, QUESTION)
-        await zl.wait_sent(USER, 3)
+        await user.choose_vietnamese()
+        menu = user.texts()[-1]
+        await user.say(QUESTION)
+        await user.wait_messages(len(user.texts()) + 1)
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -221,5 +220,5 @@ async def test_loa_run_serves_zalo_webhooks_and_stops_on_sigterm(
         log = await terminate(process)
     assert process.returncode == 0, log
     assert health == {"ok": True, "database": True, "channels": ["zalo"]}
-    assert "Menu chính" in zl.texts(USER)[1]
+    assert "Menu chính" in menu
     assert TOKEN not in log and TOKEN.split(":")[1] not in log

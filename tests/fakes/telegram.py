@@ -139,7 +139,7 @@ class FakeTelegram(FakeServer):
     def _user(self, user_id: int, name: str) -> Json:
         return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "vi"}
 
-    def message(self, user_id: int, name: str, **content: Any) -> Json:
+    def _message(self, user_id: int, name: str, **content: Any) -> Json:
         return {
             "message_id": next(self._message_ids),
             "from": self._user(user_id, name),
@@ -148,13 +148,17 @@ class FakeTelegram(FakeServer):
             **content,
         }
 
+    def unsent(self, user_id: int, name: str = "Y Blong", **content: Any) -> Json:
+        """A new update in which the user sends `content`, not handed to Loa yet."""
+        return self.update(message=self._message(user_id, name, **content))
+
     def update(self, **content: Any) -> Json:
         """A new update with a fresh update_id."""
         return {"update_id": next(self._update_ids), **content}
 
     def text(self, user_id: int, text: str, name: str = "Y Blong") -> Json:
         """The user types `text`."""
-        return self.queue(self.update(message=self.message(user_id, name, text=text)))
+        return self.queue(self.update(message=self._message(user_id, name, text=text)))
 
     def press(self, user_id: int, data: str, name: str = "Y Blong") -> Json:
         """The user presses an inline button carrying `data`."""
@@ -166,7 +170,7 @@ class FakeTelegram(FakeServer):
                     "id": query_id,
                     "from": self._user(user_id, name),
                     "chat_instance": "-123456789",
-                    "message": self.message(self.me_id, "Loa", text="…")
+                    "message": self._message(self.me_id, "Loa", text="…")
                     | {"chat": {"id": user_id, "type": "private", "first_name": name}},
                     "data": data,
                 }
@@ -205,7 +209,7 @@ class FakeTelegram(FakeServer):
             content["caption"] = caption
         if media_group_id is not None:
             content["media_group_id"] = media_group_id
-        return self.queue(self.update(message=self.message(user_id, name, **content)))
+        return self.queue(self.update(message=self._message(user_id, name, **content)))
 
     def document(
         self, user_id: int, data: bytes, *, mime: str, file_name: str, name: str = "Y Blong"
@@ -219,11 +223,11 @@ class FakeTelegram(FakeServer):
             "mime_type": mime,
             "file_size": len(data),
         }
-        return self.queue(self.update(message=self.message(user_id, name, document=document)))
+        return self.queue(self.update(message=self._message(user_id, name, document=document)))
 
     def send(self, user_id: int, name: str = "Y Blong", **content: Any) -> Json:
         """The user sends a message with arbitrary content (location, sticker, video…)."""
-        return self.queue(self.update(message=self.message(user_id, name, **content)))
+        return self.queue(self.update(message=self._message(user_id, name, **content)))
 
     # --- reading what the bot did
 
