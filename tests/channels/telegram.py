@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.core.config import Settings
 from tests.channels.driver import ApiDriver, Mode, Shown
 from tests.fakes.common import Call, Json
 from tests.fakes.telegram import SECRET_HEADER, TOKEN, FakeTelegram, parse_html
@@ -103,3 +104,8 @@ class TelegramDriver(ApiDriver):
         markup: Any = call.params.get("reply_markup") or {}
         rows = markup.get("inline_keyboard") or [] if isinstance(markup, dict) else []
         return Shown(text, tuple(str(button["text"]) for row in rows for button in row))
+
+
+def polling(settings: Settings, fake: FakeTelegram, **extra: object) -> Settings:
+    """Settings for polling the fake Telegram (`extra` changes them)."""
+    return TelegramDriver(settings, "polling", fake).settings(**extra)

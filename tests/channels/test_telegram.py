@@ -18,7 +18,7 @@ from bot.core.chat import Attachment, AttachmentKind, Choice, Kind, Reply
 from bot.core.config import Settings
 from bot.core.logging import install_redaction
 from bot.delivery.outbox import DeliveryStatus
-from tests.channels.telegram import SECRET, USER, TelegramDriver
+from tests.channels.telegram import SECRET, USER, TelegramDriver, polling
 from tests.fakes.runtime import (
     APOLOGY,
     QUESTION,
@@ -34,12 +34,6 @@ from tests.fakes.runtime import (
     vi,
 )
 from tests.fakes.telegram import TOKEN, FakeTelegram, parse_html
-
-
-def polling(settings: Settings, tg: FakeTelegram, **extra: object) -> Settings:
-    """Settings for polling the fake."""
-    return TelegramDriver(settings, "polling", tg).settings(**extra)
-
 
 # --- setting up and buttons ---------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import pytest
 from bot.app import Loa
 from bot.core.chat import Attachment, AttachmentKind, Kind, Reply
 from bot.core.config import Settings
-from tests.channels.zalo import SECRET, USER, ZaloDriver
+from tests.channels.zalo import SECRET, USER, ZaloDriver, polling, webhook
 from tests.fakes.common import post_webhook
 from tests.fakes.runtime import (
     APOLOGY,
@@ -31,12 +31,6 @@ from tests.fakes.runtime import (
 )
 from tests.fakes.zalo import SECRET_HEADER, TOKEN, FakeZalo
 
-
-def config(settings: Settings, zl: FakeZalo, mode: str = "polling", **extra: object) -> Settings:
-    """Settings for polling the fake, or for webhook mode (serving media too)."""
-    return ZaloDriver(settings, mode, zl).settings(**extra)
-
-
 # --- setting up ---------------------------------------------------------------------------------
 
 
@@ -44,7 +38,7 @@ def config(settings: Settings, zl: FakeZalo, mode: str = "polling", **extra: obj
 async def test_polling_clears_the_webhook_and_webhook_mode_registers_it(
     mode: str, settings: Settings, loa: Loa, zl: FakeZalo
 ) -> None:
-    async with running(config(settings, zl, mode), loa):
+    async with running(ZaloDriver(settings, mode, zl).settings(), loa):
         zl.text(USER, "/start")
         await zl.wait_sent(USER, 1)
     if mode == "webhook":
@@ -69,7 +63,7 @@ async def test_media_go_out_as_signed_links_under_the_public_url(
         Reply("Nghe bài nói", attachment=voice),  # Zalo takes the AAC one
         Reply("Chỉ có Opus", attachment=Attachment(AttachmentKind.voice, opus)),  # text only
     ]
-    async with running(config(settings, zl, "webhook"), loa) as runtime:
+    async with running(webhook(settings, zl), loa) as runtime:
         for reply in replies:
             assert (await adapter(runtime).sender.deliver(USER, reply)).status == "sent"
     methods = [call.method for call in zl.sent(USER)]
@@ -88,7 +82,7 @@ async def test_without_a_public_url_zalo_users_get_the_text_only(
     picture = tmp_path / "poster.jpg"
     picture.write_bytes(jpeg())
     reply = Reply("Áp phích", attachment=Attachment(AttachmentKind.photo, picture))
-    async with running(config(settings, zl), loa) as runtime:
+    async with running(polling(settings, zl), loa) as runtime:
         assert (await adapter(runtime).sender.deliver(USER, reply)).status == "sent"
     assert [call.method for call in zl.sent(USER)] == ["sendMessage"]
 
@@ -102,7 +96,7 @@ async def test_an_image_link_is_read_from_either_field(
 ) -> None:
     picture = jpeg(800, 600)
     url = zl.host(picture)
-    async with running(config(settings, zl), loa):
+    async with running(polling(settings, zl), loa):
         zl.image(USER, url, field=field)
         await zl.wait_sent(USER, 1)
     media = seen.events[0].media[0]
@@ -114,7 +108,7 @@ async def test_an_image_link_is_read_from_either_field(
 async def test_broken_and_oversized_images_get_polite_answers(
     settings: Settings, loa: Loa, zl: FakeZalo, seen: Seen
 ) -> None:
-    async with running(config(settings, zl, max_photo_bytes=4096), loa):
+    async with running(polling(settings, zl, max_photo_bytes=4096), loa):
         zl.image(USER, zl.host(b"<html><body>Expired</body></html>", "text/html"))
         zl.image(USER, f"{zl.url}/cdn/expired.jpg")
         zl.image(USER, zl.host(jpeg(1200, 900, "white") + b"\0" * 8192))
@@ -129,7 +123,7 @@ async def test_broken_and_oversized_images_get_polite_answers(
 async def test_events_not_known_yet_are_unsupported_messages(
     settings: Settings, loa: Loa, zl: FakeZalo, seen: Seen
 ) -> None:
-    async with running(config(settings, zl), loa):
+    async with running(polling(settings, zl), loa):
         zl.queue(zl.message(USER, "message.link.received", link={"url": "https://x.vn"}))
         await zl.wait_sent(USER, 1)
     assert [event.kind for event in seen.events] == [Kind.unsupported]
@@ -147,7 +141,7 @@ async def test_events_not_known_yet_are_unsupported_messages(
 async def test_webhook_probes_and_both_envelopes(
     settings: Settings, loa: Loa, zl: FakeZalo
 ) -> None:
-    settings = config(settings, zl, "webhook", zalo_webhook_url=None)
+    settings = webhook(settings, zl, zalo_webhook_url=None)
     url = f"http://{settings.webhook_listen}/webhook/zalo"
     start = zl.message(USER, "message.text.received", text="/start")
     menu = zl.message(USER, "message.text.received", text="/menu")
@@ -173,7 +167,7 @@ async def test_quota_and_error_envelopes_with_http_200_are_retried(
 ) -> None:
     zl.fail("sendMessage", 429, times=2, description="Quota exceeded")
     zl.fail("sendMessage", 502, http_status=200)  # an error envelope with HTTP 200
-    async with running(config(settings, zl), loa):
+    async with running(polling(settings, zl), loa):
         zl.text(USER, "/start")
         await zl.wait_sent(USER, 1)
     assert [call.status for call in zl.called("sendMessage")] == [429, 429, 502, 200]
@@ -185,7 +179,7 @@ async def test_polling_reads_408_in_either_form_and_survives_errors(
     zl.empty_http_status = 408
     zl.fail("getUpdates", 500, times=2)
     zl.fail("getUpdates", 200, delay=2.0)  # longer than the client waits: a silent long poll
-    async with running(config(settings, zl, api_timeout_seconds=1.0), loa):
+    async with running(polling(settings, zl, api_timeout_seconds=1.0), loa):
         await zl.wait_for(lambda: len(zl.called("getUpdates")) >= 4, within=20)
         zl.text(USER, "/start")
         await zl.wait_sent(USER, 1, within=20)

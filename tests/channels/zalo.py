@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from bot.core.config import Settings
 from tests.channels.driver import ApiDriver, Mode, Shown, numbered
 from tests.fakes.common import Call, Json
 from tests.fakes.zalo import SECRET_HEADER, TOKEN, FakeZalo
@@ -92,3 +93,13 @@ class ZaloDriver(ApiDriver):
         """The text (or photo caption), its numbered lines as the menu."""
         text = str(call.params.get("text") or call.params.get("caption") or "")
         return Shown(text, numbered(text))
+
+
+def polling(settings: Settings, fake: FakeZalo, **extra: object) -> Settings:
+    """Settings for polling the fake Zalo (`extra` changes them)."""
+    return ZaloDriver(settings, "polling", fake).settings(**extra)
+
+
+def webhook(settings: Settings, fake: FakeZalo, **extra: object) -> Settings:
+    """Settings for Zalo webhooks to Loa, registered with the fake, media served."""
+    return ZaloDriver(settings, "webhook", fake).settings(**extra)
