@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from bot.app import Loa
 from bot.core.clock import FrozenClock
-from bot.core.config import MAP_2022, Settings
+from bot.core.config import Settings
 from db.base import Base
 from db.session import Database, downgrade_schema, upgrade_schema
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -56,14 +56,7 @@ def settings(database_url: str, tmp_media: Path) -> Settings:
     communes: deep enough for escalation and scopes), not the default 2025 one; tests of the
     current map say so with their own `org_file`.
     """
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        org_file=MAP_2022,
-        media_dir=tmp_media,
-        telegram_token=None,
-        zalo_token=None,
-    )
+    return isolated_settings(database_url, tmp_media)
 
 
 @pytest.fixture

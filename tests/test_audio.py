@@ -16,10 +16,9 @@ from bot.app import Loa
 from bot.content.audio import MAX_BYTES, AudioError, check, probe
 from bot.core.chat import AttachmentKind
 from bot.core.clock import FrozenClock
-from bot.core.config import ROOT, Settings
-from bot.translations import catalogs
+from bot.core.config import ROOT
 from tests import audio_samples as samples
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings, tree_with_xtest
 from tests.test_cli import run_loa
 
 
@@ -80,22 +79,16 @@ async def recorded(
     tmp_path: Path, database_url: str, tmp_media: Path, clock: FrozenClock, loa: Loa
 ) -> AsyncIterator[Loa]:
     """Loa with recordings: contacts in vi (three encodings), feedback in xtest, a bad one."""
-    locales = tmp_path / "locales"
-    content = tmp_path / "content"
-    shutil.copytree(ROOT / "locales", locales)
-    shutil.copytree(ROOT / "content", content)
-    with (locales / "languages.yaml").open("a", encoding="utf-8") as handle:
-        handle.write('- code: xtest\n  name: "Test language"\n  native: null\n  formats: vi\n')
-    catalogs.update(locales, ["xtest"])
+    tree_with_xtest(tmp_path)
+    locales, content = tmp_path / "locales", tmp_path / "content"
     samples.write(content / "vi" / "lien-he.ogg", samples.ogg_opus(75.4))
     samples.write(content / "vi" / "lien-he.m4a", samples.m4a(75.4))
     samples.write(content / "vi" / "lien-he.aac", samples.adts(75.4))
     samples.write(content / "xtest" / "gui-phan-anh.m4a", samples.m4a(20))
     samples.write(content / "vi" / "ke-hoach.ogg", samples.ogg_opus(5, codec=b"vorbis"))
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
+    settings = isolated_settings(
+        database_url,
+        tmp_media,
         locales_dir=locales,
         content_dir=content,
         languages=("vi", "xtest"),

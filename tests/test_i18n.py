@@ -24,7 +24,7 @@ from bot.core.config import ROOT, Settings
 from bot.core.i18n import Catalogs, load_languages
 from bot.translations import catalogs
 from db.models import Conversation, User
-from tests.helpers import Chat, fresh_update_id
+from tests.helpers import Chat, fresh_update_id, isolated_settings
 from tests.test_cli import run_loa
 
 LOCALES = ROOT / "locales"
@@ -186,14 +186,13 @@ def xtest_settings(
 ) -> Settings:
     """Settings over the test-language tree, offering vi, bdq and xtest."""
     locales, content = tree
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        media_dir=media,
+    return isolated_settings(
+        database_url,
+        media,
         locales_dir=locales,
         content_dir=content,
         languages=("vi", "bdq", "xtest"),
-        **more,  # type: ignore[arg-type]
+        **more,
     )
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
-import pytest
 from sqlalchemy import func, select
 
 from bot.app import Loa
@@ -22,29 +20,15 @@ from db.models import (
     TicketStatus,
     User,
 )
+from tests.channels.telegram import polling as telegram_polling
+from tests.channels.zalo import polling as zalo_polling
+from tests.channels.zalo import webhook as zalo_webhook
 from tests.fakes.runtime import eventually, running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.test_telegram import polling as telegram_polling
-from tests.test_zalo import polling as zalo_polling
-from tests.test_zalo import webhook as zalo_webhook
 
 VILLAGER, OFFICER_TOI, OFFICER_DAL, ADMIN = 5550101, 5550102, 5550103, 5550104
 ZALO_VILLAGER, ZALO_OFFICER = "a1b2c3d4e5f6a7b8c9d0", "0f1e2d3c4b5a69788796"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    """A fake Telegram Bot API."""
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    """A fake Zalo Bot API."""
-    async with FakeZalo() as fake:
-        yield fake
 
 
 async def staff(loa: Loa, channel: str, external_id: str, role: Role, unit: str) -> None:
