@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.content.answers import Answerer
 from bot.content.search import SearchIndex
 from bot.content.topics import ContentLibrary
 from bot.core import i18n
@@ -29,6 +30,7 @@ from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.delivery.outbox import to_payload
 from bot.reports.media import MediaChecks
+from bot.translations.workflow import Coverage
 from db.models import Conversation, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -94,6 +96,9 @@ H = TypeVar("H", bound=Handler)
 # lists its own, separated by "|". Vietnamese ones always work, whatever the user's language.
 CANCEL_WORDS = N_("cancel|stop")
 CANCEL_COMMANDS = frozenset({"cancel", "huy", "stop"})
+# Words that go back one question in a flow that can (elsewhere they cancel, as they used to).
+BACK_WORDS = N_("back|go back|previous")
+_BACK_VI = frozenset({"quay lai", "tro lai", "lui lai", "lui", "quay lai buoc truoc"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +163,14 @@ class Services:
     settings: Settings
     content: ContentLibrary
     search: SearchIndex
+    answers: Answerer
     catalogs: Catalogs
     org: OrgMap
     clock: Clock
     menu: tuple[MenuEntry, ...] = ()
     commands: tuple[CommandHelp, ...] = ()
+    # Each language's translated share, computed once at start (translations go live on restart).
+    coverage: Mapping[str, Coverage] = field(default_factory=dict)
     # Fired after a transaction that queued proactive messages commits (wakes the outbox).
     queued: Signal = field(default_factory=lambda: Signal())
     # Photos decoded before the event's transaction (None: each handler decodes its own).
@@ -211,6 +219,8 @@ class Context:
     now: datetime
     offered: list[tuple[str, str]]
     notified: int = 0
+    # Set by a handler that deleted this user's data (/forgetme): nothing of them is saved back.
+    forgotten: bool = False
 
     async def notify(
         self,
@@ -272,6 +282,9 @@ class Router:
     commands: dict[str, _Route] = field(default_factory=dict)
     steps: dict[str, _Route] = field(default_factory=dict)
     choices: dict[str, _Route] = field(default_factory=dict)
+    replies: dict[str, _Route] = field(default_factory=dict)
+    backs: dict[str, _Route] = field(default_factory=dict)
+    cancels: dict[str, _Route] = field(default_factory=dict)
     fallback: _Route | None = None
     home: Handler | None = None
     menu_entries: list[MenuEntry] = field(default_factory=list)
@@ -311,9 +324,31 @@ class Router:
         """Register the handler of a pending step; it may return None to pass the event on."""
         return _register_in(self.steps, steps, roles)
 
+    def back(self, *steps: str) -> Callable[[H], H]:
+        """Register what "back" (quay lại) does at these steps: the question before."""
+        return _register_in(self.backs, steps, None)
+
+    def cancelled(self, *steps: str) -> Callable[[H], H]:
+        """Register what /cancel says at these steps (it runs before the state is cleared, and
+        the main menu follows); without it, "Cancelled. Nothing was sent."."""
+        return _register_in(self.cancels, steps, None)
+
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
         return _register_in(self.choices, routes, roles)
+
+    def reply(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
+        """Register a handler for replies to a message carrying a choice of one of `routes`.
+
+        It may return None to pass the event on (to the pending step, then free text).
+        """
+
+        def register(handler: H) -> H:
+            for route in routes:
+                self.replies[route] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
 
     def text(self, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register the handler of free text that nothing else claimed."""
@@ -494,6 +529,8 @@ class Engine:
                     # Answered; the conversation stays exactly as it was.
                     on_screen = tuple(Choice(p, label) for p, label in offered)
                     return [Reply(bad.message, choices=on_screen)], 0
+            if ctx.forgotten:
+                return replies, ctx.notified
             conversation.step = state.step
             conversation.data = state.data
             shown = [reply.choices for reply in replies if reply.choices]
@@ -541,6 +578,16 @@ class Engine:
                 raise BadInput(problem)
             if _is_cancel(event.text):
                 return await self._cancel(event, ctx)
+            if _is_back(event.text):
+                back = self._find("backs", ctx.state.step) if ctx.state.step else None
+                if back is None:
+                    return await self._cancel(event, ctx)
+                return await self._run(back.handler, event, ctx)
+        if event.reply_to and event.kind is not Kind.choice:
+            replies = await self._reply(event, ctx)
+            if replies is not None:
+                return replies
+        if event.kind is Kind.text:
             event = self._resolve_number(event, ctx)
             ctx.event = event
         if ctx.state.step is not None:
@@ -592,13 +639,25 @@ class Engine:
             raise BadInput(self._forbidden())
         return await self._run(route.handler, event, ctx)
 
+    async def _reply(self, event: Incoming, ctx: Context) -> list[Reply] | None:
+        """A reply to a message with buttons, for the feature owning them (None: not taken)."""
+        for payload in event.reply_to:
+            parsed = parse_choice(payload)
+            route = self._find("replies", parsed[0]) if parsed else None
+            if route is not None and self._permitted(route, ctx):
+                return await self._call(route.handler, event, ctx)
+        return None
+
     async def _cancel(self, event: Incoming, ctx: Context) -> list[Reply]:
-        had_step = ctx.state.step is not None
+        step = ctx.state.step
+        said = self._find("cancels", step) if step is not None else None
+        # The flow's own word runs while its state is still there (a draft id, say).
+        notice = await self._run(said.handler, event, ctx) if said is not None else []
         ctx.state.clear()
         menu = await self._run(self._home, event, ctx)
-        if had_step:
-            return [Reply(_("Cancelled. Nothing was sent.")), *menu]
-        return menu
+        if step is None:
+            return menu
+        return [*(notice or [Reply(_("Cancelled. Nothing was sent."))]), *menu]
 
     def _find(self, table: str, key: str) -> _Route | None:
         for router in self.routers:
@@ -672,6 +731,14 @@ class Engine:
         return _(
             "I can't use this kind of message here. Please type your question or pick a number."
         )
+
+
+def _is_back(text: str) -> bool:
+    """Whether the whole message asks to go back one question."""
+    folded = fold(text.casefold()).strip(" .!")
+    words = {fold(w.casefold()) for w in _(BACK_WORDS).split("|")}
+    words |= {fold(w.casefold()) for w in BACK_WORDS.split("|")}
+    return folded in words | _BACK_VI
 
 
 def _is_cancel(text: str) -> bool:

@@ -10,6 +10,8 @@ event, so an update cut off at the deadline leaves nothing half-written and is d
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 import re
 import signal
@@ -129,6 +131,19 @@ def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def load_channel_modules(settings: Settings) -> None:
+    """Import the configured channels' adapters before the event loop runs.
+
+    aiogram takes seconds to import; inside the loop that would hold off a stop signal, and
+    Zalo-only runs need none of it.
+    """
+    configured = settings.channels_configured
+    if "telegram" in configured:
+        importlib.import_module("bot.channels.telegram")
+    if "zalo" in configured:
+        importlib.import_module("bot.channels.zalo")
+
+
 class Runtime:
     """The running channels, web server and scheduler around one Loa."""
 
@@ -184,7 +199,7 @@ class Runtime:
         )
         engine, db = self.loa.engine, self.loa.db
         if "telegram" in configured:
-            # Imported here: aiogram takes seconds to import, and Zalo-only runs need none of it.
+            # Imported here (at once when `load_channel_modules` ran): Zalo-only runs need none.
             from bot.channels.telegram import TelegramChannel
 
             self.channels.append(TelegramChannel(settings, engine, db, self.loa.services.catalogs))
@@ -202,6 +217,8 @@ class Runtime:
                 {channel.name: channel for channel in self.channels},
                 files,
                 shutdown_grace=settings.shutdown_grace_seconds,
+                settings=settings,
+                clock=self.loa.services.clock,
             )
             await self.web.start()
             for channel in self.channels:
@@ -264,8 +281,22 @@ async def serve(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     runtime = Runtime(settings)
+    # Starting can take long when a platform does not answer (each call is retried with
+    # backoff): a signal then ends the start instead of waiting for it.
+    starting = asyncio.create_task(runtime.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        log.info("stopping before the start finished")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await runtime.stop()
+        log.info("stopped")
+        return 0
+    stopping.cancel()
     try:
-        await runtime.start()
+        starting.result()
     except ConfigError as exc:
         for line in str(exc).splitlines():
             log.error("configuration: %s", line)

@@ -4,7 +4,8 @@ Two pieces of work, both of them rows in Loa's own tables, so any number of proc
 them at once on PostgreSQL (on SQLite, one process):
 
 - the planner (bot/deadlines.py), an APScheduler job at start and every
-  PLANNER_INTERVAL_MINUTES: deadlines → outbox rows, idempotent by dedupe key;
+  PLANNER_INTERVAL_MINUTES: deadlines → outbox rows, idempotent by dedupe key; the same job
+  reminds officers of unanswered questions (bot/tickets/reminders.py);
 - the outbox worker (bot/outbox.py), a loop that claims due rows with SKIP LOCKED and sends
   them, every OUTBOX_INTERVAL_SECONDS or at once when woken (after a handler or the planner
   queued something);
@@ -34,8 +35,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app import Loa
 from bot.core.clock import Clock
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
+from bot.delivery.links import sweep_private
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
 from bot.reports.media import delete_media_if_unreferenced, open_store, sweep_orphans
+from bot.tickets.reminders import TicketPlanner
 from db.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,10 @@ async def forget_old_updates(loa: Loa, clock: Clock | None = None) -> int:
         removed = await Repos.of(session).updates.forget_before(cutoff)
     if removed:
         log.info("forgot %d processed-update records older than %s", removed, cutoff.date())
+    # Private copies behind expired links (/mydata, voice links) hold personal data: delete.
+    swept = sweep_private(loa.settings)
+    if swept:
+        log.info("deleted %d private files whose links expired", swept)
     return removed
 
 
@@ -170,6 +177,10 @@ class Scheduler:
         # The console flushes after each line itself, so its output keeps its order.
         self.run_worker = run_worker
         self.planner = planner or planner_for(loa, worker.clock)
+        services = loa.services
+        self.tickets = TicketPlanner(
+            loa.db, loa.settings, services.catalogs, services.org, worker.clock
+        )
         self.scheduler = build_scheduler(loa, self.plan)
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -199,11 +210,16 @@ class Scheduler:
             planned = await self.planner.run()
         except Exception:
             log.exception("planning reminders failed; the next run tries again")
-            return []
+            planned = []
+        try:
+            tickets = await self.tickets.run()
+        except Exception:
+            log.exception("planning question reminders failed; the next run tries again")
+            tickets = []
         finally:
             if task is not None:
                 self._planning.discard(task)
-        queued = sum(1 for message in planned if message.state == "new")
+        queued = sum(1 for message in planned if message.state == "new") + len(tickets)
         if queued:
             log.info("planner queued %d reminders", queued)
             self.worker.wake()
@@ -216,7 +232,10 @@ class Scheduler:
         as a possible duplicate: nothing is lost.
         """
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            # Shutting APScheduler down cancels the jobs it has started (logged as errors):
+            # pause it, let a job just submitted begin, and wait for the jobs below instead.
+            self.scheduler.pause()
+            await asyncio.sleep(0)
         self.loa.services.queued.disconnect(self.worker.wake)
         self._stop.set()
         pending = [task for task in (self._loop, *self._planning) if task is not None]
@@ -227,6 +246,9 @@ class Scheduler:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down in the loop's next turn
         self._loop = None
 
 

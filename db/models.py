@@ -43,6 +43,13 @@ class UnitKind(StrEnum):
     organisation = "organisation"
 
 
+class UnitSource(StrEnum):
+    """Where a unit comes from."""
+
+    file = "file"
+    added = "added"
+
+
 class User(Base):
     """A person as one channel knows them."""
 
@@ -61,6 +68,8 @@ class User(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the privacy notice was shown (on the first choice of a language); None: not yet.
+    privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Conversation(Base):
@@ -104,6 +113,9 @@ class Unit(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     reporting: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "file": from the org file (synchronised on start); "added": a village an officer added,
+    # which the org file does not know and a start must not deactivate.
+    source: Mapped[str] = mapped_column(String(16), default=UnitSource.file.value)
 
 
 class Feedback(Base):
@@ -227,6 +239,13 @@ class Report(Base):
     participants: Mapped[int | None] = mapped_column(Integer, default=None)
     ethnic_minority: Mapped[int | None] = mapped_column(Integer, default=None)
     women: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Dự án 8 (gender equality, women and children): the themes it was about (ids from the
+    # REPORT_THEMES setting) and the age groups its reports count.
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    young_people: Mapped[int | None] = mapped_column(Integer, default=None)
+    children: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A place typed that is not on the list of units: kept as typed for the officer to confirm.
+    place_text: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
@@ -286,7 +305,7 @@ class ReportEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# --- reporting deadlines and submissions (bot/deadlines.py, handlers/deadlines.py) ---------
+# --- reporting deadlines and submissions (bot/deadlines/, handlers/deadlines/) -------------
 
 
 class Deadline(Base):
@@ -367,3 +386,83 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- questions to a person (handlers/tickets.py) and what search could not answer ----------
+
+
+class TicketStatus(StrEnum):
+    """Where a villager's question is: open → answered → closed."""
+
+    open = "open"
+    answered = "answered"
+    closed = "closed"
+
+
+class Ticket(Base):
+    """A question a villager sent to the officers of their commune, and its answer."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The commune it was routed to (None: nobody knew it; the admins got it).
+    unit_id: Mapped[str | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_kind: Mapped[str | None] = mapped_column(String(8), default=None)
+    media_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    media_mime: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.open.value)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_tickets_status_created_at", "status", "created_at"),)
+
+
+class TicketEvent(Base):
+    """The audit trail of a ticket: every status change, who made it, when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchMiss(Base):
+    """A question search could not answer confidently: what content editors should write next.
+
+    Kept with its asker only so /forgetme can remove it; the export names the commune at most.
+    """
+
+    __tablename__ = "search_misses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    best_topic: Mapped[str | None] = mapped_column(String(64), default=None)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -83,12 +83,12 @@ class OrgMap:
 
     def resolve(self, text: str) -> Resolution:
         """Match an id, name or alias (any case, with or without diacritics); old ones too."""
-        key = _key(text)
+        key = name_key(text)
         for unit in self.units:
-            if key in {_key(unit.id), _key(unit.name), *map(_key, unit.aliases)}:
+            if key in {name_key(unit.id), name_key(unit.name), *map(name_key, unit.aliases)}:
                 return Resolution(unit)
         for gone in self.dissolved:
-            if key in {_key(gone.id), _key(gone.name), *map(_key, gone.aliases)}:
+            if key in {name_key(gone.id), name_key(gone.name), *map(name_key, gone.aliases)}:
                 successors = tuple(u for s in gone.successors if (u := self.get(s)) is not None)
                 if len(successors) == 1:
                     return Resolution(successors[0], dissolved=gone)
@@ -96,9 +96,12 @@ class OrgMap:
         return Resolution(None)
 
 
-def _key(text: str) -> str:
+def name_key(text: str, *, keep_spaces: bool = False) -> str:
+    """A name as compared: no case, no diacritics (đ → d), letters and digits only."""
     stripped = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in stripped if not unicodedata.combining(ch))
+    if keep_spaces:
+        return "".join(ch if ch.isalnum() else " " for ch in stripped.casefold())
     return "".join(ch for ch in stripped.casefold() if ch.isalnum())
 
 

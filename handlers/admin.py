@@ -18,7 +18,7 @@ from hashlib import sha256
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
 from bot.engine import BadInput, Context, Router, typed_text
-from db.models import Role, User
+from db.models import ReportStatus, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
 from handlers.start import ask_to_type, main_menu_choices
@@ -271,10 +271,31 @@ async def redeem(ctx: Context, typed: str) -> Reply:
         _('To report an activity with photos, send /report or choose "Send a report".'),
     ]
     if role in (Role.officer, Role.admin):
-        lines.append(_("/pending shows the reports waiting for your review."))
+        lines.append(await _waiting_for_review(ctx))
     if role is Role.admin:
         lines.append(_("/invite creates invite codes for reporters and officers."))
     return Reply("\n\n".join(lines), choices=main_menu_choices(ctx))
+
+
+async def _waiting_for_review(ctx: Context) -> str:
+    """What a new officer has to review already: reports sent before anyone held the post."""
+    unit_id = ctx.user.unit_id
+    # Officers review their unit and the units under it; admins everything.
+    scope: set[str] | None = None
+    if ctx.role is not Role.admin:
+        scope = await ctx.repos.reports.subtree(unit_id) if unit_id is not None else set()
+    _shown, waiting = await ctx.repos.reports.find(
+        units=scope,
+        statuses=[ReportStatus.submitted],
+        limit=0,
+        not_by=ctx.user.id,
+    )
+    if not waiting:
+        return _("/pending shows the reports waiting for your review.")
+    return _(
+        "Reports are already waiting for your review: {count}. Send /pending (or choose "
+        "“Reports to review”) to see them."
+    ).format(count=waiting)
 
 
 # --- inviting (admins, in chat) ---------------------------------------------------------------

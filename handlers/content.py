@@ -86,23 +86,29 @@ def _provenance(ctx: Context, topic_id: str) -> list[str]:
     return parts
 
 
+MAX_RELATED = 3  # related pages offered after the children: the list stays short
+
+
 def page_choices(ctx: Context, topic_id: str) -> tuple[Choice, ...]:
-    """Children, related topics, feedback, back and home."""
+    """Listen, feedback (it answers the question above it), children, related, back, home.
+
+    A topic offered both as a child and as related, or that is the page's parent, is listed once.
+    """
     library = ctx.services.content
     lang = ctx.language
+    source = library.source(topic_id)
     choices = []
     if library.recording(topic_id, lang) is not None:
         choices.append(choice("listen", topic_id, label=_("🔊 Listen")))
-    choices.extend(
-        choice("t", child, label=library.title(child, lang))
-        for child in library.children(topic_id)
-    )
-    source = library.source(topic_id)
-    for related in source.related:
-        if related in library and related != topic_id:
-            choices.append(choice("t", related, label="→ " + library.title(related, lang)))
     choices.append(choice("fb", topic_id, 1, label=_("👍 Helpful")))
     choices.append(choice("fb", topic_id, 0, label=_("👎 Not helpful")))
+    children = library.children(topic_id)
+    choices.extend(choice("t", child, label=library.title(child, lang)) for child in children)
+    shown = {topic_id, *children, source.parent}
+    related = [r for r in dict.fromkeys(source.related) if r in library and r not in shown]
+    choices.extend(
+        choice("t", r, label="→ " + library.title(r, lang)) for r in related[:MAX_RELATED]
+    )
     if source.parent is not None:
         choices.append(choice("t", source.parent, label=_("⬅ Back")))
     choices.append(choice("menu", label=_("🏠 Main menu")))
@@ -184,12 +190,15 @@ async def record_feedback(event: Incoming, ctx: Context) -> Reply:
     else:
         text = _(
             "Thank you for telling us. You can ask your question in your own words, or "
-            "ask an officer."
+            'choose "Ask an officer": your question goes to an officer, and the answer '
+            "comes back here."
         )
     source = ctx.services.content.source(topic_id)
     choices = []
     if source.parent is not None:
         choices.append(choice("t", source.parent, label=_("⬅ Back")))
     choices.append(choice("ask", label=_("Ask a question")))
+    if not helpful:
+        choices.append(choice("question", label=_("Ask an officer")))
     choices.append(choice("menu", label=_("🏠 Main menu")))
     return Reply(text, choices=tuple(choices))

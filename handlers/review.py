@@ -115,6 +115,19 @@ async def reviewable(ctx: Context, report_id: int) -> Report:
     """The report, if this officer may see it; otherwise a polite refusal and no change."""
     report = await ctx.repos.reports.get(report_id, lock=True)
     if (
+        report is not None
+        and report.status == ReportStatus.draft.value
+        and report.submitted_at
+        and await can_review(ctx, report)
+    ):
+        # Sent once, now a draft again: the reporter withdrew it, or opened it to change it.
+        raise BadInput(
+            _(
+                "Report #{number} was taken back by the reporter to change it. You will get "
+                "it again if it is sent again."
+            ).format(number=report_id)
+        )
+    if (
         report is None
         or report.status == ReportStatus.draft.value
         or not await can_review(ctx, report)

@@ -16,7 +16,9 @@ from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from db.base import Base
 from db.session import Database, downgrade_schema, upgrade_schema
-from tests.helpers import Chat
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
+from tests.helpers import Chat, isolated_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -50,14 +52,13 @@ def tmp_media(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
-    """Settings that read nothing from the developer's environment or `.env`."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        media_dir=tmp_media,
-        telegram_token=None,
-        zalo_token=None,
-    )
+    """Settings that read nothing from the developer's environment or `.env`.
+
+    The conversation tests play on the plan's 2022 map (a district, its bodies and four
+    communes: deep enough for escalation and scopes), not the default 2025 one; tests of the
+    current map say so with their own `org_file`.
+    """
+    return isolated_settings(database_url, tmp_media)
 
 
 @pytest.fixture
@@ -93,3 +94,17 @@ def chat(loa: Loa) -> Chat:
 def cli_env(database_url: str, tmp_path: Path, loa: Loa) -> dict[str, str]:
     """Environment for the `loa` command on the test database (wiped by the `loa` fixture)."""
     return {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API, for the tests of what is Telegram's own."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def zl() -> AsyncIterator[FakeZalo]:
+    """A fake Zalo Bot API, for the tests of what is Zalo's own."""
+    async with FakeZalo() as fake:
+        yield fake

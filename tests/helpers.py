@@ -3,17 +3,51 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from bot.core.chat import Incoming, Kind, MediaRef, Reply, to_plain
+from bot.core.config import MAP_2022, ROOT, Settings
 from bot.engine import Engine
+from bot.translations import catalogs
 
 _ids = itertools.count(1)
+
+
+def isolated_settings(database_url: str, media_dir: Path, **overrides: Any) -> Settings:
+    """Settings that read nothing from the developer's environment or `.env`; no channels.
+
+    On the plan's 2022 map unless `org_file` says otherwise (see the `settings` fixture).
+    """
+    values: dict[str, Any] = {
+        "telegram_token": None,
+        "zalo_token": None,
+        "org_file": MAP_2022,
+        **overrides,
+    }
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        media_dir=media_dir,
+        **values,
+    )
 
 
 def fresh_update_id() -> str:
     """A new update id, unique in this test run."""
     return f"u{next(_ids)}"
+
+
+def tree_with_xtest(root: Path) -> Path:
+    """Copy locales/ and content/ under `root`, adding the test-only language xtest (empty)."""
+    shutil.copytree(ROOT / "locales", root / "locales")
+    shutil.copytree(ROOT / "content", root / "content")
+    with (root / "locales" / "languages.yaml").open("a", encoding="utf-8") as handle:
+        handle.write('- code: xtest\n  name: "Test language"\n  native: null\n  formats: vi\n')
+    catalogs.update(root / "locales", ["xtest"])
+    return root
 
 
 class Chat:

@@ -16,10 +16,9 @@ from bot.app import Loa
 from bot.content.audio import MAX_BYTES, AudioError, check, probe
 from bot.core.chat import AttachmentKind
 from bot.core.clock import FrozenClock
-from bot.core.config import ROOT, Settings
-from bot.translations import catalogs
+from bot.core.config import ROOT
 from tests import audio_samples as samples
-from tests.helpers import Chat
+from tests.helpers import Chat, isolated_settings, tree_with_xtest
 from tests.test_cli import run_loa
 
 
@@ -80,22 +79,16 @@ async def recorded(
     tmp_path: Path, database_url: str, tmp_media: Path, clock: FrozenClock, loa: Loa
 ) -> AsyncIterator[Loa]:
     """Loa with recordings: contacts in vi (three encodings), feedback in xtest, a bad one."""
-    locales = tmp_path / "locales"
-    content = tmp_path / "content"
-    shutil.copytree(ROOT / "locales", locales)
-    shutil.copytree(ROOT / "content", content)
-    with (locales / "languages.yaml").open("a", encoding="utf-8") as handle:
-        handle.write('- code: xtest\n  name: "Test language"\n  native: null\n  formats: vi\n')
-    catalogs.update(locales, ["xtest"])
+    tree_with_xtest(tmp_path)
+    locales, content = tmp_path / "locales", tmp_path / "content"
     samples.write(content / "vi" / "lien-he.ogg", samples.ogg_opus(75.4))
     samples.write(content / "vi" / "lien-he.m4a", samples.m4a(75.4))
     samples.write(content / "vi" / "lien-he.aac", samples.adts(75.4))
     samples.write(content / "xtest" / "gui-phan-anh.m4a", samples.m4a(20))
     samples.write(content / "vi" / "ke-hoach.ogg", samples.ogg_opus(5, codec=b"vorbis"))
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
+    settings = isolated_settings(
+        database_url,
+        tmp_media,
         locales_dir=locales,
         content_dir=content,
         languages=("vi", "xtest"),
@@ -111,6 +104,7 @@ async def test_a_page_with_a_recording_offers_listen_and_sends_a_voice_message(
     chat = Chat(recorded.engine, user="listener")
     await chat.send("/start")
     await chat.press("Tiếng Việt")
+    await chat.press("Bỏ qua")
     await chat.press("Liên hệ")
     assert chat.choices[0].label == "🔊 Nghe đọc"
     await chat.press("Nghe đọc")
@@ -139,12 +133,12 @@ async def test_recordings_fall_back_to_vietnamese_with_a_note(recorded: Loa) -> 
     chat = Chat(recorded.engine, user="listener-xt")
     await chat.send("/start")
     await chat.press("Test language")
+    await chat.press("Bỏ qua")
     await chat.press("Liên hệ")
     await chat.press("Nghe đọc")
     assert "(Bản ghi âm này bằng tiếng Việt.)" in chat.text
     assert chat.last[-1].attachment is not None
-    await chat.send("/menu")
-    await chat.press("Gửi câu hỏi")
+    await chat.deliver(chat_event(chat, "v1:t:gui-phan-anh"))  # the page, as search opens it
     await chat.press("Nghe đọc")
     voice = chat.last[-1].attachment
     assert voice is not None

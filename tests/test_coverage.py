@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -13,6 +12,7 @@ from bot.core.config import ROOT
 from bot.translations import catalogs
 from bot.translations.workflow import coverage
 from tests import audio_samples as samples
+from tests.helpers import tree_with_xtest
 from tests.test_cli import run_loa
 
 
@@ -23,11 +23,7 @@ def po_translated(path: Path) -> int:
 
 def build_tree(root: Path) -> Path:
     """xtest with 3 UI strings, one complete topic, one partial, one stale, two recordings."""
-    shutil.copytree(ROOT / "locales", root / "locales")
-    shutil.copytree(ROOT / "content", root / "content")
-    with (root / "locales" / "languages.yaml").open("a", encoding="utf-8") as handle:
-        handle.write('- code: xtest\n  name: "Test language"\n  native: null\n  formats: vi\n')
-    catalogs.update(root / "locales", ["xtest"])
+    tree_with_xtest(root)
     po = root / "locales/xtest/LC_MESSAGES/messages.po"
     catalog = catalogs.read(po)
     for msgid, text in [("Contacts", "XT contacts"), ("Ask a question", "XT ask")]:

@@ -14,11 +14,13 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.app import Loa
+from bot.channels.console import ConsoleChannel
 from bot.core.chat import Incoming, Kind, MediaRef
 from bot.core.clock import FrozenClock
 from bot.reports.documents import clean_name, sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from db.models import Deadline, Role, Submission
+from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
 from tests.test_planner import person
 
@@ -66,6 +68,13 @@ async def submissions(loa: Loa) -> list[Submission]:
     """Every submission."""
     async with loa.db.session() as session:
         return list((await session.execute(select(Submission).order_by(Submission.id))).scalars())
+
+
+async def adhoc_deadline(loa: Loa) -> Deadline:
+    """The one ad-hoc deadline created."""
+    async with loa.db.session() as session:
+        query = select(Deadline).where(Deadline.rule_id.is_(None))
+        return (await session.execute(query)).scalar_one()
 
 
 @pytest.fixture
@@ -148,6 +157,29 @@ async def test_officer_submits_with_a_document_after_wrong_tries(
     assert "Đơn vị của bạn không có hạn báo cáo nào đang mở cần xác nhận." in chat.text
 
 
+async def test_console_sends_the_report_file_with_file_path(
+    loa: Loa, june: FrozenClock, tmp_path: Path
+) -> None:
+    (code,) = await invite_codes(loa, Role.officer, "ia-dom")
+    out = io.StringIO()
+    console = ConsoleChannel(loa.engine.handle, out, user="dom")
+    assert "Bạn đã là cán bộ của Xã Ia Dom" in await console.send(f"/join {code}")
+    await console.send("/submit")
+    await console.send("1")  # the six-month report, the only one open
+    assert "Bạn hãy gửi tệp báo cáo" in out.getvalue()
+    await console.send("/file /no/such/report.pdf")
+    assert "(console) no such file: /no/such/report.pdf" in out.getvalue()
+    report = tmp_path / "BC 6 thang.pdf"
+    report.write_bytes(PDF)
+    shown = await console.send(f"/file {report}")
+    assert "Xác nhận Xã Ia Dom đã nộp Báo cáo 6 tháng đầu năm 2027?" in shown
+    assert "Tệp: BC 6 thang.pdf (1 KB)" in shown
+    assert "  1. ✅ Xác nhận" in shown
+    assert "Đã ghi nhận: Xã Ia Dom đã nộp" in await console.send("1")
+    (saved,) = await submissions(loa)
+    assert saved.document_name == "BC 6 thang.pdf" and saved.document_mime == "application/pdf"
+
+
 async def test_stale_and_foreign_buttons_change_nothing(loa: Loa, june: FrozenClock) -> None:
     await person(loa, "dom", Role.officer, "ia-dom")
     await person(loa, "dal", Role.officer, "ia-dal")
@@ -189,7 +221,12 @@ async def test_district_officer_sees_the_units_under_them(loa: Loa, june: Frozen
     chat = Chat(loa.engine, user="district")
     await chat.send("/status")
     assert "Đã nộp: 0/19 · chưa đến hạn: 0 · quá hạn: 19" in chat.text
-    assert "Quá hạn: Xã Ia Tơi, Xã Ia Đal, Xã Ia Dom" in chat.text
+    # Only the district has an officer: the units under it are late and nobody is reminded.
+    assert (
+        "⚠️ Chưa có cán bộ đăng ký nên không ai được nhắc: Xã Ia Tơi, Xã Ia Đal, Xã Ia Dom"
+        in chat.text
+    )
+    assert "/invite" not in chat.text  # officers cannot invite: no advice they cannot follow
 
 
 # --- admins -----------------------------------------------------------------------------------
@@ -214,8 +251,13 @@ async def test_admin_board_and_recording_a_submission(
         in (admin.text)
     )
     assert "Đã nộp: 1/19 · chưa đến hạn: 0 · quá hạn: 18" in admin.text
-    assert "Quá hạn: Xã Ia Đal, Xã Ia Dom, Phòng Lao động" in admin.text
-    assert "Xã Ia Tơi" not in admin.text.split("Quá hạn:")[1]
+    unheard, late = admin.text.split("\n")[4:7:2]
+    assert unheard.startswith(
+        "⚠️ Chưa có cán bộ đăng ký nên không ai được nhắc: Xã Ia Đal, Xã Ia Dom"
+    )
+    assert "Xã Ia Tơi" not in unheard and "Phòng Lao động" not in unheard
+    assert "Hãy mời một cán bộ cho từng đơn vị này bằng /invite." in admin.text
+    assert late == "Quá hạn: Phòng Lao động - Thương binh và Xã hội"  # the admin's own unit
 
     await admin.press("Ghi nhận báo cáo đã nộp")
     await admin.press("Báo cáo 6 tháng đầu năm 2027 (18 chưa nộp)")
@@ -243,8 +285,8 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     assert "từ 3 đến 200 ký tự" in admin.text
     await admin.send("Báo cáo   kết quả  tuyên truyền quý II")
     for wrong, message in [
-        ("mai", "theo dạng ngày/tháng/năm"),
-        ("31/02/2027", "theo dạng ngày/tháng/năm"),
+        ("mai", "theo dạng ngày/tháng hoặc ngày/tháng/năm, ví dụ 05/07 hoặc 05/07/2027"),
+        ("31/02/2027", "theo dạng ngày/tháng hoặc ngày/tháng/năm"),
         ("06/06/2027", "ít nhất hai ngày"),
         ("01/01/2029", "trong vòng một năm"),
     ]:
@@ -257,10 +299,7 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     assert "Đã tạo: Báo cáo kết quả tuyên truyền quý II, hạn nộp trước ngày 30/06/2027" in (
         admin.text
     )
-    async with loa.db.session() as session:
-        created = (
-            await session.execute(select(Deadline).where(Deadline.rule_id.is_(None)))
-        ).scalar_one()
+    created = await adhoc_deadline(loa)
     assert created.title == "Báo cáo kết quả tuyên truyền quý II"
     assert created.key.startswith("adhoc:") and created.created_by is not None
     await admin.send("/status")
@@ -273,3 +312,50 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     await admin.send("/deadline")
     await admin.send("/cancel")
     assert "Menu chính" in admin.text
+
+
+async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
+    loa: Loa, june: FrozenClock
+) -> None:
+    """On Zalo and in the console: "20/12" as the due day, units as "1, 3-4" in one message,
+    and a warning before creating when nobody would hear of it."""
+    await person(loa, "admin", Role.admin, None)
+    await person(loa, "toi", Role.officer, "ia-toi")
+    admin = Chat(loa.engine, user="admin")
+    await admin.send("/deadline")
+    await admin.send("Báo cáo nhanh tình hình tảo hôn")
+    assert "theo dạng ngày/tháng hoặc ngày/tháng/năm" in admin.text
+    await admin.send("20/12")  # no year: the next 20 December
+    await admin.send(admin.number("Chọn đơn vị"))
+    assert "Hoặc gõ số thứ tự các đơn vị trong một tin nhắn, ví dụ: 1, 2, 5-7." in admin.text
+    listed = [c.label for c in admin.choices]
+    assert listed[:4] == ["☐ Xã Ia Tơi", "☐ Xã Ia Đal", "☐ Xã Ia Dom", listed[3]]
+    for wrong in ("1, 2, 40", "0", "mot, hai", "4-2"):
+        await admin.send(wrong)
+        assert "Bạn hãy gõ số thứ tự của các đơn vị, từ 1 đến 19" in admin.text, wrong
+    await admin.send("1, 3-4")
+    lines = admin.text.split("\n")
+    assert "Nộp trước ngày 20/12/2027 (chậm nhất ngày 19/12/2027)." in lines
+    department = listed[3].removeprefix("☐ ")
+    assert f"Đơn vị (3): Xã Ia Tơi, Xã Ia Dom, {department}" in lines
+    assert (
+        "⚠️ 2 đơn vị chưa có cán bộ đăng ký nên ở đó sẽ không ai được báo hay nhắc: "
+        f"Xã Ia Dom, {department}. Bạn vẫn có thể tạo hạn này"
+    ) in admin.text
+    await admin.press("Tạo")
+    assert "hạn nộp trước ngày 20/12/2027, cho 3 đơn vị" in admin.text
+    assert "2 đơn vị trong số này chưa có cán bộ: ở đó không ai được báo." in admin.text
+    created = await adhoc_deadline(loa)
+    assert created.due_date.isoformat() == "2027-12-20"
+
+    # A single number still ticks one unit, as a press does; every unit with an officer: no
+    # warning.
+    await admin.send("/deadline")
+    await admin.send("Báo cáo quý")
+    await admin.send("1/7/2027")
+    await admin.send(admin.number("Chọn đơn vị"))
+    await admin.send("1")
+    assert "☑ Xã Ia Tơi" in [c.label for c in admin.choices]
+    await admin.send(admin.number("Xong"))
+    assert "Đơn vị (1): Xã Ia Tơi" in admin.text
+    assert "⚠️" not in admin.text

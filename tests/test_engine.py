@@ -35,6 +35,8 @@ async def test_start_offers_languages_and_number_one_opens_vietnamese_menu(chat:
         "Tiếng Gia Rai",
     ]
     await chat.send("1")
+    assert "Dữ liệu của bạn" in chat.text  # first contact: the privacy notice
+    await chat.press("Bỏ qua")  # the commune, asked once
     assert "Menu chính" in chat.text
     labels = [c.label for c in chat.choices]
     assert "Chương trình MTQG và 10 dự án" in labels
@@ -54,6 +56,7 @@ async def test_language_choice_is_stored(loa: Loa, chat: Chat) -> None:
 async def test_browse_programme_children_back_and_home(chat: Chat) -> None:
     await chat.send("/start")
     await chat.send("1")
+    await chat.send(chat.number("Bỏ qua"))
     await chat.send(chat.number("Chương trình MTQG"))
     assert "1719" in chat.text
     assert any(c.label.startswith("Dự án 1") for c in chat.choices)
@@ -209,10 +212,10 @@ async def test_stale_button_gets_polite_answer_and_menu(chat: Chat) -> None:
 
 async def test_user_text_is_escaped_when_quoted(chat: Chat) -> None:
     await chat.send("/menu")
-    await chat.send("**zzqx** \\ qqq")
+    await chat.send("**con meo** \\ nha hang xom")  # words search cannot place: quoted back
     quoted = chat.last[0].text
-    assert "\\*\\*zzqx\\*\\* \\\\ qqq" in quoted
-    assert "**zzqx** \\ qqq" in chat.text
+    assert "\\*\\*con meo\\*\\* \\\\ nha hang xom" in quoted
+    assert "**con meo** \\ nha hang xom" in chat.text
 
 
 async def test_error_in_a_handler_is_logged_rolled_back_and_apologised(

@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 from bot.app import Loa
 from bot.core import i18n
+from bot.core.chat import Incoming, Kind
 from bot.core.clock import FrozenClock
 from bot.core.config import ROOT, Settings
 from bot.core.i18n import Catalogs, load_languages
 from bot.translations import catalogs
 from db.models import Conversation, User
-from tests.helpers import Chat
+from tests.helpers import Chat, fresh_update_id, isolated_settings
 from tests.test_cli import run_loa
 
 LOCALES = ROOT / "locales"
@@ -180,6 +181,21 @@ def xtest_tree(tmp_path: Path) -> tuple[Path, Path]:
     return locales, content
 
 
+def xtest_settings(
+    tree: tuple[Path, Path], database_url: str, media: Path, **more: object
+) -> Settings:
+    """Settings over the test-language tree, offering vi, bdq and xtest."""
+    locales, content = tree
+    return isolated_settings(
+        database_url,
+        media,
+        locales_dir=locales,
+        content_dir=content,
+        languages=("vi", "bdq", "xtest"),
+        **more,
+    )
+
+
 async def test_strings_and_topics_fall_back_one_by_one(
     xtest_tree: tuple[Path, Path],
     database_url: str,
@@ -187,26 +203,18 @@ async def test_strings_and_topics_fall_back_one_by_one(
     clock: FrozenClock,
     loa: Loa,
 ) -> None:
-    locales, content = xtest_tree
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        media_dir=tmp_media,  # type: ignore[call-arg]
-        locales_dir=locales,
-        content_dir=content,
-        languages=("vi", "bdq", "xtest"),
-    )
-    app = await Loa.start(settings, clock=clock)
+    app = await Loa.start(xtest_settings(xtest_tree, database_url, tmp_media), clock=clock)
     try:
         chat = Chat(app.engine, user="tester")
         await chat.send("/start")
         assert "Test language (Testish)" in [c.label for c in chat.choices]
         await chat.press("Testish")
+        assert "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài" in chat.text
+        await chat.press("Bỏ qua")  # the commune question of the first contact
         assert "XT main menu, pick:" in chat.text
         labels = [c.label for c in chat.choices]
         assert "XT contacts" in labels  # translated
         assert "Hỏi một câu" in labels  # not translated: Vietnamese
-        assert "chưa được dịch" in chat.text  # the note about gaps (untranslated: in Vietnamese)
         await chat.press("XT contacts")
         assert "XT body of the contacts page." in chat.text
         assert "Trang này chưa được dịch" not in chat.text
@@ -222,7 +230,9 @@ async def test_a_minority_language_user_gets_everything_in_vietnamese(chat: Chat
     await chat.send("/start")
     await chat.press("Xơ Đăng")
     assert "Bạn đã chọn Tiếng Xơ Đăng" in chat.text
-    assert "Một số phần chưa được dịch" in chat.text
+    assert "Loa chưa được dịch sang tiếng này: 0 trên 31 bài và 0 trên" in chat.text
+    assert "Dữ liệu của bạn" in chat.text  # the privacy notice, in Vietnamese until translated
+    await chat.press("Bỏ qua")
     await chat.press("Liên hệ")
     assert "Trang này chưa được dịch sang tiếng của bạn" in chat.text
 
@@ -232,6 +242,7 @@ async def test_language_can_be_switched_anywhere_and_stays_chosen(
 ) -> None:
     await chat.send("/start")
     await chat.press("Tiếng Việt")
+    await chat.press("Bỏ qua")
     await chat.press("Hỏi một câu")  # now in the middle of the question step
     await chat.send("/ngonngu")
     assert "Chọn ngôn ngữ của bạn:" in chat.text
@@ -263,3 +274,33 @@ async def test_language_can_be_switched_anywhere_and_stays_chosen(
         assert "chưa được dịch" not in other.text
     finally:
         await again.close()
+
+
+async def test_languages_below_the_minimum_coverage_are_not_offered(
+    xtest_tree: tuple[Path, Path],
+    database_url: str,
+    tmp_media: Path,
+    clock: FrozenClock,
+    loa: Loa,
+) -> None:
+    locales, _content = xtest_tree
+    # xtest: every UI string translated (a copy of the Vietnamese will do), one topic
+    shutil.copy(
+        LOCALES / "vi" / "LC_MESSAGES" / "messages.po",
+        locales / "xtest" / "LC_MESSAGES" / "messages.po",
+    )
+    settings = xtest_settings(xtest_tree, database_url, tmp_media, language_min_coverage=50)
+    app = await Loa.start(settings, clock=clock)
+    try:
+        chat = Chat(app.engine, user="chooser")
+        await chat.send("/start")
+        assert [c.label for c in chat.choices] == ["Tiếng Việt", "Test language (Testish)"]
+        hidden = chat.choice("Tiếng Việt").replace(":vi", ":bdq")  # an old Ba Na button
+        await chat.press("Testish")
+        assert "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài và" in chat.text
+        await chat.deliver(
+            Incoming("test", "chooser", fresh_update_id(), Kind.choice, choice=hidden)
+        )
+        assert [c.label for c in chat.choices] == ["Tiếng Việt", "Test language (Testish)"]
+    finally:
+        await app.close()

@@ -26,6 +26,7 @@ async def _vietnamese(loa: Loa, user: str) -> Chat:
     chat = Chat(loa.engine, user=user)
     await chat.send("/start")
     await chat.press("Tiếng Việt")
+    await chat.press("Bỏ qua")  # the commune question of the first contact
     return chat
 
 
@@ -87,6 +88,9 @@ async def test_first_admin_comes_from_the_cli_and_each_code_works_once(
     assert [(i.used_by, i.role, i.unit_id) for i in used] == [(user.id, "admin", "ia-hdrai")]
 
 
+REPORTER_AT_IA_TOI = ("invite", "create", "--role", "reporter", "--unit", "Ia Tơi")
+
+
 def test_cli_refuses_unknown_roles_units_and_durations(cli_env: dict[str, str]) -> None:
     bad_role = run_loa("invite", "create", "--role", "villager", "--unit", "ia-toi", env=cli_env)
     assert bad_role.returncode == 2
@@ -94,33 +98,18 @@ def test_cli_refuses_unknown_roles_units_and_durations(cli_env: dict[str, str]) 
     bad_unit = run_loa("invite", "create", "--role", "reporter", "--unit", "nowhere", env=cli_env)
     assert bad_unit.returncode == 2
     assert "unknown unit 'nowhere'" in bad_unit.stderr
-    bad_time = run_loa(
-        "invite",
-        "create",
-        "--role",
-        "reporter",
-        "--unit",
-        "Ia Tơi",
-        "--expires",
-        "soon",
-        env=cli_env,
-    )
+    bad_time = run_loa(*REPORTER_AT_IA_TOI, "--expires", "soon", env=cli_env)
     assert bad_time.returncode == 2
     assert "7d, 12h or 30m" in bad_time.stderr
-    text = run_loa(
-        "invite",
-        "create",
-        "--role",
-        "reporter",
-        "--unit",
-        "Ia Tơi",
-        "--expires",
-        "12h",
-        env=cli_env,
-    )
+    text = run_loa(*REPORTER_AT_IA_TOI, "--expires", "12h", env=cli_env)
     assert text.returncode == 0, text.stderr
-    assert "reporter of Xã Ia Tơi (ia-toi)" in text.stdout
+    assert "Mã mời: 1 mã, cho: người báo cáo của Xã Ia Tơi (ia-toi), dùng được đến" in text.stdout
+    assert "gửi /join và mã cho Loa" in text.stdout
     assert len([line for line in text.stdout.splitlines() if line.startswith("  ")]) == 1
+    english = run_loa(
+        "invite", "create", "--role", "officer", "--unit", "ia-dal", env={**cli_env, "LANG": "C"}
+    )
+    assert "Invite codes: 1, for: officer of Xã Ia Đal (ia-dal), valid until" in english.stdout
 
 
 async def test_menu_entry_asks_for_the_code(loa: Loa) -> None:

@@ -75,6 +75,14 @@ def _worker(
     )
 
 
+async def _paged_once(loa: Loa) -> Engine:
+    """An engine with the pager, where the reporter has paged the officer once."""
+    engine = _engine_with_pager(loa)
+    await _users(loa, engine, "officer", "reporter")
+    await Chat(engine, user="reporter").send("/page officer")
+    return engine
+
+
 async def test_notification_is_queued_once_in_the_recipients_language(
     loa: Loa, clock: FrozenClock
 ) -> None:
@@ -104,9 +112,7 @@ async def test_a_failed_handler_queues_nothing(loa: Loa, clock: FrozenClock) -> 
 async def test_typed_number_answers_the_notifications_choices(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    await Chat(engine, user="reporter").send("/page officer")
+    engine = await _paged_once(loa)
     await _worker(loa, RecordingSender(), clock).flush()
     officer = Chat(engine, user="officer")
     await officer.send("1")
@@ -114,9 +120,7 @@ async def test_typed_number_answers_the_notifications_choices(
 
 
 async def test_retry_then_success_and_giving_up(loa: Loa, clock: FrozenClock) -> None:
-    engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    await Chat(engine, user="reporter").send("/page officer")
+    engine = await _paged_once(loa)
     sender = RecordingSender()
     sender.script = [
         Delivery(DeliveryStatus.retry, "HTTP 500"),
@@ -143,9 +147,7 @@ async def test_retry_then_success_and_giving_up(loa: Loa, clock: FrozenClock) ->
 async def test_blocked_user_is_marked_unreachable_and_not_retried(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    await Chat(engine, user="reporter").send("/page officer")
+    engine = await _paged_once(loa)
     await Chat(engine, user="reporter").send("/page officer")
     sender = RecordingSender()
     # Both go out in one concurrent batch, so the platform refuses both.

@@ -104,7 +104,13 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     assert "Hoạt động diễn ra ở đâu?" in reporter.text
     assert [c.label for c in reporter.choices] == ["Xã Ia Tơi"]
     await _wrong(reporter, "Ia Đal", "Bạn chỉ báo cáo được cho Xã Ia Tơi và các nơi trực thuộc")
-    await _wrong(reporter, "Hà Nội", "Loa không biết nơi nào tên “Hà Nội”")
+    # A name Loa does not know is kept as typed; "quay lại" goes back to choose again.
+    await reporter.send("Hà Nội")
+    assert "“Hà Nội” chưa có trong danh sách địa danh của Loa" in reporter.text
+    assert "Hoạt động diễn ra ngày nào?" in reporter.text
+    await reporter.send("quay lại")
+    assert "Quay lại câu hỏi trước." in reporter.text
+    assert "Hoạt động diễn ra ở đâu?" in reporter.text
     await reporter.send("ia toi")
 
     # Date.
@@ -116,11 +122,14 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     await _wrong(reporter, "tuần trước", "Hãy gõ ngày theo kiểu ngày/tháng")
     await reporter.send("23/11")
     assert "Ngày: 23/11/2026." in reporter.text
+    assert "Dự án 8" in reporter.text
+    await reporter.send("xong")  # not about a Dự án 8 topic
 
     # A cancel in the middle keeps the draft; /report offers to continue it.
     assert "Có bao nhiêu người tham gia?" in reporter.text
     await reporter.send("/cancel")
-    assert "Đã hủy" in reporter.text
+    assert "Đã dừng. Báo cáo của bạn vẫn được giữ lại, chưa gửi đi." in reporter.text
+    assert "gửi /report" in reporter.text
     assert "Menu chính" in reporter.text
     await reporter.send("/report")
     assert (
@@ -196,7 +205,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
         summary = reporter.text
         assert "Báo cáo của bạn — hãy kiểm tra lại" in summary
         assert "Hoạt động: Hội nghị, họp dân" in summary
-        assert "Nơi diễn ra: Xã Ia Tơi" in summary
+        assert "Nơi diễn ra: Xã Ia Tơi\n" in summary
         assert "Ngày: 23/11/2026" in summary
         assert "Số người tham gia: 35 (dân tộc thiểu số: 30)" in summary
         assert "bà con hỏi về vay vốn.\nHội trường thôn" in summary
@@ -269,7 +278,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
         await loa.close()
 
 
-async def _to_photos(chat: Chat, activity: str = "Phát loa") -> None:
+async def _to_photos(chat: Chat, activity: str = "Hội nghị") -> None:
     """Answer everything up to the photos step quickly."""
     await chat.send("/report")
     if "chưa gửi" in chat.text:
@@ -277,11 +286,12 @@ async def _to_photos(chat: Chat, activity: str = "Phát loa") -> None:
     await chat.press(activity)
     await chat.press(chat.choices[0].label)  # the reporter's own unit
     await chat.press("Hôm qua")
+    await chat.press("Xong")  # no Dự án 8 topic
     await chat.send("20")
     await chat.send("bỏ qua")
     await chat.send("bỏ qua")
     await chat.send("Phát loa tuyên truyền buổi sáng ở hai thôn.")
-    assert "Gửi từ 1 đến 10 ảnh" in chat.text
+    assert chat.choice("Xong")  # the photos step
 
 
 async def test_other_activity_voice_note_and_eleven_photos(loa: Loa, tmp_path: Path) -> None:
@@ -298,6 +308,7 @@ async def test_other_activity_voice_note_and_eleven_photos(loa: Loa, tmp_path: P
     await reporter.send("Giao lưu văn hóa cồng chiêng")
     await reporter.press("Xã Ia Dom")
     await reporter.press("Hôm nay")
+    await reporter.press("Xong")
     await reporter.send("120")
     await reporter.send("bỏ qua")
     await reporter.send("60")
@@ -322,8 +333,10 @@ async def test_other_activity_voice_note_and_eleven_photos(loa: Loa, tmp_path: P
     assert (report.activity, report.activity_other) == ("other", "Giao lưu văn hóa cồng chiêng")
     kinds = [m.kind for m in await _media(loa, report.id)]
     assert kinds == ["voice"] + ["photo"] * 10
-    # Nobody holds a post at Ia Dom or the district: the request goes to no one yet, and
-    # the report waits in /pending for the first officer or admin.
+    # Nobody holds a post at Ia Dom or the district: the request goes to no one yet, the
+    # reporter is told so, and the report waits in /pending for the first officer or admin.
+    assert "Hiện chưa có cán bộ hay quản trị viên nào dùng Loa" in reporter.text
+    assert "sẽ xem và duyệt" not in reporter.text
     assert await outbox_replies(loa.engine, "test", "reporter") == []
 
 
@@ -369,8 +382,9 @@ async def test_delete_draft_and_remove_photos(loa: Loa, tmp_path: Path) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _to_photos(reporter)
     await send_photos(reporter, ref(jpeg(tmp_path / "wrong.jpg")))
-    await reporter.press("Bỏ các ảnh đã gửi")
-    assert "Đã bỏ các ảnh đã gửi." in reporter.text
+    await reporter.press("Xóa một ảnh")
+    await reporter.press("Ảnh 1")
+    assert "Đã xóa ảnh 1." in reporter.text
     await _wrong(reporter, "xong", "Hãy gửi ít nhất một ảnh")
     await send_photos(reporter, ref(jpeg(tmp_path / "right.jpg", color=(1, 2, 3))))
     await reporter.send("xong")
@@ -414,9 +428,9 @@ async def test_my_reports_shows_only_ones_own(loa: Loa, tmp_path: Path) -> None:
     await bob.send("/myreports")
     assert "Các báo cáo gần đây của bạn" in bob.text
     assert "Pano, áp phích, tờ rơi · chưa gửi" in bob.text
-    assert "Phát loa" not in bob.text
+    assert "Hội nghị" not in bob.text
     await alice.press("Báo cáo của tôi")
-    assert "Phát loa, truyền thanh · đang chờ duyệt" in alice.text
+    assert "Hội nghị, họp dân · đang chờ duyệt" in alice.text
     alices, bobs = await _reports(loa)
     await alice.press(f"Xem báo cáo #{alices.id}")
     assert "Trạng thái: đang chờ duyệt" in alice.text
@@ -517,6 +531,7 @@ async def test_a_report_from_telegram_with_buttons_an_album_and_a_location(
             await press("Ấn phẩm song ngữ")
             await press("Xã Ia Đal")
             await press("Hôm nay")
+            await press("Xong")
             await say("50")
             await say("bỏ qua")
             await say("bỏ qua")

@@ -65,6 +65,7 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     await chat.press("Tuyên truyền tại nhà")
     await chat.press(chat.choices[0].label)
     await chat.press("Hôm nay")
+    await chat.press("Xong")
     await chat.send("12")
     await chat.send("12")
     await chat.send("5")
@@ -74,6 +75,16 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
     await chat.press("Bỏ qua")
     await chat.press("Gửi báo cáo")
     assert "Đã gửi báo cáo" in chat.text
+
+
+async def ask_reporter(
+    loa: Loa, officer: Chat, question: str, reporter: str = "reporter"
+) -> Reply:
+    """The officer asks about the last report they were sent; the question the reporter gets."""
+    request = _last_message(await outbox_replies(loa.engine, "test", officer.user))
+    await _press_in(officer, request, "bổ sung")
+    await officer.send(question)
+    return (await outbox_replies(loa.engine, "test", reporter))[-1][0]
 
 
 def _is_file(path: str) -> bool:
@@ -90,6 +101,30 @@ async def _press_in(chat: Chat, reply: Reply, label: str) -> None:
     await chat.deliver(
         Incoming(chat.channel, chat.user, fresh_update_id(), Kind.choice, choice=payload)
     )
+
+
+async def test_an_officer_who_joins_hears_how_many_reports_wait(loa: Loa, tmp_path: Path) -> None:
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path, "first")
+    await _submit(reporter, tmp_path, "second")
+
+    (code,) = await invite_codes(loa, Role.officer, "ia-toi")
+    officer = Chat(loa.engine, user="new-officer")
+    await officer.send(f"/join {code}")
+    assert "Bạn đã là cán bộ của Xã Ia Tơi" in officer.text
+    assert (
+        "Đã có báo cáo chờ bạn duyệt: 2. Gửi /pending (hoặc chọn “Báo cáo chờ duyệt”) để xem."
+        in officer.text
+    )
+    await officer.press("Báo cáo chờ duyệt")
+    assert "Báo cáo đang chờ bạn duyệt: 2\n#1 · Xã Ia Tơi" in officer.text
+
+    (elsewhere,) = await invite_codes(loa, Role.officer, "ia-dal")
+    other = Chat(loa.engine, user="ia-dal-officer")
+    await other.send(f"/join {elsewhere}")
+    assert "Bạn đã là cán bộ của Xã Ia Đal" in other.text
+    assert "Gõ /pending để xem các báo cáo đang chờ bạn duyệt." in other.text
+    assert "Đã có báo cáo chờ" not in other.text
 
 
 async def test_approve_tells_the_reporter_and_a_second_officer_changes_nothing(
@@ -180,18 +215,15 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _submit(reporter, tmp_path)
     report = await _report(loa)
-    request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
-    await _press_in(officer, request, "bổ sung")
-    await officer.send("Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
+    question = await ask_reporter(loa, officer, "Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
     assert "Đã gửi câu hỏi cho người báo cáo." in officer.text
     assert (await _report(loa, report.id)).status == "needs_info"
     await officer.send("/pending")
     assert "Báo cáo đang chờ người báo cáo trả lời: 1." in officer.text
 
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    assert "hỏi về báo cáo #" in question[0].text
-    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question[0].text
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    assert "hỏi về báo cáo #" in question.text
+    assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question.text
+    await _press_in(reporter, question, "Trả lời cán bộ")
     assert "Cán bộ hỏi về báo cáo" in reporter.text
     assert reporter.choices == ()
     await reporter.send("xong")
@@ -199,6 +231,8 @@ async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> 
     await send_photos(reporter, ref(jpeg(tmp_path / "leaflet.jpg", color=(9, 9, 9))))
     assert "Đã lưu 1 ảnh. Báo cáo này có 2 ảnh" in reporter.text
     await reporter.send("12")  # a bare number is an answer here, not a menu pick
+    assert "Đã thêm vào câu trả lời." in reporter.text
+    await reporter.send("xong")
     assert f"Câu trả lời đã được gửi kèm báo cáo #{report.id}" in reporter.text
     assert (await _report(loa, report.id)).status == "submitted"
 
@@ -344,8 +378,12 @@ async def test_operators_list_and_show_reports(
     assert [r["id"] for r in json.loads(by_unit.stdout)] == [first.id]
     district = run_loa("reports", "list", "--unit", "ia-hdrai", "--status", "submitted", env=env)
     assert district.returncode == 0, district.stderr
-    assert "ia-dal" in district.stdout
-    assert "ia-toi" not in district.stdout
+    (line,) = district.stdout.splitlines()
+    assert line.split()[:5] == [f"#{first.id + 1}", "đang", "chờ", "duyệt", "25/11/2026"]
+    assert "ia-dal  Tuyên truyền tại nhà, lưu động  số người 12, ảnh 1" in line
+    assert "door_to_door" not in line
+    english = run_loa("reports", "list", "--unit", "ia-dal", env={**env, "LANGUAGE": "en"})
+    assert "waiting for review" in english.stdout and "Door-to-door" in english.stdout
     shown = run_loa("reports", "show", str(first.id), "--json", env=env)
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
@@ -432,6 +470,7 @@ async def test_reporter_on_zalo_officer_on_telegram(
         await say(zl.number(reporter, "Xã Ia Tơi"))
         assert "Hãy gõ ngày" in await say("hôm kia")
         await say(zl.number(reporter, "Hôm qua"))
+        await say("xong")  # no Dự án 8 topic
         assert "Hãy gõ một số" in await say("ba mươi")
         await say("30")
         await say("28")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -205,6 +206,21 @@ async def test_preview_matches_what_the_scheduler_then_sends(
     nobody = [m for m in preview["messages"] if m["state"] == "no-recipient"]
     assert len(nobody) == 16  # 19 reporting units, 3 with officers
     assert await rows(loa) == []  # the preview wrote nothing
+    shown = await asyncio.to_thread(
+        run_loa,
+        "reminders",
+        "preview",
+        "--at",
+        "2027-06-12 08:00",
+        env=_env(database_url, tmp_path),
+    )
+    assert "Lúc 08:00 ngày 12/06/2027 (Asia/Ho_Chi_Minh), bộ lập lịch sẽ xếp gửi:" in shown.stdout
+    lines = shown.stdout.splitlines()
+    (dal,) = [line for line in lines if re.search(r" ia-dal +→ test:ia-dal-0", line)]
+    assert dal.split()[:3] == ["quá", "hạn", "3"]  # not "overdue-3d"
+    assert "Báo cáo 6 tháng đầu năm 2027 (trước ngày 10/06/2027)" in dal
+    assert "→ chưa có cán bộ đăng ký" in shown.stdout and "overdue-3d" not in shown.stdout
+    assert "Tin nhắn mới: 3; đơn vị không có ai để báo: 16." in shown.stdout
 
     clock.set(escalation_day)
     sender = Sender()
@@ -262,6 +278,13 @@ async def test_deadlines_add_and_list(loa: Loa, database_url: str, tmp_path: Pat
     assert (mine["state"], mine["units"], mine["submitted"]) == ("open", 2, 0)
     assert {row["rule"] for row in rows_} >= {"six-month", "annual"}  # the next ones, at least
     assert f"Báo cáo nhanh về lũ — due before {due:%d/%m/%Y}" in deadlines_cli.render_list(rows_)
+    table = await asyncio.to_thread(run_loa, "deadlines", "list", env=env)
+    (line,) = [line for line in table.stdout.splitlines() if "Báo cáo nhanh về lũ" in line]
+    assert line.split()[1:3] == ["đang", "mở"]
+    assert line.endswith(
+        f"Báo cáo nhanh về lũ — nộp trước ngày {due:%d/%m/%Y} (chậm nhất ngày "
+        f"{due - timedelta(days=1):%d/%m/%Y}); đã nộp 0/2"
+    )
 
 
 async def test_housekeeping_forgets_old_idempotency_records_only(

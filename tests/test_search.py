@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,7 @@ from bot.content.search import SearchDoc, SearchHit, SearchIndex, normalize
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
 EVAL_FILE = Path(__file__).parent / "data" / "search-eval.yaml"
-DEV_FILE = Path(__file__).resolve().parents[2] / "shared" / "dev-questions.yaml"
-
-TOP1_TARGET = 0.85
-TOP3_TARGET = 0.95
+# Ranking quality on this file and the others is measured in tests/test_answers.py.
 
 
 def load_docs(root: Path = CONTENT) -> list[SearchDoc]:
@@ -38,6 +34,7 @@ def load_docs(root: Path = CONTENT) -> list[SearchDoc]:
                 title=str(meta.get("title", "")),
                 keywords=tuple(str(k) for k in meta.get("keywords") or ()),
                 body="\n".join(lines[end + 1 :]),
+                parent=meta.get("parent"),
             )
         )
     return docs
@@ -275,44 +272,6 @@ def test_empty_index() -> None:
 # --- quality on real content -------------------------------------------------------------------
 
 
-@dataclass
-class Figures:
-    name: str
-    total: int = 0
-    top1: int = 0
-    top3: int = 0
-    confident: int = 0
-    confident_wrong: int = 0
-    misses: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        return (
-            f"{self.name}: top-1 {self.top1}/{self.total} ({self.top1 / self.total:.0%}), "
-            f"top-3 {self.top3}/{self.total} ({self.top3 / self.total:.0%}), confident "
-            f"{self.confident} ({self.confident_wrong} wrong)"
-        )
-
-
-def measure(index: SearchIndex, name: str, path: Path) -> Figures:
-    """Top-1/top-3 accuracy and confidence errors of `index` on a question file."""
-    figures = Figures(name)
-    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
-        hits = index.search(item["q"], limit=5)
-        ids = [h.topic_id for h in hits]
-        ok1 = bool(ids) and ids[0] in item["topics"]
-        ok3 = bool(set(ids[:3]) & set(item["topics"]))
-        figures.total += 1
-        figures.top1 += ok1
-        figures.top3 += ok3
-        if index.is_confident(hits):
-            figures.confident += 1
-            figures.confident_wrong += not ok1
-        if not ok1:
-            got = ", ".join(f"{h.topic_id} {h.score:.2f}" for h in hits[:3])
-            figures.misses.append(f"  {item['q']!r} want {item['topics']} got [{got}]")
-    return figures
-
-
 def test_eval_file_covers_every_topic() -> None:
     items = yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
     topics_file = ROOT.parent / "shared" / "topics.yaml"
@@ -322,18 +281,6 @@ def test_eval_file_covers_every_topic() -> None:
         counts = {tid: sum(item["topics"][0] == tid for item in items) for tid in ids}
         assert all(n >= 3 for n in counts.values()), counts
         assert all(t in ids for item in items for t in item["topics"])
-
-
-def test_quality(index: SearchIndex) -> None:
-    sets = [measure(index, "eval", EVAL_FILE)]
-    if DEV_FILE.exists():
-        sets.append(measure(index, "dev", DEV_FILE))
-    report = "\n".join(f.line() + "\n" + "\n".join(f.misses) for f in sets)
-    for f in sets:
-        assert f.top1 >= TOP1_TARGET * f.total, report
-        assert f.top3 >= TOP3_TARGET * f.total, report
-        # A confident answer skips the "did you mean" step, so it must nearly always be right.
-        assert f.confident_wrong <= max(1, f.confident // 30), report
 
 
 @pytest.mark.parametrize(
@@ -359,3 +306,11 @@ def test_quality(index: SearchIndex) -> None:
 )
 def test_noise_on_real_content(index: SearchIndex, query: str) -> None:
     assert not index.is_confident(index.search(query))
+
+
+def test_a_part_is_preferred_to_its_whole_when_it_answers_as_well(index: SearchIndex) -> None:
+    # the plan's front page matches "kế hoạch truyền thông" as well: its part on contents answers
+    hits = index.search("ke hoach truyen thong co noi dung gi")
+    assert [h.topic_id for h in hits[:2]] == ["noi-dung-tuyen-truyen", "ke-hoach"]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert top(index, "ke hoach truyen thong cua huyen") == "ke-hoach"

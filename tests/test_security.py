@@ -7,7 +7,6 @@ import io
 import os
 import time
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,6 +32,11 @@ from bot.reports.documents import sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from bot.scheduler import purge_stale_media
 from db.models import Report, ReportMedia, Role, User
+from tests.channels.telegram import USER as TG_USER
+from tests.channels.telegram import TelegramDriver
+from tests.channels.telegram import polling as tg_polling
+from tests.channels.zalo import USER as ZALO_USER
+from tests.channels.zalo import polling as zalo_polling
 from tests.fakes.runtime import jpeg as jpeg_bytes
 from tests.fakes.runtime import running
 from tests.fakes.telegram import FakeTelegram
@@ -44,25 +48,7 @@ from tests.test_deadlines import PDF, WORD_TYPE, document, submissions
 from tests.test_planner import person
 from tests.test_report_flow import _reports, _to_photos
 from tests.test_review import _last_message, _press_in, _submit, outbox_replies
-from tests.test_telegram import USER as TG_USER
-from tests.test_telegram import polling as tg_polling
-from tests.test_telegram import webhook as tg_webhook
-from tests.test_zalo import USER as ZALO_USER
-from tests.test_zalo import polling as zalo_polling
-
-
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    """A fake Zalo Bot API."""
-    async with FakeZalo() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    """A fake Telegram Bot API."""
-    async with FakeTelegram() as fake:
-        yield fake
+from tests.test_tickets import at_the_question, tickets
 
 
 async def reporter_on(loa: Loa, channel: str, user: str) -> Chat:
@@ -202,6 +188,7 @@ async def test_a_first_round_approve_after_the_reporter_answered_is_refused(
     (question,) = await outbox_replies(loa.engine, "test", "reporter")
     await _press_in(reporter, question[0], "Trả lời cán bộ")
     await reporter.send("Chỉ có 3 hộ.")
+    await reporter.send("xong")  # the answer goes to the officer
     assert (await _reports(loa))[0].status == "submitted"
 
     # The officer's first-round buttons are still on their screen: Approve, Reject, Ask.
@@ -236,6 +223,7 @@ async def test_a_reason_typed_after_the_round_moved_rejects_nothing(
     (question,) = await outbox_replies(loa.engine, "test", "reporter")
     await _press_in(reporter, question[0], "Trả lời cán bộ")
     await reporter.send("Ảnh thứ nhất.")
+    await reporter.send("xong")  # the answer goes to the officer
     await officer.send("Ảnh không rõ")
     assert "Người báo cáo đã trả lời sau khi bạn xem báo cáo" in officer.text
     assert (await _reports(loa))[0].status == "submitted"
@@ -357,8 +345,12 @@ async def test_photos_are_unlinked_with_their_last_row(loa: Loa, tmp_path: Path)
     files.url_for(loa.settings.media_dir / row.path)
     assert len(_digest_files(loa, own_digest)) == 3  # original, thumbnail, public copy
 
-    await second.press("Bỏ các ảnh đã gửi")
+    await second.press("Xóa một ảnh")
+    await second.press("🗑 Ảnh 2")  # one photo removed: its files go
+    assert "Đã xóa ảnh 2." in second.text
     assert _digest_files(loa, own_digest) == set()  # nobody else has it: gone
+    await second.press("Xóa một ảnh")
+    await second.press("🗑 Ảnh 1")
     assert len(_digest_files(loa, shared_digest)) == 2  # reporter-1's draft still has it
 
     await first.send("xong")
@@ -400,20 +392,26 @@ async def test_stale_drafts_and_orphan_files_are_swept(
     assert "Báo cáo này đã được gửi hoặc đã bị xóa" in old.text
 
 
+@pytest.mark.parametrize("typed", [False, True], ids=["button", "typed"])
 async def test_a_document_sent_with_submit_is_deleted_on_cancel(
-    loa: Loa, clock: FrozenClock, tmp_path: Path
+    typed: bool, loa: Loa, clock: FrozenClock, tmp_path: Path
 ) -> None:
     clock.set(datetime(2027, 6, 5, 10, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))  # a deadline open
     await person(loa, "dom", Role.officer, "ia-dom")
     chat = Chat(loa.engine, user="dom")
     await chat.send("/submit")
     await chat.press("Báo cáo 6 tháng")
+    assert await loa.engine.files_taken("test", "dom") == {Kind.document}
     await chat.event(Kind.document, media=(document(tmp_path / "first.pdf", PDF),))
     other = PDF.replace(b"endobj", b"endobj % v2")
     await chat.event(Kind.document, media=(document(tmp_path / "second.pdf", other),))
     assert "Tệp: second.pdf" in chat.text
     assert len(_files(loa)) == 1  # the replaced file is gone already
-    await chat.press("Hủy")
+    if typed:
+        await chat.send("/cancel")
+    else:
+        await chat.press("Hủy")
+    assert "Đã hủy. Chưa ghi nhận gì." in chat.text
     assert _files(loa) == set()
     assert await submissions(loa) == []
 
@@ -430,7 +428,7 @@ async def test_telegram_redelivers_an_update_a_full_disk_interrupted(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(self, data)
 
-    async with running(tg_webhook(settings, tg), loa):
+    async with running(TelegramDriver(settings, "webhook", tg).settings(), loa):
         await reporter_on(loa, "telegram", str(TG_USER))
         monkeypatch.setattr(Path, "write_bytes", full_once)
         update = tg.photo(TG_USER, jpeg_bytes())
@@ -487,3 +485,29 @@ def test_a_link_can_be_made_shorter_than_the_default(tmp_path: Path) -> None:
     assert files.resolve(token, relative) is not None
     now[0] += 61
     assert files.resolve(token, relative) is None
+
+
+async def test_a_ticket_photo_is_downloaded_kept_by_the_sweep_and_forgotten_with_its_copy(
+    loa: Loa, tmp_path: Path
+) -> None:
+    chat = await at_the_question(loa)
+    # The question step takes photos and voice messages: the channels download those only.
+    assert await loa.engine.files_taken("test", "v") == {Kind.photo, Kind.voice}
+    await chat.event(Kind.photo, media=(ref(jpeg(tmp_path / "d.jpg")),))
+    (ticket,) = await tickets(loa)
+    assert ticket.media_path is not None
+    digest = Path(ticket.media_path).name.split(".", 1)[0]
+    files = PublicFiles(loa.settings.media_dir, "k" * 32, "https://loa.example")
+    files.url_for(loa.settings.media_dir / ticket.media_path)  # an EXIF-free public copy
+    assert len(_digest_files(loa, digest)) == 3  # original, thumbnail, public copy
+    long_ago = time.time() - 30 * 24 * 3600
+    for path in loa.settings.media_dir.rglob(f"{digest}.*"):
+        os.utime(path, (long_ago, long_ago))
+
+    await purge_stale_media(loa)
+    assert len(_digest_files(loa, digest)) == 3  # the ticket refers to it: not an orphan
+
+    await chat.send("/forgetme")
+    await chat.press("Có, xóa dữ liệu")
+    assert "Dữ liệu của bạn đã được xóa" in chat.text
+    assert _digest_files(loa, digest) == set()  # the public copy went with the photo

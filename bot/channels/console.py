@@ -1,7 +1,8 @@
 """The console channel: talk to Loa in a terminal, or script a session through stdin.
 
 Choices are numbered lines, answered by their number. Console-only commands: `/user NAME`
-switches the simulated user, `/photo PATH` sends a local image as that user.
+switches the simulated user, `/photo PATH` sends a local image and `/file PATH` a local
+document (a report file for /submit) as that user.
 """
 
 from __future__ import annotations
@@ -14,11 +15,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.chat import Incoming, Kind, MediaRef, Reply, parse_command, split_text, to_plain
+from bot.core.chat import (
+    AttachmentKind,
+    Incoming,
+    Kind,
+    MediaRef,
+    Reply,
+    parse_command,
+    split_text,
+    to_plain,
+)
 from bot.delivery.outbox import Delivery, DeliveryStatus
 
 CHANNEL = "console"
 TEXT_LIMIT = 4096
+# Console commands that send a local file, as a user of a chat app would attach it.
+LOCAL_FILES = {"photo": Kind.photo, "file": Kind.document}
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 AfterLine = Callable[[], Awaitable[object]]
@@ -29,8 +41,15 @@ def render(replies: Sequence[Reply]) -> str:
     blocks = []
     for reply in replies:
         lines = [to_plain(part) for part in split_text(reply.text, TEXT_LIMIT)]
-        if reply.attachment is not None:
-            lines.append(f"[{reply.attachment.kind}: {reply.attachment.path.name}]")
+        attachment = reply.attachment
+        if attachment is not None:
+            # A document is made for the reader to open: show where it is, not only its name.
+            shown = (
+                attachment.path
+                if attachment.kind is AttachmentKind.document
+                else attachment.path.name
+            )
+            lines.append(f"[{attachment.kind}: {shown}]")
         lines.extend(f"  {n}. {c.label}" for n, c in enumerate(reply.choices, 1))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -59,7 +78,7 @@ class ConsoleChannel:
                 self.user = name
                 self._say(f"(console) you are now {name}")
             return None
-        if command == "photo":
+        if command in LOCAL_FILES:
             path = Path(args.strip()).expanduser()
             if not args.strip() or not path.is_file():
                 self._say(f"(console) no such file: {args.strip() or '(none)'}")
@@ -70,7 +89,12 @@ class ConsoleChannel:
                 local, path=local, size=path.stat().st_size, mime=mime, file_name=path.name
             )
             return Incoming(
-                CHANNEL, self.user, update_id, Kind.photo, media=(media,), display_name=self.user
+                CHANNEL,
+                self.user,
+                update_id,
+                LOCAL_FILES[command],
+                media=(media,),
+                display_name=self.user,
             )
         return Incoming.from_text(
             CHANNEL, self.user, update_id, line.rstrip("\r\n"), display_name=self.user
@@ -96,7 +120,7 @@ class ConsoleChannel:
         if interactive:
             self._say(
                 "Loa console. Type /start to begin, /user NAME to switch user, "
-                "/photo PATH to send a picture, Ctrl-D to quit."
+                "/photo PATH to send a picture, /file PATH to send a document, Ctrl-D to quit."
             )
         while True:
             if interactive:

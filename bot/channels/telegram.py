@@ -407,6 +407,23 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def _buttons_replied_to(message: Json) -> tuple[str, ...]:
+    """The callback data of the buttons on the bot's message this one replies to."""
+    replied = message.get("reply_to_message")
+    if not isinstance(replied, Mapping) or _dig(replied, "from", "is_bot") is False:
+        return ()
+    rows = _dig(replied, "reply_markup", "inline_keyboard")
+    if not isinstance(rows, list):
+        return ()
+    return tuple(
+        button["callback_data"]
+        for row in rows
+        if isinstance(row, list)
+        for button in row
+        if isinstance(button, Mapping) and isinstance(button.get("callback_data"), str)
+    )
+
+
 @dataclass
 class _Album:
     user_id: str
@@ -736,7 +753,7 @@ class TelegramChannel(Adapter):
     ) -> Incoming:
         """Translate one message (or an album's messages) into an event, files downloaded."""
         first = messages[0]
-        base: dict[str, Any] = {"display_name": name}
+        base: dict[str, Any] = {"display_name": name, "reply_to": _buttons_replied_to(first)}
         if len(messages) == 1 and isinstance(first.get("text"), str):
             return Incoming.from_text(CHANNEL, user_id, update_id, first["text"], **base)
         # Files are fetched only when the user's role and current step can take them.

@@ -202,11 +202,15 @@ class ZaloSender:
         policy: RetryPolicy,
         files: PublicFiles,
         limiter: RateLimiter | None = None,
+        *,
+        document_link_seconds: float | None = None,
     ) -> None:
         self.client = client
         self.policy = policy
         self.files = files
         self.limiter = limiter
+        # Documents (exports) go out as links that stop working after this long.
+        self.document_link_seconds = document_link_seconds
 
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
@@ -233,8 +237,10 @@ class ZaloSender:
         if not path.is_file():
             log.warning("attachment %s is missing; sent the text only", path)
             return
+        document = attachment.kind is AttachmentKind.document
+        lifetime = self.document_link_seconds if document else None
         # Publishing may re-encode an image without its EXIF: a thread, not the event loop.
-        url = await asyncio.to_thread(self.files.url_for, path)
+        url = await asyncio.to_thread(self.files.url_for, path, valid_for=lifetime)
         if url is None:
             log.debug("zalo: no PUBLIC_BASE_URL; %s not sent", attachment.kind)
             return
@@ -333,7 +339,11 @@ class ZaloChannel(Adapter):
         )
         self.policy = RetryPolicy.of(settings)
         sender = ZaloSender(
-            self.client, self.policy, files, RateLimiter(settings.zalo_rate_per_second, 0.0)
+            self.client,
+            self.policy,
+            files,
+            RateLimiter(settings.zalo_rate_per_second, 0.0),
+            document_link_seconds=settings.document_link_hours * 3600,
         )
         super().__init__(settings, engine, db, sender, settings.zalo_webhook_secret)
         self.bot_id = ""

@@ -6,7 +6,23 @@ import os
 
 import typer
 
-from bot.cli import content, db, deadlines, i18n, invites, org, reports, run, users
+from bot.cli import (
+    content,
+    db,
+    deadlines,
+    demo,
+    export,
+    i18n,
+    invites,
+    org,
+    privacy,
+    questions,
+    reports,
+    run,
+    tickets,
+    users,
+)
+from bot.core.config import StartupError
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -24,6 +40,12 @@ app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")
 app.add_typer(db.app, name="db")
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(questions.app, name="questions")
+app.add_typer(users.app, name="users")
+app.add_typer(privacy.app, name="privacy")
+app.command()(export.export)
+app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:
@@ -31,4 +53,9 @@ def main() -> None:
     # Files Loa writes (the SQLite database, photos, exports) hold personal data: readable by the
     # service user only, whatever the host's default umask.
     os.umask(0o077)
-    app()
+    try:
+        app()
+    except StartupError as exc:
+        # A setting to fix, said in one line: a traceback would bury it.
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -1,16 +1,19 @@
-"""What the `loa` command groups share: settings, operator errors, dates, the database."""
+"""What the `loa` command groups share: settings, operator errors, dates, the database, and
+the language of the tables printed for people."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 
 import typer
 
-from bot.core.config import Settings
+from bot.core import i18n
+from bot.core.config import Settings, read_settings
 from bot.core.logging import configure_logging
-from db.org import OrgMap, load_org
+from db.org import OrgMap
 from db.session import Database
 
 
@@ -39,23 +42,26 @@ def operator_errors(exit_code: int = 2) -> Iterator[None]:
         raise typer.Exit(exit_code) from exc
 
 
-def load_settings() -> Settings:
-    """Read the settings and set up logging with secrets redacted."""
-    settings = Settings()
-    configure_logging(settings)
+def load_settings(*, running: bool = False) -> Settings:
+    """Read the settings and set up logging with secrets redacted.
+
+    Logs go to stderr at LOG_LEVEL; unset, at INFO only when `running` the chat platforms, else
+    at WARNING, so commands and the console stay quiet unless something is wrong.
+    """
+    settings = read_settings()
+    configure_logging(
+        settings, default_level="INFO" if running and settings.channels_configured else "WARNING"
+    )
     return settings
 
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[tuple[Database, OrgMap]]:
     """Open the database migrated and with the org file synced, as the bot does on start."""
-    from bot.app import sync_units
+    from bot.app import open_database as open_checked
 
-    db = Database(settings.database_url)
+    db, org = await open_checked(settings)
     try:
-        await db.upgrade()
-        org = load_org(settings.org_file)
-        await sync_units(db, org)
         yield db, org
     finally:
         await db.close()
@@ -67,3 +73,47 @@ def find_unit(org: OrgMap, text: str) -> str:
     if resolution.unit is None:
         raise OperatorError(f"unknown unit {text!r}: `loa org show` lists the units")
     return resolution.unit.id
+
+
+# Where a terminal says which language it speaks, in gettext's order of precedence.
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+ENGLISH = "en"
+
+
+def table_language(settings: Settings, environ: Mapping[str, str] = os.environ) -> str:
+    """The language of tables printed for people: LANGUAGE, else the locale; Vietnamese by default.
+
+    The district's officers read Vietnamese, so a terminal that names no language gets it;
+    English for `LANGUAGE=en`, an English or a C/POSIX locale (`LANG=C.UTF-8`), or any
+    language Loa does not speak. JSON output never changes: scripts read it.
+    """
+    for name in LOCALE_VARIABLES:
+        value = environ.get(name, "").split(":")[0].strip()
+        if not value:
+            continue
+        code = value.split(".")[0].split("@")[0].split("_")[0].lower()
+        return code if code in settings.languages else ENGLISH
+    return settings.default_language
+
+
+@contextmanager
+def speaking(settings: Settings) -> Iterator[None]:
+    """Translate the tables printed in this block into the terminal's language."""
+    code = table_language(settings)
+    if code == ENGLISH:  # the msgids are English
+        yield
+        return
+    languages = i18n.load_languages(settings.locales_dir, (code,))
+    with i18n.use(i18n.Catalogs(settings.locales_dir, languages), code):
+        yield
+
+
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as lines of aligned columns (the last column is not padded)."""
+    widths = [max(len(row[i]) for row in rows if len(row) > i) for i in range(max(map(len, rows)))]
+    return [
+        "  ".join(
+            cell if i == len(row) - 1 else cell.ljust(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]

@@ -6,12 +6,15 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
 
 from bot.cli.common import OperatorError, load_settings, operator_errors, parse_day
+
+if TYPE_CHECKING:
+    from bot.content.answers import Analysis, Ask
 
 app = typer.Typer(help="Check the content files.", no_args_is_help=True)
 
@@ -22,30 +25,60 @@ def ask(
     limit: Annotated[int, typer.Option(min=1, max=10)] = 5,
 ) -> None:
     """Show the topics that best answer a question."""
-    from bot.app import load_search
+    from bot.app import load_answerer
     from bot.content.topics import ContentLibrary
 
     settings = load_settings()
-    library = ContentLibrary.load(settings.content_dir)
-    index = load_search(library)
+    answerer = load_answerer(ContentLibrary.load(settings.content_dir))
     questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
     for q in questions:
         if question == "-" and not q:
             continue
-        hits = index.search(q, limit=limit)
+        analysis = answerer.analyse(q, limit=limit)
         if as_json:
-            rows = [
-                {"topic": h.topic_id, "score": round(h.score, 4), "title": h.title} for h in hits
-            ]
-            typer.echo(json.dumps({"q": q, "results": rows}, ensure_ascii=False))
+            typer.echo(json.dumps(_as_json(analysis), ensure_ascii=False))
             continue
         typer.echo(f"? {q}")
-        if not hits:
+        if analysis.urgent is not None:
+            typer.echo(f"  urgent ({analysis.urgent.danger}): the safety answer comes first")
+        if analysis.out_of_scope is not None:
+            typer.echo(f"  out of scope ({analysis.out_of_scope}): Loa says whom to ask")
+        if not analysis.hits:
             typer.echo("  (no answer)")
-        confident = index.is_confident(hits)
-        for n, hit in enumerate(hits, 1):
-            mark = " ✔" if n == 1 and confident else ""
+        for n, hit in enumerate(analysis.hits, 1):
+            mark = " ✔" if n == 1 and analysis.confident else ""
             typer.echo(f"  {n}. {hit.topic_id}  {hit.score:.2f}  {hit.title}{mark}")
+        if analysis.main.fact is not None and not analysis.main.fact_found:
+            typer.echo(f"  the page does not state the {analysis.main.fact} asked for")
+
+
+def _as_json(analysis: Analysis) -> dict[str, object]:
+    """One message's answer as `loa ask --json` prints it."""
+
+    def hits(ask: Ask) -> list[dict[str, object]]:
+        return [
+            {"topic": h.topic_id, "score": round(h.score, 4), "title": h.title} for h in ask.hits
+        ]
+
+    def verdict(ask: Ask) -> dict[str, object]:
+        return {
+            "confident": ask.confident,
+            "fact_found": ask.fact_found,
+            "fact": str(ask.fact) if ask.fact else None,
+            "out_of_scope": ask.out_of_scope is not None,
+            "out_of_scope_subject": str(ask.out_of_scope) if ask.out_of_scope else None,
+        }
+
+    return {
+        "q": analysis.text,
+        "results": hits(analysis.main),
+        **verdict(analysis.main),
+        "confident": analysis.confident,
+        "urgent": analysis.urgent is not None,
+        "parts": [
+            {"q": part.text, "topic": part.subject, **verdict(part)} for part in analysis.parts
+        ],
+    }
 
 
 @app.command("check")

@@ -18,9 +18,17 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import Loa
-from bot.cli.common import OperatorError, load_settings, operator_errors, parse_day
+from bot.cli.common import (
+    OperatorError,
+    load_settings,
+    operator_errors,
+    parse_day,
+    speaking,
+    table,
+)
 from bot.core.clock import Clock, FrozenClock, SystemClock
 from bot.core.config import Settings
+from bot.core.i18n import N_, _, format_day
 from bot.deadlines.planner import (
     Calendar,
     DeadlineView,
@@ -130,21 +138,41 @@ async def list_deadlines(settings: Settings, clock: Clock | None = None) -> list
     return sorted(rows, key=lambda row: (row["due_before"], row["key"]))
 
 
+STATE_LABELS = {
+    "upcoming": N_("upcoming"),
+    "open": N_("open"),
+    "open (not stored yet)": N_("open (not stored yet)"),
+    "closed": N_("closed"),
+}
+
+
 def render_list(rows: list[dict[str, Any]]) -> str:
-    """The deadlines as an operator reads them."""
+    """The deadlines as an operator reads them, in the current language."""
     if not rows:
-        return "No deadlines."
+        return _("No deadlines.")
     lines = []
     for row in rows:
-        due = date.fromisoformat(row["due_before"])
-        ident = f"#{row['id']}" if row["id"] is not None else "—"
-        lines.append(
-            f"{ident:>4}  {row['state']:<9} {row['title']} — due before {due:%d/%m/%Y} "
-            f"(last day {date.fromisoformat(row['last_day']):%d/%m/%Y}); "
-            f"{row['submitted']}/{row['units']} submitted"
-            + (f"; late: {', '.join(row['late_names'])}" if row["late"] else "")
+        late = (
+            _("; late: {units}").format(units=", ".join(row["late_names"])) if row["late"] else ""
         )
-    return "\n".join(lines)
+        lines.append(
+            [
+                f"#{row['id']}" if row["id"] is not None else "—",
+                _(STATE_LABELS.get(row["state"], row["state"])),
+                _(
+                    "{title} — due before {due} (last day {last_day}); {submitted}/{units} "
+                    "submitted"
+                ).format(
+                    title=row["title"],
+                    due=format_day(date.fromisoformat(row["due_before"])),
+                    last_day=format_day(date.fromisoformat(row["last_day"])),
+                    submitted=row["submitted"],
+                    units=row["units"],
+                )
+                + late,
+            ]
+        )
+    return "\n".join(table(lines))
 
 
 # --- add ------------------------------------------------------------------------------------
@@ -221,30 +249,63 @@ async def preview(settings: Settings, at: datetime) -> dict[str, Any]:
     }
 
 
+def kind_label(kind: str) -> str:
+    """A reminder kind (`before-7d`, `due`, `overdue-2d`, `escalation`, `new`) in words."""
+    days = kind.rpartition("-")[2].removesuffix("d")
+    if kind.startswith("before-") and days.isdigit():
+        return _("{days} days before the last day").format(days=days)
+    if kind.startswith("overdue-") and days.isdigit():
+        return _("{days} days late").format(days=days)
+    labels = {
+        "due": N_("last day"),
+        "escalation": N_("late units, to the level above"),
+        "new": N_("new request"),
+    }
+    return _(labels[kind]) if kind in labels else kind
+
+
 def render_preview(data: dict[str, Any], settings: Settings) -> str:
-    """The preview as an operator reads it."""
-    head = f"At {data['at']} ({data['timezone']})"
+    """The preview as an operator reads it, in the current language."""
+    at = datetime.strptime(data["at"], "%Y-%m-%d %H:%M")
+    head = _("At {time} on {day} ({timezone})").format(
+        time=f"{at:%H:%M}", day=format_day(at), timezone=data["timezone"]
+    )
     if data["quiet_hours"]:
-        return (
-            f"{head}: quiet hours ({settings.quiet_start:%H:%M}–{settings.quiet_end:%H:%M}), "
-            "nothing is planned; reminders wait for the morning."
+        return _(
+            "{head}: quiet hours ({start}–{end}), nothing is planned; reminders wait for the "
+            "morning."
+        ).format(
+            head=head, start=f"{settings.quiet_start:%H:%M}", end=f"{settings.quiet_end:%H:%M}"
         )
     messages = data["messages"]
     if not messages:
-        return f"{head}: no reminder is due."
-    lines = [f"{head} the planner would queue:"]
+        return _("{head}: no reminder is due.").format(head=head)
+    rows = []
     for item in messages:
-        due = date.fromisoformat(item["due_before"])
-        whom = item["recipient"] or "no officer registered"
-        note = "  (already queued)" if item["state"] == "queued" else ""
-        lines.append(
-            f"  {item['kind']:<12} {item['title']} (before {due:%d/%m/%Y})  "
-            f"{', '.join(item['units'])} → {whom}{note}"
+        note = _("(already queued)") if item["state"] == "queued" else ""
+        rows.append(
+            [
+                "",
+                kind_label(item["kind"]),
+                _("{title} (before {due})").format(
+                    title=item["title"], due=format_day(date.fromisoformat(item["due_before"]))
+                ),
+                ", ".join(item["units"]),
+                "→ " + (item["recipient"] or _("no officer registered")),
+                note,
+            ]
         )
     new = sum(1 for item in messages if item["state"] == "new")
     nobody = sum(1 for item in messages if item["state"] == "no-recipient")
-    lines.append(f"{new} new message(s); {nobody} unit(s) with nobody to tell.")
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            _("{head}, the planner would queue:").format(head=head),
+            *table(rows),
+            _("New messages: {new}; units with nobody to tell: {nobody}.").format(
+                new=new, nobody=nobody
+            ),
+        ]
+    )
 
 
 app = typer.Typer(help="Reporting deadlines.", no_args_is_help=True)
@@ -259,7 +320,11 @@ def deadlines_list(
 
     settings = load_settings()
     rows = asyncio.run(list_deadlines(settings))
-    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    with speaking(settings):
+        typer.echo(render_list(rows))
 
 
 @app.command("add")
@@ -302,4 +367,8 @@ def reminders_preview(
     with operator_errors():
         moment = parse_moment(at, settings)
     data = asyncio.run(preview(settings, moment))
-    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_preview(data, settings))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    with speaking(settings):
+        typer.echo(render_preview(data, settings))

@@ -16,9 +16,11 @@ from bot.cli.common import (
     load_settings,
     open_database,
     operator_errors,
+    speaking,
 )
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
+from bot.core.i18n import _, format_day
 from db.models import Invite, Role
 from db.repositories import Repos
 
@@ -79,10 +81,22 @@ async def create_invites(
 
 
 def render_invites(batch: InviteBatch) -> str:
-    """The codes as an operator reads them."""
+    """The codes as an operator reads them, in the current language."""
+    from handlers.admin import role_label
+
+    expires = datetime.fromisoformat(batch.expires_at)
     lines = [
-        f"{len(batch.codes)} invite code(s): {batch.role} of {batch.unit_name} ({batch.unit}),"
-        f" valid until {batch.expires_at}. Each works once: send /join CODE to Loa.",
+        _(
+            "Invite codes: {count}, for: {role} of {unit} ({unit_id}), valid until {time} on "
+            "{day}. Each works once: the person sends /join CODE to Loa."
+        ).format(
+            count=len(batch.codes),
+            role=role_label(batch.role),
+            unit=batch.unit_name,
+            unit_id=batch.unit,
+            time=f"{expires:%H:%M}",
+            day=format_day(expires),
+        ),
         *(f"  {code}" for code in batch.codes),
     ]
     return "\n".join(lines)
@@ -110,7 +124,8 @@ def invite_create(
         )
     if as_json:
         typer.echo(json.dumps(invite_json(batch), ensure_ascii=False))
-    else:
+        return
+    with speaking(settings):
         typer.echo(render_invites(batch))
 
 

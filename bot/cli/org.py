@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.common import load_settings
+from bot.cli.common import (
+    OperatorError,
+    find_unit,
+    load_settings,
+    open_database,
+    operator_errors,
+)
+from bot.core.config import Settings
+
+PLACE_NAME_MAX = 100  # as a place typed in a report
 
 app = typer.Typer(help="Inspect the org file.", no_args_is_help=True)
 
@@ -38,3 +48,34 @@ def org_show(
         typer.echo(
             f"dissolved {gone.id} ({gone.name}, {gone.ended}) → {', '.join(gone.successors)}"
         )
+
+
+@app.command("add-village")
+def org_add_village(
+    unit: Annotated[str, typer.Argument(help="The commune: its id or name.")],
+    name: Annotated[str, typer.Argument(help='The village as people call it: "Thôn 5".')],
+) -> None:
+    """Add a village (thôn, làng, buôn) under a commune; reporters can choose it at once."""
+    settings = load_settings()
+    with operator_errors():
+        line = asyncio.run(_add_village(settings, unit, name))
+    typer.echo(line)
+
+
+async def _add_village(settings: Settings, unit: str, name: str) -> str:
+    from db.repositories import Repos
+
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= PLACE_NAME_MAX:
+        raise OperatorError(f"the name must have 2 to {PLACE_NAME_MAX} characters")
+    async with open_database(settings) as (db, org), db.session() as session:
+        repos = Repos.of(session)
+        parent = await repos.units.get(find_unit(org, unit))
+        if parent is None or not repos.units.holds_villages(parent):
+            raise OperatorError(
+                f"{unit!r} is not a commune of the current map: villages go under a commune"
+            )
+        village, added = await repos.units.add_village(parent, name)
+    if not added:
+        return f"{village.id}: {village.name} is already a place of {parent.name}"
+    return f"added {village.id}: {village.name} under {parent.name}"

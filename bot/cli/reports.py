@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -20,11 +21,17 @@ from bot.cli.common import (
     open_database,
     operator_errors,
     parse_day,
+    speaking,
+    table,
 )
+from bot.core.chat import to_plain
 from bot.core.config import Settings
+from bot.core.i18n import _, format_day
 from bot.reports.media import open_store
+from bot.reports.summary import Summary, Tally
 from db.models import Report, ReportStatus, Unit
 from db.repositories import Repos
+from handlers.report import activity_label, status_label
 
 
 def parse_since(text: str) -> date:
@@ -84,24 +91,36 @@ def _answers(report: Report, unit_row: Unit | None) -> dict[str, Any]:
         "participants": report.participants,
         "ethnic_minority": report.ethnic_minority,
         "women": report.women,
+        "place_as_typed": report.place_text,
+        "themes": list(report.themes or []),
+        "young_people": report.young_people,
+        "children": report.children,
     }
 
 
 def render_list(rows: list[dict[str, Any]]) -> str:
-    """Reports as a table for the terminal."""
+    """Reports as a table for the terminal, in the current language: labels, not codes."""
     if not rows:
-        return "no reports"
-    lines = []
-    for row in rows:
-        activity = row["activity"] or "-"
-        if row["activity_other"]:
-            activity += f" ({row['activity_other']})"
-        lines.append(
-            f"#{row['id']:<5} {row['status']:<10} {row['date'] or '-':<10} "
-            f"{row['unit']:<20} {activity:<30} people {row['participants']}, "
-            f"photos {row['photos']}, by {row['reporter'] or row['reporter_id']}"
+        return _("no reports")
+    return "\n".join(
+        table(
+            [
+                [
+                    f"#{row['id']}",
+                    status_label(row["status"]),
+                    format_day(date.fromisoformat(row["date"])) if row["date"] else "-",
+                    row["unit"],
+                    to_plain(activity_label(row["activity"], row["activity_other"] or "")),
+                    _("people {people}, photos {photos}, by {reporter}").format(
+                        people=row["participants"] if row["participants"] is not None else "-",
+                        photos=row["photos"],
+                        reporter=row["reporter"] or row["reporter_id"],
+                    ),
+                ]
+                for row in rows
+            ]
         )
-    return "\n".join(lines)
+    )
 
 
 async def show_report(settings: Settings, report_id: int) -> dict[str, Any]:
@@ -174,9 +193,12 @@ def render_report(data: dict[str, Any]) -> str:
         f"Report #{data['id']} — {data['status']}",
         f"  activity:      {activity}",
         f"  unit:          {data['unit_name']} ({data['unit']})",
+        f"  place typed:   {data['place_as_typed'] or '-'}",
         f"  date:          {data['date'] or '-'}",
+        f"  themes:        {', '.join(data['themes']) or '-'}",
         f"  participants:  {data['participants']} (ethnic minority {data['ethnic_minority']}, "
-        f"women {data['women']})",
+        f"women {data['women']}, young people {data['young_people']}, "
+        f"children {data['children']})",
         f"  description:   {data['description'] or '-'}",
         f"  location:      {data['location'] or '-'}",
         f"  reporter:      {reporter['name'] or '-'} (user {reporter['id']}, {reporter['role']}"
@@ -225,7 +247,11 @@ def reports_list(
         rows = asyncio.run(
             list_reports(settings, unit=unit, status=status, since=since, limit=limit)
         )
-    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    with speaking(settings):
+        typer.echo(render_list(rows))
 
 
 @app.command("show")
@@ -239,3 +265,79 @@ def reports_show(
     with operator_errors(exit_code=1):
         data = asyncio.run(show_report(settings, report_id))
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_report(data))
+
+
+def summary_json(summary: Summary, activities: Mapping[str, str]) -> dict[str, Any]:
+    """The tally as `loa reports summary --json` prints it."""
+
+    def counts(tally: Tally) -> dict[str, Any]:
+        return {
+            "reports": tally.reports,
+            "participants": tally.participants,
+            "ethnic_minority": tally.ethnic_minority,
+            "women": tally.women,
+        }
+
+    return {
+        "period": {
+            "label": summary.period.label,
+            "start": summary.period.start.isoformat(),
+            "end": summary.period.end.isoformat(),
+        },
+        "unit": summary.scope_id,
+        "unit_name": summary.scope_name,
+        **counts(summary.total),
+        "by_activity": [
+            {"activity": code, "label": activities.get(code, code), **counts(tally)}
+            for code, tally in sorted(
+                summary.by_activity.items(), key=lambda item: _position(activities, item[0])
+            )
+        ],
+        "by_unit": [
+            {"unit": unit.id, "unit_name": unit.name, **counts(summary.by_unit[unit.id])}
+            for unit in summary.units
+            if unit.id in summary.by_unit
+        ],
+    }
+
+
+def _position(activities: Mapping[str, str], code: str) -> int:
+    return list(activities).index(code) if code in activities else len(activities)
+
+
+def render_summary(data: dict[str, Any]) -> str:
+    """The tally for the terminal."""
+    period = data["period"]
+    lines = [
+        f"{data['unit_name']}, {period['label']} ({period['start']} – {period['end']}), "
+        "approved reports",
+        f"  activities {data['reports']}, participants {data['participants']}, "
+        f"ethnic minority {data['ethnic_minority']}, women {data['women']}",
+    ]
+    for heading, key, name in (
+        ("by kind", "by_activity", "label"),
+        ("by unit", "by_unit", "unit_name"),
+    ):
+        lines.append(f"  {heading}:")
+        lines += [
+            f"    {row[name]:<40} {row['reports']:>5} activities {row['participants']:>7} people"
+            for row in data[key]
+        ]
+    return "\n".join(lines)
+
+
+@app.command("summary")
+def reports_summary(
+    period: Annotated[str, typer.Option(help="2026-H1, 2026 or 2026-01-01..2026-03-31.")],
+    unit: Annotated[str | None, typer.Option(help="A unit and the units under it.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The tally of a period: activities, participants, ethnic-minority people, women."""
+    from bot.cli.export import catalogs_of, summary_of
+    from handlers.exports import vocabulary
+
+    settings = load_settings()
+    with operator_errors():
+        summary = asyncio.run(summary_of(settings, period, unit))
+    data = summary_json(summary, vocabulary(catalogs_of(settings)).activities)
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_summary(data))

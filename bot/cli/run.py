@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from signal import SIGINT, SIGTERM
+from types import FrameType
 
 import typer
 
@@ -13,12 +18,14 @@ from bot.core.config import Settings
 
 def run() -> None:
     """Run Loa: the configured channels, or the console when none is configured."""
-    settings = load_settings()
+    settings = load_settings(running=True)
     if not settings.channels_configured:
         asyncio.run(_run_console(settings))
         return
-    from bot.runtime import check_config, serve
+    with _exit_on_signal():
+        from bot.runtime import check_config, load_channel_modules, serve
 
+        load_channel_modules(settings)
     problems = check_config(settings)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
@@ -27,6 +34,25 @@ def run() -> None:
     code = asyncio.run(serve(settings))
     if code:
         raise typer.Exit(code)
+
+
+@contextmanager
+def _exit_on_signal() -> Iterator[None]:
+    """Make SIGTERM and SIGINT end the process quietly while Loa's modules load.
+
+    Loading takes seconds (aiogram alone) before the event loop runs and installs its own
+    handlers; nothing is open yet, so stopping there is clean.
+    """
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    previous = {signum: signal.signal(signum, leave) for signum in (SIGTERM, SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 async def _run_console(settings: Settings) -> None:

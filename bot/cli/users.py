@@ -1,12 +1,14 @@
-"""`loa users`: give and take back roles (every change is written to the audit log)."""
+"""`loa users`: who Loa knows (with the USER_ID the privacy commands take), and their roles
+(every role change is written to the audit log)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
 from bot.cli.common import (
     OperatorError,
@@ -17,11 +19,52 @@ from bot.cli.common import (
 )
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
-from db.models import Role
+from bot.privacy import FORGOTTEN_CHANNEL
+from db.models import Role, User
 from db.repositories import Repos
 
 # Every `loa users` command joins this app (listing and roles live side by side).
-app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+app = typer.Typer(help="People Loa knows, and their roles.", no_args_is_help=True)
+
+
+async def list_users(settings: Settings) -> list[dict[str, Any]]:
+    """Every user (anonymised stubs left out), by id."""
+    async with open_database(settings) as (db, _org), db.session() as session:
+        stmt = select(User).where(User.channel != FORGOTTEN_CHANNEL).order_by(User.id)
+        users = list((await session.execute(stmt)).scalars())
+    return [
+        {
+            "user_id": user.id,
+            "channel": user.channel,
+            "channel_user_id": user.external_id,
+            "name": user.display_name,
+            "role": user.role,
+            "unit": user.unit_id,
+            "language": user.language,
+            "created_at": user.created_at.astimezone(settings.tz).isoformat(),
+        }
+        for user in users
+    ]
+
+
+@app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List users with their USER_ID (for `loa privacy export|forget`)."""
+
+    settings = load_settings()
+    rows = asyncio.run(list_users(settings))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['user_id']:<6} {row['channel']:<9} {row['role']:<9} {row['unit'] or '-':<12} "
+            f"{row['name']}"
+        )
+    if not rows:
+        typer.echo("no users")
 
 
 async def change_role(

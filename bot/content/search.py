@@ -40,6 +40,7 @@ class SearchDoc:
     title: str
     keywords: tuple[str, ...]
     body: str
+    parent: str | None = None  # the topic this page is a part of
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,16 @@ _FILLERS: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "the la", "co the", "lam gi", "sau khi", "truoc khi", "nao vay", "gi vay", "sao vay",
     "khong vay", "dau vay", "ai vay", "chua vay", "bao lau", "tim hieu", "giup toi", "giup em",
     "khong hieu",
+    # Formulas of formal letters, readers' questions and voters' petitions: "cử tri kiến nghị
+    # tiếp tục quan tâm…" says how a request is made, not what it is about.
+    "cu tri", "kien nghi", "de nghi", "xin hoi", "cho biet", "tiep tuc", "tang cuong",
+    "quan tam", "xem xet", "lam tot", "hien nay", "van con", "tinh trang", "som co",
+    "nghiem trong", "dong thoi", "ngoai ra", "ben canh do", "co the", "theo quy dinh",
+    "de nghi cap tren", "chinh quyen dia phuong", "dia phuong", "nguoi dan", "ba con",
+    # The name of the whole field: every question here is about ethnic-minority people, so
+    # saying it tells no page from another ("đồng bào dân tộc thiểu số" as a question's context).
+    "dong bao dan toc thieu so", "vung dong bao dan toc thieu so", "dan toc thieu so",
+    "vung dong bao",
 ))
 # fmt: on
 
@@ -216,6 +227,7 @@ _MAX_PHRASE = 6
 _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
 _REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
 _MIN_SCORE = 0.04  # below this a hit is noise
+_PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
 _CONFIDENT_SCORE = 0.45  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
@@ -273,6 +285,8 @@ class SearchIndex:
         "_deletes",
         "_freq",
         "_idf",
+        "_named",
+        "_parents",
         "_postings",
         "_titles",
         "_topics",
@@ -288,6 +302,7 @@ class SearchIndex:
         freq: dict[str, int],
         deletes: dict[str, list[str]],
         acronyms: dict[str, tuple[str, ...]],
+        parents: dict[int, int] | None = None,
     ) -> None:
         """Hold a built index; use `SearchIndex.build`."""
         self._topics = topics
@@ -297,8 +312,13 @@ class SearchIndex:
         self._freq = freq
         self._vocab = frozenset(freq)
         self._bigrams = frozenset(k for k in postings if " " in k)
+        # Bigrams of titles and keywords: how pages name themselves.
+        self._named = frozenset(
+            k for k in self._bigrams if any(s >= _FIELD_KEYWORD for _, s in postings[k])
+        )
         self._deletes = deletes
         self._acronyms = acronyms
+        self._parents = parents or {}
 
     # -----------------------------------------------------------------------------------------
     # Building
@@ -345,6 +365,9 @@ class SearchIndex:
         for key, per_topic_strength in whole.items():
             postings[key] = list(per_topic_strength.items())
         vocab = {w for w in freq if not w.isdigit()}
+        parents = {
+            topic_no[doc.topic_id]: topic_no[doc.parent] for doc in docs if doc.parent in topic_no
+        }
         return cls(
             topics=topic_ids,
             titles=[titles[tid][1] for tid in topic_ids],
@@ -353,6 +376,7 @@ class SearchIndex:
             freq=dict(freq),
             deletes=_deletion_index(vocab),
             acronyms=_acronym_table(phrase_count),
+            parents=parents,
         )
 
     # -----------------------------------------------------------------------------------------
@@ -383,11 +407,29 @@ class SearchIndex:
             ((min(1.0, got / total * vagueness), topic) for topic, got in gained.items()),
             key=lambda pair: (-pair[0], pair[1]),
         )
+        self._prefer_parts(scored)
         return [
             SearchHit(self._topics[topic], round(score, 4), self._titles[topic])
             for score, topic in scored[:limit]
             if score >= _MIN_SCORE
         ]
+
+    def _prefer_parts(self, scored: list[tuple[float, int]]) -> None:
+        """Put a part before its whole when the part answers nearly as well.
+
+        A page with parts (the plan, the programme) shares words with each of them, so a question
+        about one part ("mục tiêu của kế hoạch") matches the whole too; the part is the answer.
+        The part takes the whole's place and score, the whole the part's.
+        """
+        if len(scored) < 2:
+            return
+        top_score, top = scored[0]
+        for i, (score, topic) in enumerate(scored[1:], 1):
+            if score < top_score * _PART_SHARE:
+                return
+            if self._parents.get(topic) == top:
+                scored[0], scored[i] = (top_score, topic), (score, top)
+                return
 
     def is_confident(self, hits: Sequence[SearchHit]) -> bool:
         """Tell whether hits[0] is safe to show as the answer without asking back."""
@@ -403,6 +445,33 @@ class SearchIndex:
             and top - second >= _CONFIDENT_MARGIN
             and second <= top * (1.0 - lead)
         )
+
+    def word_share(self, query: str) -> float:
+        """Share of a message's tokens that read as words (1.0 for a message without any).
+
+        Gibberish ("asdkjh qwe zzz") still gets weak fuzzy hits; this tells it from a question:
+        a word is indexed, shaped like a Vietnamese syllable, a number, or a known chat form.
+        """
+        tokens = _raw_tokens(query[:_MAX_QUERY_CHARS])
+        if not tokens:
+            return 1.0
+        known = sum(
+            1
+            for tok in tokens
+            if tok.isdigit()
+            or tok in _VOWELS
+            or (
+                len(tok) > 1
+                and (
+                    self._freq.get(tok, 0) >= 2  # once is likely a name or a code
+                    or tok in _CHAT
+                    or tok in _CHAT_IF_UNKNOWN
+                    or tok in _SYLLABLES
+                    or self._segment(tok, index_only=True) is not None
+                )
+            )
+        )
+        return known / len(tokens)
 
     # -----------------------------------------------------------------------------------------
     # Reading a query into slots
@@ -653,7 +722,12 @@ class SearchIndex:
                 units.append(_Unit(_UNKNOWN_WEIGHT, ()))
         units.extend(self._phrase_units(slots))
         for left, right in itertools.pairwise(slots):
-            if left.stop and right.stop:
+            # Two question words ("cái gì", "hỏi ai", "năm nào") say nothing, unless a page
+            # names itself by them: the plan's parts answer "what", "why", "until when".
+            both_stop = left.stop and right.stop
+            if both_stop and not any(
+                f"{a.term} {b.term}" in self._named for a in left.readings for b in right.readings
+            ):
                 continue
             pairs: list[tuple[str, float]] = []
             for a in left.readings:
@@ -664,7 +738,9 @@ class SearchIndex:
                         # chance junctions ("kế hoạch | tuyên truyền") from outweighing words.
                         # Pairs with a function word ("nhà ở", "cho vay", "có chương") are
                         # phrases or junctions; they count at most half their content word.
-                        if left.stop or right.stop:
+                        if both_stop:
+                            idf = _STOP_PAIR_SHARE * self._idf[key]
+                        elif left.stop or right.stop:
                             word = b.term if left.stop else a.term
                             idf = _STOP_PAIR_SHARE * min(self._idf[key], self._idf.get(word, 0.0))
                         else:

@@ -309,6 +309,7 @@ class ContentLibrary:
                 title=topic.title,
                 keywords=topic.keywords,
                 body=topic.body,
+                parent=self.source(topic.id).parent,
             )
             for key, topic in self._topics.items()
             if topic.id in self and self._progress.get(key, Progress(1, 1, 0)).done > 0

@@ -75,6 +75,9 @@ class Incoming:
     location: Location | None = None
     display_name: str = ""
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The choice payloads of the message this one replies to (Telegram's "reply"), so a reply
+    # to a message with buttons reaches the feature that sent them.
+    reply_to: tuple[str, ...] = ()
 
     @classmethod
     def from_text(

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import secrets
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository root: content, locales and the shipped org files live beside the packages."""
 
-DEFAULT_ORG_FILE = ROOT / "db" / "org" / "ia-hdrai-2022.yaml"
+ORG_DIR = ROOT / "db" / "org"
+# The map as it is now (since 01/07/2025); the plan's 2022 district map stays a documented
+# choice (ORG_FILE=db/org/ia-hdrai-2022.yaml) for reading the plan's own structure.
+DEFAULT_ORG_FILE = ORG_DIR / "ia-hdrai-2025.yaml"
+MAP_2022 = ORG_DIR / "ia-hdrai-2022.yaml"
+
+
+class StartupError(Exception):
+    """Loa cannot start as configured: one line for the operator, naming the setting to fix."""
+
+
+_TIME_OF_DAY = "a time of day as HH:MM on the 24-hour clock, for example 21:00"
 
 
 class Settings(BaseSettings):
@@ -34,6 +45,8 @@ class Settings(BaseSettings):
     # The languages offered in the language menu, in menu order. "vi" is the source language.
     languages: Annotated[tuple[str, ...], NoDecode] = ("vi", "bdq", "sed", "jra")
     default_language: str = "vi"
+    # Languages with a smaller percentage of UI strings translated are left out of the menu.
+    language_min_coverage: Annotated[int, Field(ge=0, le=100)] = 0
 
     # Who runs this Loa (the body responsible for its data) and how to reach them: the privacy
     # page shows both, and says they are not filled in rather than guessing.
@@ -56,7 +69,7 @@ class Settings(BaseSettings):
     processed_updates_keep_days: int = Field(default=7, ge=1)
     # Reporting deadlines (bot/deadlines.py, bot/scheduler.py): the plan's reporting calendar and
     # its reminder schedule; the planner turns it into outbox rows every few minutes.
-    deadlines_file: Path = ROOT / "db" / "org" / "deadlines.yaml"
+    deadlines_file: Path = ORG_DIR / "deadlines.yaml"
     planner_interval_minutes: float = Field(default=5.0, gt=0, le=60)
 
     # Field reports (handlers/report/, bot/reports/media.py). Photos over the byte or pixel
@@ -69,10 +82,42 @@ class Settings(BaseSettings):
     # Unfinished reports (and their photos) are deleted this long after their last change.
     retention_days_drafts: int = Field(default=30, ge=1)
     report_max_age_days: int = Field(default=60, ge=1)
+    # Periodic reports (bot/reports/summary.py, bot/exports/): the windows "2026-H1" and "2026"
+    # stand for, as "MM-DD..MM-DD"; a start after the end means the previous year. They end
+    # before the plan's deadlines (before 10/6 and 10/12), so the report can be written in time.
+    report_period_h1: str = "12-01..05-31"
+    report_period_year: str = "12-01..11-30"
+    # How long a link to a document (an export) works where the channel takes no files (Zalo).
+    document_link_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Dự án 8 topics a report may name (ids Loa has labels for, or an operator's own words).
+    report_themes: Annotated[tuple[str, ...], NoDecode] = (
+        "child_marriage",
+        "cousin_marriage",
+        "domestic_violence",
+        "gender_equality",
+        "trafficking",
+    )
+    # Kinds of activity that often leave no photo: a report of these may have none.
+    photo_optional_activities: Annotated[tuple[str, ...], NoDecode] = (
+        "loudspeaker",
+        "door_to_door",
+        "news",
+    )
     # Invites (handlers/admin.py): codes are stored as HMAC-SHA256 with this server-side key.
     invite_pepper: SecretStr = SecretStr("")
     invite_valid_days: int = Field(default=7, ge=1, le=365)
     join_failures_per_hour: int = Field(default=5, ge=1)
+
+    # Questions to a person (handlers/tickets.py): an unanswered question reminds its officers
+    # after TICKET_REMINDER_HOURS and goes to the admins after twice that; villagers are told
+    # officers are asked to answer within TICKET_ANSWER_DAYS; at most TICKETS_PER_DAY questions
+    # per person and day stop floods.
+    ticket_reminder_hours: int = Field(default=72, ge=1)
+    ticket_answer_days: int = Field(default=3, ge=1)
+    tickets_per_day: int = Field(default=5, ge=1)
+    # Expiring links (voice for officers whose channel cannot play it, /mydata on Zalo) and the
+    # files behind them live this long.
+    data_link_hours: int = Field(default=24, ge=1, le=24 * 7)
 
     telegram_token: SecretStr | None = None
     zalo_token: SecretStr | None = None
@@ -107,7 +152,9 @@ class Settings(BaseSettings):
     zalo_rate_per_second: float = Field(default=5.0, ge=0)  # Zalo publishes no figure
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
-    log_level: str = "INFO"
+    # Unset: INFO while serving chat platforms, WARNING for the console and every other command
+    # (a person at the terminal sees only the conversation or the command's output).
+    log_level: str | None = None
     # "json": one JSON object per line, for a log collector; "text" for people reading a terminal.
     log_format: Literal["text", "json"] = "text"
 
@@ -146,9 +193,33 @@ class Settings(BaseSettings):
             return tuple(host.strip().lower() for host in value.split(",") if host.strip())
         return value
 
-    @field_validator("languages", mode="before")
+    @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod
-    def _split_languages(cls, value: object) -> object:
+    def _time_of_day(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                hours, minutes = (int(part) for part in value.strip().split(":"))
+                return time(hours, minutes)
+            except ValueError:
+                raise ValueError(f"must be {_TIME_OF_DAY}, not {value!r}") from None
+        return value
+
+    @field_validator("report_period_h1", "report_period_year")
+    @classmethod
+    def _month_day_window(cls, value: str) -> str:
+        start, sep, end = value.partition("..")
+        try:
+            if not sep:
+                raise ValueError(value)
+            for part in (start, end):
+                datetime.strptime(f"2000-{part.strip()}", "%Y-%m-%d")  # 2000: 29/02 exists
+        except ValueError:
+            raise ValueError(f"expected a window like 12-01..05-31, not {value!r}") from None
+        return f"{start.strip()}..{end.strip()}"
+
+    @field_validator("languages", "report_themes", "photo_optional_activities", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(code.strip() for code in value.split(",") if code.strip())
         return value
@@ -157,7 +228,7 @@ class Settings(BaseSettings):
     @classmethod
     def _vietnamese_first(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if "vi" not in value:
-            raise ValueError("LANGUAGES must include vi, the source language")
+            raise ValueError("must include vi, the source language")
         return value
 
     @property
@@ -174,3 +245,32 @@ class Settings(BaseSettings):
         if self.zalo_token is not None and self.zalo_token.get_secret_value():
             names.append("zalo")
         return tuple(names)
+
+
+def read_settings() -> Settings:
+    """The settings from the environment and `.env`; a StartupError naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise StartupError(settings_problem(exc)) from None
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """A validation error as one line: each variable, what is wrong, what was given."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        # Pydantic prefixes our own validators' messages with "Value error, ".
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        if error["type"] != "value_error" and "input" in error and name not in _SECRET_NAMES:
+            message = f"{message}, not {error['input']!r}"
+        problems.append(f"{name}: {message}")
+    return "; ".join(problems) + " (fix it in the environment or .env)"
+
+
+_SECRET_NAMES = frozenset(
+    name.upper()
+    for name, field in Settings.model_fields.items()
+    if field.annotation in (SecretStr, SecretStr | None)
+)

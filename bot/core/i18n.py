@@ -24,6 +24,8 @@ from babel.dates import format_date as babel_format_date
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot.core.config import StartupError
+
 SOURCE_LANGUAGE = "vi"
 DOMAIN = "messages"
 # The msgid whose translation is a language's own name ("Tiếng Việt" in vi). Marked for
@@ -60,8 +62,14 @@ def load_languages(locales_dir: Path, codes: tuple[str, ...]) -> tuple[Language,
         )
         for item in raw
     }
-    # A configured code without an entry still works, named by its code, formatted as vi.
-    return tuple(known.get(code, Language(code, code, None, SOURCE_LANGUAGE)) for code in codes)
+    # A code without an entry would show as a bare "xx" in the language menu: refuse it.
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise StartupError(
+            f"LANGUAGES names unknown language codes {', '.join(unknown)}: use codes listed in "
+            f"{locales_dir / 'languages.yaml'} ({', '.join(known)}), or add the language there"
+        )
+    return tuple(known[code] for code in codes)
 
 
 class Catalogs:

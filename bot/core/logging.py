@@ -116,8 +116,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
-    """Log at LOG_LEVEL in LOG_FORMAT to `stream` (stderr), with secrets redacted."""
+def configure_logging(
+    settings: Settings, stream: TextIO | None = None, *, default_level: str = "INFO"
+) -> None:
+    """Log at LOG_LEVEL (else `default_level`) in LOG_FORMAT to `stream` (stderr), redacted."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -125,7 +127,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
+    root.setLevel((settings.log_level or default_level).upper())
     # Alembic announces every migration step at INFO; Loa's own start-up line is enough.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     install_redaction(secrets_of(settings))

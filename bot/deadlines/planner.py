@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -44,6 +44,7 @@ from bot.delivery.outbox import in_quiet_hours, to_payload
 from db.models import Deadline, Role, Submission, Unit, User
 from db.repositories import Repos
 from db.repositories.deadlines import DocumentInfo
+from db.repositories.units import tree_order as tree_order  # re-exported: handlers use it
 from db.session import Database
 
 ADHOC_PREFIX = "adhoc:"
@@ -311,24 +312,6 @@ class DeadlineView:
         if unit_id in self.submissions:
             return "submitted"
         return "late" if today > self.last_day else "due"
-
-
-def tree_order(units: Iterable[Unit]) -> list[Unit]:
-    """Units parents first, siblings in file order (as the org file lists them)."""
-    children: dict[str | None, list[Unit]] = {}
-    by_id = {unit.id: unit for unit in units}
-    for unit in by_id.values():
-        parent = unit.parent_id if unit.parent_id in by_id else None
-        children.setdefault(parent, []).append(unit)
-    ordered: list[Unit] = []
-
-    def walk(parent: str | None) -> None:
-        for unit in sorted(children.get(parent, []), key=lambda u: (u.position, u.id)):
-            ordered.append(unit)
-            walk(unit.id)
-
-    walk(None)
-    return ordered
 
 
 def rule_units(rule: Rule, units: Sequence[Unit]) -> list[str]:

@@ -36,7 +36,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from bot.core.chat import Incoming, Kind, MediaRef
 from bot.core.config import Settings
-from db.models import MediaKind
+from db.models import MediaKind, ReportMedia
 from db.repositories import Repos
 
 THUMBNAIL_SIZE = 320  # px, longest side
@@ -226,6 +226,29 @@ async def check_photo_of(ref: MediaRef, limits: MediaLimits) -> CheckedPhoto:
     source = source_of(ref, limits.max_bytes)
     async with _decode_slots():
         return await asyncio.to_thread(check_photo, source, limits)
+
+
+def attachment_row(
+    stored: StoredMedia, report_id: int, *, at: datetime, duplicate: bool = False
+) -> ReportMedia:
+    """The database row attaching a stored file to a report."""
+    latitude, longitude = stored.gps if stored.gps else (None, None)
+    return ReportMedia(
+        report_id=report_id,
+        kind=stored.kind.value,
+        path=stored.key,
+        thumb_path=stored.thumb_key,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime=stored.mime,
+        width=stored.width,
+        height=stored.height,
+        gps_lat=latitude,
+        gps_lon=longitude,
+        taken_at=stored.taken_at,
+        duplicate=duplicate,
+        created_at=at,
+    )
 
 
 async def take_photo(store: MediaStore, ref: MediaRef, limits: MediaLimits) -> StoredMedia:

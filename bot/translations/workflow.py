@@ -742,10 +742,16 @@ class Coverage:
         }
 
 
-def coverage(locales_dir: Path, content_dir: Path, codes: Sequence[str]) -> list[Coverage]:
+def coverage(
+    locales_dir: Path,
+    content_dir: Path,
+    codes: Sequence[str],
+    *,
+    library: ContentLibrary | None = None,
+) -> list[Coverage]:
     """Every configured language's coverage, as the bot itself sees its files."""
     loaded = Catalogs(locales_dir, load_languages(locales_dir, tuple(codes)))
-    library = ContentLibrary.load(content_dir)
+    library = library or ContentLibrary.load(content_dir)
     result = []
     for language in loaded.languages:
         code = language.code

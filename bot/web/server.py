@@ -2,8 +2,11 @@
 
 Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
 `GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
-`GET /media/{token}/{path}` (a file under MEDIA_DIR, only with the HMAC token for that exact
-path: no listing, no way out of the directory).
+`GET /media/{token}/{path}` (a file under MEDIA_DIR, only with an unexpired token signed for
+that exact path, bot/core/signing.py; images as EXIF-free copies; no listing, no way out of the
+directory), and
+`GET /files/{expires}/{token}/{path}` (expiring links, bot/delivery/links.py: voice an officer's
+channel cannot play, /mydata copies).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.files import PublicFiles
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.delivery.links import resolve_link
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -54,8 +60,12 @@ class WebServer:
         files: PublicFiles,
         *,
         shutdown_grace: float = 20.0,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.host, self.port = parse_listen(listen)
+        self.settings = settings
+        self.clock = clock or SystemClock()
         self.db = db
         self.channels = dict(channels)
         self.files = files
@@ -69,6 +79,7 @@ class WebServer:
             app.router.add_post(f"/webhook/{name}", _guarded(name, channel.webhook))
         app.router.add_get("/healthz", self.health)
         app.router.add_get("/media/{token}/{path:.+}", self.media)
+        app.router.add_get("/files/{expires}/{token}/{path:.+}", self.private)
         return app
 
     async def start(self) -> None:
@@ -119,6 +130,17 @@ class WebServer:
         if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+
+    async def private(self, request: web.Request) -> web.StreamResponse:
+        """GET /files/{expires}/{token}/{path}: a file behind an unexpired link, else 404."""
+        info = request.match_info
+        path = None
+        if self.settings is not None:
+            now = self.clock.now().timestamp()
+            path = resolve_link(self.settings, info["expires"], info["token"], info["path"], now)
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
 
 
 def _guarded(

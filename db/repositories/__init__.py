@@ -14,6 +14,7 @@ from db.repositories.invites import InviteRepository
 from db.repositories.media import MediaRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.reports import ReportRepository
+from db.repositories.tickets import TicketRepository
 from db.repositories.units import UnitRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
@@ -35,6 +36,7 @@ class Repos:
     reports: ReportRepository
     audit: AuditRepository
     media: MediaRepository
+    tickets: TicketRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -52,4 +54,5 @@ class Repos:
             reports=ReportRepository(session),
             audit=AuditRepository(session),
             media=MediaRepository(session),
+            tickets=TicketRepository(session),
         )

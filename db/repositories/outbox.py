@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,15 +132,17 @@ class OutboxRepository:
 
     async def cancel_pending(self, key_prefix: str, *, reason: str) -> int:
         """Withdraw messages not yet sent whose dedupe key starts with `key_prefix`."""
-        pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.state == OutboxState.pending.value,
-                OutboxMessage.dedupe_key.like(pattern + "%", escape="\\"),
-            )
+            .where(OutboxMessage.state == OutboxState.pending.value, _keyed(key_prefix))
             .values(state=OutboxState.cancelled.value, last_error=reason[:2000])
         )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_keyed(self, key_prefix: str) -> int:
+        """Delete messages (sent or not) whose dedupe key starts with `key_prefix`: their text
+        quotes someone who asked to be forgotten."""
+        result = await self.session.execute(delete(OutboxMessage).where(_keyed(key_prefix)))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def for_user(self, user_id: int) -> list[OutboxMessage]:
@@ -151,3 +153,9 @@ class OutboxRepository:
             .order_by(OutboxMessage.id)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+def _keyed(key_prefix: str) -> ColumnElement[bool]:
+    """Rows whose dedupe key starts with `key_prefix` (LIKE wildcards in it escaped)."""
+    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return OutboxMessage.dedupe_key.like(pattern + "%", escape="\\")

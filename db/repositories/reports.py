@@ -136,6 +136,12 @@ class ReportRepository:
         )
         return digests
 
+    async def remove_one_media(self, media_id: int) -> set[str]:
+        """Detach one attachment; the sha256 of the file it pointed at (it may be shared)."""
+        digests = await self._digests(ReportMedia.id == media_id)
+        await self.session.execute(delete(ReportMedia).where(ReportMedia.id == media_id))
+        return digests
+
     # --- status and audit trail ---------------------------------------------------------------
 
     async def change_status(
@@ -221,6 +227,42 @@ class ReportRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return list((await self.session.execute(stmt)).scalars()), int(total)
+
+    async def approved_between(
+        self, start: date, end: date, units: Collection[str] | None = None
+    ) -> list[tuple[Report, User | None]]:
+        """Approved reports of activities from `start` to `end` (inclusive), oldest first, with
+        their reporters."""
+        stmt = (
+            select(Report, User)
+            .outerjoin(User, User.id == Report.reporter_id)
+            .where(
+                Report.status == ReportStatus.approved.value,
+                Report.activity_date >= start,
+                Report.activity_date <= end,
+            )
+            .order_by(Report.activity_date, Report.id)
+        )
+        if units is not None:
+            stmt = stmt.where(Report.unit_id.in_(list(units)))
+        return [(report, user) for report, user in (await self.session.execute(stmt)).all()]
+
+    async def photos_of(self, report_ids: Collection[int]) -> dict[int, list[ReportMedia]]:
+        """The photos of each report, in the order they came."""
+        found: dict[int, list[ReportMedia]] = {}
+        ids = list(report_ids)
+        for offset in range(0, len(ids), 500):  # stay under every driver's parameter limit
+            stmt = (
+                select(ReportMedia)
+                .where(
+                    ReportMedia.report_id.in_(ids[offset : offset + 500]),
+                    ReportMedia.kind == MediaKind.photo.value,
+                )
+                .order_by(ReportMedia.id)
+            )
+            for item in (await self.session.execute(stmt)).scalars():
+                found.setdefault(item.report_id, []).append(item)
+        return found
 
     async def subtree(self, unit_id: str) -> set[str]:
         """`unit_id` and every unit under it (the tree is small: read it whole)."""

@@ -1,8 +1,11 @@
 """Report an outreach activity from the field: what, where, when, who came, photos; then send.
 
-    activity ─(other)→ other → unit → date → participants → minority → women
-      → description (text, or a voice note) → photos (1–10, "xong") → location → confirm
-    confirm: send | change one answer (→ its step → back to confirm) | delete the draft
+    activity ─(other)→ other → unit → date → themes (Dự án 8, several) → participants
+      → minority → women ─(a theme chosen)→ young → children
+      → description (text, or a voice note) → photos (0/1–10 by kind, "xong") → location
+      → confirm: send | change one answer (→ its step → back to confirm) | delete the draft
+    "quay lại" at any step: the question before; /cancel keeps the draft.
+    sent: withdraw (→ draft) until reviewed; rejected: change and send again (→ draft).
 
 The draft is a `reports` row (status draft) and remembers its step; the conversation holds
 only its id, so a restart continues where the reporter stopped, and after /cancel, /report
@@ -13,11 +16,12 @@ answer an officer's question here (text and photos), which sends the report back
 
 The package reads bottom-up: `parse` (what people type), `views` (what they read),
 `notices` (who reviews, and telling them), `flow` (the steps and their questions),
-`attachments` (photos and voice notes), `steps` (each step's answer), `entry` (/report,
-/myreports and answering an officer). Importing it registers every handler on `router`.
+`attachments` (photos and voice notes), `steps` (each step's answer, back and cancel),
+`entry` (/report, /myreports, answering an officer, withdrawing and reopening), `places`
+(villages officers add). Importing it registers every handler on `router`.
 """
 
-from handlers.report import entry, steps
+from handlers.report import entry, places, steps
 from handlers.report.entry import RECENT
 from handlers.report.flow import REPORTERS, ReportStep, router
 from handlers.report.notices import OFFICERS, can_review, notify_reviewers, unit_scope
@@ -42,6 +46,7 @@ __all__ = [
     "notify_reviewers",
     "parse_count",
     "parse_day",
+    "places",
     "review_replies",
     "review_round",
     "router",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from bot.core.chat import MediaRef, escape
 from bot.core.i18n import _
@@ -13,36 +12,14 @@ from bot.reports.media import (
     MediaLimits,
     MediaProblem,
     MediaRejected,
-    StoredMedia,
+    attachment_row,
     delete_media_if_unreferenced,
     open_store,
     take_voice,
 )
-from db.models import MediaKind, Report, ReportMedia
+from db.models import MediaKind, Report
 from handlers.report.flow import MAX_PHOTOS
 from handlers.report.views import problem_text
-
-
-def _media_row(
-    report: Report, stored: StoredMedia, now: datetime, *, duplicate: bool = False
-) -> ReportMedia:
-    """The row that attaches a stored photo or voice note to `report`."""
-    return ReportMedia(
-        report_id=report.id,
-        kind=stored.kind.value,
-        sha256=stored.sha256,
-        path=stored.key,
-        thumb_path=stored.thumb_key,
-        mime=stored.mime,
-        size=stored.size,
-        width=stored.width,
-        height=stored.height,
-        taken_at=stored.taken_at,
-        gps_lat=stored.gps[0] if stored.gps else None,
-        gps_lon=stored.gps[1] if stored.gps else None,
-        duplicate=duplicate,
-        created_at=now,
-    )
 
 
 def _media_label(ref: MediaRef, number: int, count: int) -> str:
@@ -96,7 +73,7 @@ async def attach_photos(
             continue
         repeat_of = await ctx.repos.reports.first_report_with(stored.sha256, other_than=report.id)
         await ctx.repos.reports.add_media(
-            _media_row(report, stored, ctx.now, duplicate=repeat_of is not None)
+            attachment_row(stored, report.id, at=ctx.now, duplicate=repeat_of is not None)
         )
         known.add(stored.sha256)
         total += 1
@@ -131,7 +108,7 @@ async def attach_voice(
     except MediaRejected as rejected:
         reason = problem_text(rejected.problem, limits.max_bytes)
         return _("The voice message was not kept: {reason}").format(reason=reason), False
-    await ctx.repos.reports.add_media(_media_row(report, stored, ctx.now))
+    await ctx.repos.reports.add_media(attachment_row(stored, report.id, at=ctx.now))
     report.updated_at = ctx.now
     return _("Voice message saved with the report."), True
 

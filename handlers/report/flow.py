@@ -12,7 +12,13 @@ from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context, Router
 from db.models import MediaKind, Report, ReportStatus, Role
 from handlers.admin import unit_name
-from handlers.report.views import ACTIVITY_LABELS, Activity, load_view, summary_text
+from handlers.report.views import (
+    ACTIVITY_LABELS,
+    Activity,
+    load_view,
+    summary_text,
+    theme_label,
+)
 
 router = Router("report")
 
@@ -24,6 +30,7 @@ MAX_PEOPLE = 100_000
 DESCRIPTION_MIN = 10  # characters: "họp thôn" alone says too little
 DESCRIPTION_MAX = 1000
 OTHER_MAX = 100
+PLACE_MAX = 100
 
 
 class ReportStep(StrEnum):
@@ -33,9 +40,12 @@ class ReportStep(StrEnum):
     other = "report.other"
     unit = "report.unit"
     date = "report.date"
+    themes = "report.themes"
     participants = "report.participants"
     minority = "report.minority"
     women = "report.women"
+    young = "report.young"
+    children = "report.children"
     description = "report.description"
     photos = "report.photos"
     location = "report.location"
@@ -48,9 +58,12 @@ FLOW = (
     ReportStep.activity,
     ReportStep.unit,
     ReportStep.date,
+    ReportStep.themes,
     ReportStep.participants,
     ReportStep.minority,
     ReportStep.women,
+    ReportStep.young,
+    ReportStep.children,
     ReportStep.description,
     ReportStep.photos,
     ReportStep.location,
@@ -62,6 +75,7 @@ EDITABLE = {
     "activity": (N_("Kind of activity"), ReportStep.activity),
     "unit": (N_("Place"), ReportStep.unit),
     "date": (N_("Date"), ReportStep.date),
+    "themes": (N_("Topics (Dự án 8)"), ReportStep.themes),
     "people": (N_("Number of people"), ReportStep.participants),
     "text": (N_("Description"), ReportStep.description),
     "photos": (N_("Photos"), ReportStep.photos),
@@ -102,15 +116,51 @@ class Answer:
 StepHandler = Callable[[Answer, Context, Report], Awaitable[list[Reply]]]
 
 
+def path(report: Report) -> list[ReportStep]:
+    """The questions this report asks, in order: "other" only for another kind of activity,
+    the age groups only for an activity about a Dự án 8 topic."""
+    steps = list(FLOW)
+    if report.activity == Activity.other.value:
+        steps.insert(1, ReportStep.other)
+    if not report.themes:
+        steps.remove(ReportStep.young)
+        steps.remove(ReportStep.children)
+    return steps
+
+
+# While editing, an answer that others depend on asks those again before the summary.
+_EDIT_CHAIN = frozenset(
+    {
+        ReportStep.participants,
+        ReportStep.minority,
+        ReportStep.women,
+        ReportStep.young,
+        ReportStep.children,
+    }
+)
+
+
 def following(step: ReportStep, report: Report, *, editing: bool) -> ReportStep:
     """The step after `step`; while editing, back to the summary once the answer is complete."""
-    if step is ReportStep.activity and report.activity == Activity.other.value:
-        return ReportStep.other
-    if editing and step not in (ReportStep.participants, ReportStep.minority):
+    steps = path(report)
+    after = steps[steps.index(step) + 1] if step in steps else ReportStep.confirm
+    if step is ReportStep.activity and after is ReportStep.other:
+        return after
+    if not editing:
+        return after
+    if step is ReportStep.themes:
+        return ReportStep.young if ReportStep.young in steps else ReportStep.confirm
+    return after if step in _EDIT_CHAIN and after in _EDIT_CHAIN else ReportStep.confirm
+
+
+def previous(step: ReportStep, report: Report) -> ReportStep | None:
+    """The question before `step` (None at the first); from the change menu, the summary."""
+    if step is ReportStep.edit:
         return ReportStep.confirm
-    if step is ReportStep.other:
-        return ReportStep.unit
-    return FLOW[FLOW.index(step) + 1]
+    steps = path(report)
+    if step not in steps or steps.index(step) == 0:
+        return None
+    return steps[steps.index(step) - 1]
 
 
 async def advance(ctx: Context, report: Report, step: ReportStep, ack: str = "") -> list[Reply]:
@@ -170,6 +220,8 @@ async def prompt(ctx: Context, report: Report, step: ReportStep) -> Reply:
                 ),
             ),
         )
+    if step is ReportStep.themes:
+        return themes_prompt(ctx, report)
     if step is ReportStep.participants:
         # No buttons on number questions: a typed "1" would pick a button instead.
         return Reply(_("How many people took part? Type a number, for example 35."))
@@ -183,6 +235,20 @@ async def prompt(ctx: Context, report: Report, step: ReportStep) -> Reply:
     if step is ReportStep.women:
         return Reply(
             _('How many of them were women? Type a number, or "skip" if you don\'t know.')
+        )
+    if step is ReportStep.young:
+        return Reply(
+            _(
+                "How many of them were young people (16 to 30 years old)? Type a number, or "
+                '"skip" if you don\'t know.'
+            )
+        )
+    if step is ReportStep.children:
+        return Reply(
+            _(
+                'How many of them were children (under 16)? Type a number, or "skip" if you '
+                "don't know."
+            )
         )
     if step is ReportStep.description:
         return Reply(
@@ -228,9 +294,9 @@ def wrong_button() -> BadInput:
 
 async def _unit_choices(ctx: Context, report: Report) -> tuple[Choice, ...]:
     """The user's own unit and the units right under it (villages of a commune)."""
-    org = ctx.services.org
     own = ctx.user.unit_id or report.unit_id
-    ids = [own, *(unit.id for unit in org.children(own))]
+    # From the database, not the org file: villages officers added are places too.
+    ids = [own, *(unit.id for unit in await ctx.repos.units.children(own))]
     if report.unit_id not in ids:
         ids.insert(0, report.unit_id)
     choices = []
@@ -247,15 +313,47 @@ def local_today(ctx: Context) -> date:
     return ctx.now.astimezone(ctx.services.settings.tz).date()
 
 
+def photos_required(ctx: Context, report: Report) -> bool:
+    """Whether this kind of activity needs a photo (PHOTO_OPTIONAL_ACTIVITIES: those that
+    often have none, such as a loudspeaker broadcast or a home visit)."""
+    return report.activity not in ctx.services.settings.photo_optional_activities
+
+
 async def photos_prompt(ctx: Context, report: Report) -> Reply:
     """Ask for photos, saying how many the draft has."""
     count = len(await ctx.repos.reports.media(report.id, MediaKind.photo))
-    text = _(
-        "Send 1 to {limit} photos of the activity; several at once is fine. When you have "
-        'sent them all, type "done".'
-    ).format(limit=MAX_PHOTOS)
+    if photos_required(ctx, report):
+        text = _(
+            "Send 1 to {limit} photos of the activity; several at once is fine. When you have "
+            'sent them all, type "done".'
+        ).format(limit=MAX_PHOTOS)
+    else:
+        text = _(
+            "If you have photos of the activity, send them (at most {limit}; several at once "
+            'is fine). Photos are not needed for this kind of activity: type "done" to go on '
+            "without them, or when you have sent them all."
+        ).format(limit=MAX_PHOTOS)
     choices = [choice("rp", "done", label=_("✅ Done"))]
     if count:
         text += "\n" + _("Photos so far: {count}.").format(count=count)
-        choices.append(choice("rp", "rmp", label=_("🗑 Remove the photos sent so far")))
+        choices.append(choice("rp", "rmp", label=_("🗑 Remove a photo")))
+    return Reply(text, choices=tuple(choices))
+
+
+def themes_prompt(ctx: Context, report: Report) -> Reply:
+    """Ask which Dự án 8 topics the activity was about; chosen ones are ticked."""
+    chosen = set(report.themes or [])
+    choices = [
+        choice("rp", "t", n, label=("☑ " if theme in chosen else "☐ ") + theme_label(theme))
+        for n, theme in enumerate(ctx.services.settings.report_themes)
+    ]
+    choices.append(choice("rp", "tdone", label=_("✅ Done")))
+    text = _(
+        "Was the activity about any of these topics (Dự án 8: gender equality, women and "
+        "children)? Choose each one that fits, then Done. If none fits, just choose Done."
+    )
+    if chosen:
+        text += "\n" + _("Chosen: {themes}.").format(
+            themes=", ".join(theme_label(t) for t in report.themes)
+        )
     return Reply(text, choices=tuple(choices))

@@ -133,3 +133,14 @@ def match_activity(text: str) -> Activity | None:
         if any(re.search(rf"\b{re.escape(w)}\b", folded) for w in words)
     }
     return matches.pop() if len(matches) == 1 else None
+
+
+_NUMBERS = re.compile(r"^\d{1,2}(?:\s*[,;\s]\s*\d{1,2})*$")
+
+
+def parse_numbers(text: str) -> list[int]:
+    """Several choice numbers typed at once ("1, 3", "1 3"); empty if the text is not that."""
+    folded = fold(text)
+    if not _NUMBERS.match(folded):
+        return []
+    return [int(n) for n in re.findall(r"\d+", folded)]

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
+from bot.core.chat import (
+    Attachment,
+    AttachmentKind,
+    Incoming,
+    Kind,
+    Reply,
+    choice,
+    escape,
+    parse_choice,
+)
 from bot.core.i18n import _, format_day, format_number
 from bot.engine import BadInput, Context, check_length
+from bot.reports.media import open_store
 from db.models import MediaKind, Report, ReportStatus
 from handlers.admin import unit_name
 from handlers.report.attachments import attach_photos, attach_voice, forget_files
@@ -18,6 +28,7 @@ from handlers.report.flow import (
     MAX_PEOPLE,
     MAX_PHOTOS,
     OTHER_MAX,
+    PLACE_MAX,
     REPORTERS,
     Answer,
     ReportStep,
@@ -27,10 +38,12 @@ from handlers.report.flow import (
     go,
     local_today,
     photos_prompt,
+    photos_required,
+    previous,
     router,
     wrong_button,
 )
-from handlers.report.notices import notify_reviewers, unit_scope
+from handlers.report.notices import notify_reviewers, unit_scope, who_reviews
 from handlers.report.parse import (
     NO_WORDS,
     fold,
@@ -39,6 +52,7 @@ from handlers.report.parse import (
     match_activity,
     parse_count,
     parse_day,
+    parse_numbers,
 )
 from handlers.report.views import Activity
 from handlers.start import main_menu_choices
@@ -80,7 +94,8 @@ async def take_other(answer: Answer, ctx: Context, report: Report) -> list[Reply
 
 
 async def take_unit(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """Where it happened: a button, or a typed name (old names of merged units too)."""
+    """Where it happened: a button, or a typed name (old names of merged units too, and
+    villages officers added); a name Loa does not know is kept as typed, for the officer."""
     scope = await unit_scope(ctx)
     note = ""
     if answer.action == "u" and answer.args:
@@ -88,24 +103,26 @@ async def take_unit(answer: Answer, ctx: Context, report: Report) -> list[Reply]
     elif answer.action:
         raise wrong_button()
     elif answer.event.kind is Kind.text:
-        resolution = ctx.services.org.resolve(answer.text)
+        typed = answer.text
+        resolution = ctx.services.org.resolve(typed)
         if resolution.unit is None and resolution.candidates:
             allowed = [u for u in resolution.candidates if scope is None or u.id in scope]
             raise BadInput(
                 _("“{name}” is now part of: {units}. Please choose one.").format(
-                    name=escape(answer.text),
+                    name=escape(typed),
                     units=", ".join(escape(u.name) for u in allowed) or "—",
                 )
             )
         if resolution.unit is None:
-            raise BadInput(
-                _(
-                    "I don't know a place called “{name}”. Choose from the list, or "
-                    "type another name."
-                ).format(name=escape(answer.text[:100]))
-            )
-        unit_id = resolution.unit.id
-        if resolution.dissolved is not None:
+            home = ctx.user.unit_id or report.unit_id
+            parents = [home, *(unit.id for unit in await ctx.repos.units.children(home))]
+            added = await ctx.repos.units.find_under(parents, typed)
+            if added is None:
+                return await _place_as_typed(ctx, report, typed, home)
+            unit_id = added.id
+        else:
+            unit_id = resolution.unit.id
+        if resolution.dissolved is not None and resolution.unit is not None:
             note = _("{old} is now {new}.").format(
                 old=escape(resolution.dissolved.name), new=escape(resolution.unit.name)
             )
@@ -119,8 +136,27 @@ async def take_unit(answer: Answer, ctx: Context, report: Report) -> list[Reply]
             ).format(unit=escape(await unit_name(ctx, ctx.user.unit_id)))
         )
     report.unit_id = unit_id
+    report.place_text = ""
     ack = _("Place: {unit}.").format(unit=escape(await unit_name(ctx, unit_id)))
     return await advance(ctx, report, ReportStep.unit, " ".join(p for p in (note, ack) if p))
+
+
+async def _place_as_typed(ctx: Context, report: Report, typed: str, home: str) -> list[Reply]:
+    """Keep a place name Loa does not know, under the reporter's own unit."""
+    name = check_length(
+        " ".join(typed.split()),
+        PLACE_MAX,
+        _("Please keep the name of the place under {limit} characters (you wrote {length})."),
+        least=2,
+        too_short=_("Please type the name of the village or commune."),
+    )
+    report.unit_id = home
+    report.place_text = name
+    ack = _(
+        "“{name}” is not on Loa's list of places yet. It is kept as you typed it, as a place "
+        "of {unit}, and the officer will confirm it."
+    ).format(name=escape(name), unit=escape(await unit_name(ctx, home)))
+    return await advance(ctx, report, ReportStep.unit, ack)
 
 
 async def take_date(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
@@ -175,23 +211,70 @@ async def take_participants(answer: Answer, ctx: Context, report: Report) -> lis
         )
     report.participants = count
     # Parts of the old total may not fit the new one: ask them again.
-    if report.ethnic_minority is not None and report.ethnic_minority > count:
-        report.ethnic_minority = None
-    if report.women is not None and report.women > count:
-        report.women = None
+    for column in PARTS.values():
+        part = getattr(report, column)
+        if part is not None and part > count:
+            setattr(report, column, None)
     return await advance(ctx, report, ReportStep.participants)
 
 
-async def take_minority(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were ethnic-minority people (optional)."""
-    report.ethnic_minority = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.minority)
+# The optional counts of parts of the people, each the column it fills.
+PARTS = {
+    ReportStep.minority: "ethnic_minority",
+    ReportStep.women: "women",
+    ReportStep.young: "young_people",
+    ReportStep.children: "children",
+}
 
 
-async def take_women(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """How many were women (optional)."""
-    report.women = _count(answer, report.participants or 0, "part")
-    return await advance(ctx, report, ReportStep.women)
+async def take_part(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """How many of the people were of one group (optional): ethnic-minority people, women,
+    young people, children."""
+    step = ReportStep(str(ctx.state.step))
+    setattr(report, PARTS[step], _count(answer, report.participants or 0, "part"))
+    return await advance(ctx, report, step)
+
+
+async def take_themes(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Dự án 8 topics: each choice ticks or unticks one ("1, 3" typed ticks several); Done
+    moves on."""
+    offered = ctx.services.settings.report_themes
+    picked: list[int] = []
+    if answer.action == "t" and answer.args and answer.args[0].isdigit():
+        picked = [int(answer.args[0])]
+    elif answer.action == "tdone":
+        picked = []
+    elif answer.action:
+        raise wrong_button()
+    elif answer.event.kind is Kind.text and (
+        is_done(answer.text) or is_skip(answer.text) or fold(answer.text) in NO_WORDS
+    ):
+        picked = []
+    elif answer.event.kind is Kind.text and (numbers := parse_numbers(answer.text)):
+        if any(not 1 <= n <= len(offered) for n in numbers):
+            raise BadInput(
+                _("Please choose topics by their numbers, from 1 to {count}.").format(
+                    count=len(offered)
+                )
+            )
+        picked = [n - 1 for n in numbers]
+    else:
+        raise BadInput(
+            _("Please choose the topics from the list (you can type their numbers), then Done.")
+        )
+    if not picked:
+        if not report.themes:
+            report.young_people = report.children = None
+        return await advance(ctx, report, ReportStep.themes)
+    themes = list(report.themes or [])
+    for index in picked:
+        if index >= len(offered):
+            raise wrong_button()
+        theme = offered[index]
+        themes = [t for t in themes if t != theme] if theme in themes else [*themes, theme]
+    report.themes = themes
+    report.updated_at = ctx.now
+    return await go(ctx, report, ReportStep.themes)
 
 
 async def take_description(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
@@ -236,14 +319,11 @@ async def take_description(answer: Answer, ctx: Context, report: Report) -> list
 async def take_photos(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
     """Photos (an album at once), a voice message, "done", or removing what was sent."""
     event = answer.event
-    if answer.action == "rmp":
-        removed = await ctx.repos.reports.remove_media(report.id, MediaKind.photo)
-        await forget_files(ctx, removed)
-        report.updated_at = ctx.now
-        reply = await photos_prompt(ctx, report)
-        return [Reply(_("The photos were removed.") + "\n\n" + reply.text, choices=reply.choices)]
+    if answer.action in REMOVING:
+        return await remove_photos(answer, ctx, report)
     if answer.action == "done" or (event.kind is Kind.text and is_done(answer.text)):
-        if not await ctx.repos.reports.media(report.id, MediaKind.photo):
+        has_photos = bool(await ctx.repos.reports.media(report.id, MediaKind.photo))
+        if not has_photos and photos_required(ctx, report):
             raise BadInput(_("Please send at least one photo of the activity first."))
         return await advance(ctx, report, ReportStep.photos)
     if answer.action:
@@ -272,6 +352,52 @@ async def take_photos(answer: Answer, ctx: Context, report: Report) -> list[Repl
         lines.append(_("Photos so far: {count}.").format(count=total))
     lines.append(_('Send more, or type "done".') if total else reply.text)
     return [Reply("\n".join(lines), choices=reply.choices)]
+
+
+REMOVING = frozenset({"rmp", "rmx", "rmall", "keep"})
+
+
+async def remove_photos(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
+    """Show the photos to pick one to remove; remove it, or all of them, or none."""
+    photos = await ctx.repos.reports.media(report.id, MediaKind.photo)
+    done = ""
+    if answer.action == "rmall":
+        await forget_files(ctx, await ctx.repos.reports.remove_media(report.id, MediaKind.photo))
+        done = _("The photos were removed.")
+    elif answer.action == "rmx":
+        # By id, not position: a number shown before another removal would name another photo.
+        ids = [str(photo.id) for photo in photos]
+        if not answer.args or answer.args[0] not in ids:
+            raise wrong_button()
+        await forget_files(ctx, await ctx.repos.reports.remove_one_media(int(answer.args[0])))
+        number = ids.index(answer.args[0]) + 1
+        done = _("Photo {number} was removed.").format(number=number)
+    if answer.action != "rmp" or not photos:
+        report.updated_at = ctx.now
+        reply = await photos_prompt(ctx, report)
+        text = f"{done}\n\n{reply.text}" if done else reply.text
+        return [Reply(text, choices=reply.choices)]
+    store = open_store(ctx.services.settings)
+    replies = [
+        Reply(
+            _("Photo {number}").format(number=n),
+            attachment=Attachment(
+                AttachmentKind.photo, store.local_path(photo.thumb_path or photo.path)
+            ),
+        )
+        for n, photo in enumerate(photos, 1)
+    ]
+    choices = [
+        choice("rp", "rmx", photo.id, label=_("🗑 Photo {number}").format(number=n))
+        for n, photo in enumerate(photos, 1)
+    ]
+    if len(photos) > 1:
+        choices.append(
+            choice("rp", "rmall", label=_("🗑 All {count} photos").format(count=len(photos)))
+        )
+    choices.append(choice("rp", "keep", label=_("⬅ Keep them all")))
+    replies.append(Reply(_("Which photo do you want to remove?"), choices=tuple(choices)))
+    return replies
 
 
 async def take_location(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
@@ -311,12 +437,11 @@ async def take_confirm(answer: Answer, ctx: Context, report: Report) -> list[Rep
     event = await ctx.repos.reports.change_status(
         report, ReportStatus.submitted, actor_id=ctx.user.id, now=ctx.now
     )
-    await notify_reviewers(ctx, report, event)
+    asked = await notify_reviewers(ctx, report, event)
     ctx.state.clear()
-    text = _(
-        "Thank you! Report #{number} is sent. The officers of {unit} will review it, and "
-        "you will get a message when they decide. /myreports shows your reports."
-    ).format(number=report.id, unit=escape(await unit_name(ctx, report.unit_id)))
+    text = _("Thank you! Report #{number} is sent.").format(number=report.id)
+    text += " " + await who_reviews(ctx, report, asked)
+    text += " " + _("/myreports shows your reports.")
     return [Reply(text, choices=main_menu_choices(ctx))]
 
 
@@ -332,7 +457,9 @@ async def _first_missing(ctx: Context, report: Report) -> ReportStep | None:
         return ReportStep.participants
     if not report.description and not await ctx.repos.reports.media(report.id, MediaKind.voice):
         return ReportStep.description
-    if not await ctx.repos.reports.media(report.id, MediaKind.photo):
+    if photos_required(ctx, report) and not await ctx.repos.reports.media(
+        report.id, MediaKind.photo
+    ):
         return ReportStep.photos
     return None
 
@@ -354,9 +481,9 @@ STEPS: dict[ReportStep, StepHandler] = {
     ReportStep.other: take_other,
     ReportStep.unit: take_unit,
     ReportStep.date: take_date,
+    ReportStep.themes: take_themes,
     ReportStep.participants: take_participants,
-    ReportStep.minority: take_minority,
-    ReportStep.women: take_women,
+    **dict.fromkeys(PARTS, take_part),
     ReportStep.description: take_description,
     ReportStep.photos: take_photos,
     ReportStep.location: take_location,
@@ -378,7 +505,7 @@ async def in_flow(event: Incoming, ctx: Context) -> list[Reply] | None:
         parsed = parse_choice(event.choice)
         if parsed is None or parsed[0] != "rp" or not parsed[1]:
             return None
-        if parsed[1][0] in ("go", "new", "my", "more"):
+        if parsed[1][0] in ("go", "new", "my", "more", "wd", "re"):
             return None
         answer = Answer(event, parsed[1][0], tuple(parsed[1][1:]))
     report = await current_draft(ctx)
@@ -389,3 +516,34 @@ async def in_flow(event: Incoming, ctx: Context) -> list[Reply] | None:
         ]
     step = ReportStep(str(ctx.state.step))
     return await STEPS[step](answer, ctx, report)
+
+
+@router.back(*FLOW, ReportStep.other, ReportStep.edit)
+async def go_back(event: Incoming, ctx: Context) -> list[Reply]:
+    """Go back one question; the answers given so far stay until they are answered again."""
+    report = await current_draft(ctx)
+    if report is None:
+        ctx.state.clear()
+        return [
+            Reply(_("This report was already sent or deleted."), choices=main_menu_choices(ctx))
+        ]
+    before = previous(ReportStep(str(ctx.state.step)), report)
+    if before is None:
+        raise BadInput(
+            _(
+                "This is the first question: there is nothing before it. Send /cancel to "
+                "stop; your report is kept."
+            )
+        )
+    return await go(ctx, report, before, lead=_("Back to the question before."))
+
+
+@router.cancelled(*FLOW, ReportStep.other, ReportStep.edit)
+async def report_cancelled(event: Incoming, ctx: Context) -> Reply:
+    """Say that stopping keeps the draft, and how to go on with it."""
+    return Reply(
+        _(
+            "Stopped. Your report is kept as a draft and was not sent. To go on with it, "
+            "send /report or choose “Send a report”."
+        )
+    )

@@ -41,6 +41,18 @@ ACTIVITY_LABELS = {
 }
 
 
+# Dự án 8 topics an activity may be about; REPORT_THEMES chooses which are offered, in order.
+THEME_LABELS = {
+    "child_marriage": N_("Child marriage"),
+    "cousin_marriage": N_("Marriage between close relatives"),
+    "domestic_violence": N_("Domestic violence"),
+    "gender_equality": N_("Gender equality"),
+    "trafficking": N_("Human trafficking"),
+    "child_protection": N_("Child protection and care"),
+    "women_health": N_("Health of mothers and children"),
+}
+
+
 STATUS_LABELS = {
     ReportStatus.draft: N_("not sent yet"),
     ReportStatus.submitted: N_("waiting for review"),
@@ -87,6 +99,10 @@ class ReportView:
     participants: int | None
     minority: int | None
     women: int | None
+    themes: tuple[str, ...]
+    young: int | None
+    children: int | None
+    place_text: str
     description: str
     location: tuple[float, float] | None
     reporter: str
@@ -145,6 +161,10 @@ async def load_view(ctx: Context, report: Report) -> ReportView:
         participants=report.participants,
         minority=report.ethnic_minority,
         women=report.women,
+        themes=tuple(report.themes or ()),
+        young=report.young_people,
+        children=report.children,
+        place_text=report.place_text,
         description=report.description,
         location=location,
         reporter=describe_user(reporter) if reporter else "",
@@ -167,6 +187,12 @@ def activity_label(activity: str | None, other: str = "") -> str:
         return _(ACTIVITY_LABELS[Activity(activity)])
     except ValueError:
         return escape(activity)
+
+
+def theme_label(theme: str) -> str:
+    """A Dự án 8 topic in the current language (an operator's own topic as written)."""
+    known = THEME_LABELS.get(theme)
+    return _(known) if known else escape(theme)
 
 
 def status_label(status: str) -> str:
@@ -194,7 +220,14 @@ def summary_text(view: ReportView, *, title: str, for_officer: bool = False) -> 
             activity=activity_label(view.activity, view.activity_other)
         )
     )
-    lines.append(_("Place: {unit}").format(unit=escape(view.unit)))
+    if view.place_text:
+        lines.append(
+            _("Place: {place} (as typed: not on the list of {unit})").format(
+                place=escape(view.place_text), unit=escape(view.unit)
+            )
+        )
+    else:
+        lines.append(_("Place: {unit}").format(unit=escape(view.unit)))
     lines.append(
         _("Date: {date}").format(
             date=format_day(view.activity_date) if view.activity_date else "—"
@@ -206,8 +239,18 @@ def summary_text(view: ReportView, *, title: str, for_officer: bool = False) -> 
         extra.append(_("ethnic minority: {count}").format(count=format_number(view.minority)))
     if view.women is not None:
         extra.append(_("women: {count}").format(count=format_number(view.women)))
+    if view.young is not None:
+        extra.append(_("young people: {count}").format(count=format_number(view.young)))
+    if view.children is not None:
+        extra.append(_("children: {count}").format(count=format_number(view.children)))
     if extra:
         people = f"{people} ({'; '.join(extra)})"
+    if view.themes:
+        lines.append(
+            _("Topics (Dự án 8): {themes}").format(
+                themes=", ".join(theme_label(theme) for theme in view.themes)
+            )
+        )
     lines.append(_("People taking part: {people}").format(people=people))
     lines.append(_("Description: {text}").format(text=escape(view.description) or "—"))
     repeats = sum(1 for photo in view.photos if photo.repeat_of is not None)
@@ -313,6 +356,9 @@ def review_replies(view: ReportView, lead: str) -> list[Reply]:
         text = f"{lead}\n\n{text}"
     decidable = view.status is ReportStatus.submitted
     choices = review_choices(view.id, view.review_round) if decidable else ()
+    if view.place_text:
+        label = _("➕ Add “{place}” to the list of places").format(place=view.place_text[:40])
+        choices = (*choices, choice("pl", "add", view.id, label=label))
     replies.append(Reply(text, choices=choices))
     return replies
 

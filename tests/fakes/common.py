@@ -1,10 +1,12 @@
-"""What both fake Bot API servers share: the HTTP server, call records, injected failures."""
+"""What both fake Bot API servers share: the HTTP server, the `/bot<token>/<method>` dispatch
+with injected failures, call records, and updates handed out by getUpdates or the webhook."""
 
 from __future__ import annotations
 
 import abc
 import asyncio
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,10 +46,43 @@ class Failure:
     http_status: int | None = None  # the HTTP status, when it differs from error_code
 
 
-class FakeServer(abc.ABC):
-    """An aiohttp server on 127.0.0.1 with a random port, recording every call."""
+class ApiError(Exception):
+    """An error answer: `{ok: false, error_code, description}` (HTTP `http_status` or the code)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+        self.http_status = http_status
+
+
+class FakeServer(abc.ABC):
+    """A Bot API on 127.0.0.1 with a random port, recording every call.
+
+    `/bot<token>/<method>` calls the subclass's `_m_<snake_case_method>(params, files)`; what it
+    returns is the `result`, an `ApiError` it raises the error answer.
+    """
+
+    send_methods: frozenset[str]  # the methods that show the user something
+    webhook_attempts = 1  # how often one update is POSTed before the platform gives up
+    secret_header: str
+
+    def __init__(self, token: str, max_poll_wait: float) -> None:
+        self.token = token
+        self.max_poll_wait = max_poll_wait
+        self.pending: list[Json] = []  # updates not yet handed out by getUpdates
+        self.webhook_url = ""
+        self.webhook_answers: list[tuple[object, int]] = []  # (update's id, HTTP status)
+        self.blocked: set[Any] = set()  # chats whose user blocked the bot
+        self._webhook_queue: asyncio.Queue[Json] = asyncio.Queue()
+        self._pusher_started = False
         self.calls: list[Call] = []
         self._failures: dict[str, deque[Failure]] = {}
         self._changed = asyncio.Event()
@@ -59,9 +94,9 @@ class FakeServer(abc.ABC):
 
     # --- lifecycle
 
-    @abc.abstractmethod
     def routes(self, app: web.Application) -> None:
-        """Add the fake's routes."""
+        """`/bot<token>/<method>`; subclasses add their own."""
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
 
     async def start(self) -> None:
         """Listen on a free port."""
@@ -101,6 +136,102 @@ class FakeServer(abc.ABC):
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # --- updates
+
+    def queue(self, update: Json) -> Json:
+        """Make `update` available to getUpdates, or POST it to the webhook when one is set."""
+        if self.webhook_url:
+            if not self._pusher_started:
+                self._pusher_started = True
+                self.spawn(self._push_webhooks())
+            self._webhook_queue.put_nowait(update)
+        else:
+            self.pending.append(update)
+        self.notify()
+        return update
+
+    @abc.abstractmethod
+    def webhook_post(self, update: Json) -> tuple[Json, dict[str, str]]:
+        """The body and headers `update` is POSTed with."""
+
+    @abc.abstractmethod
+    def update_key(self, update: Json) -> object:
+        """What identifies `update` in `webhook_answers`."""
+
+    async def _push_webhooks(self) -> None:
+        assert self.client is not None
+        while True:
+            update = await self._webhook_queue.get()
+            body, headers = self.webhook_post(update)
+            for attempt in range(self.webhook_attempts):
+                try:
+                    async with self.client.post(
+                        self.webhook_url, json=body, headers=headers
+                    ) as response:
+                        status = response.status
+                except aiohttp.ClientError:
+                    status = 0
+                self.webhook_answers.append((self.update_key(update), status))
+                self.notify()
+                if 200 <= status < 300 or not self.webhook_url:
+                    break
+                await asyncio.sleep(0.1 * (attempt + 1))
+
+    # --- the API
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params, files = await read_params(request)
+        call = Call(method, params, files, status=0)  # recorded on arrival: 0 = no answer yet
+        self.record(call)
+        if request.match_info["token"] != self.token:
+            return self.answer(call, ApiError(401, "Unauthorized"))
+        failure = self.next_failure(method)
+        if failure is not None:
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            if failure.body is not None:
+                call.status, call.answer = failure.status, failure.body
+                self.notify()
+                return web.Response(status=failure.status, text=failure.body)
+            if failure.status != 200:
+                error = ApiError(
+                    failure.status, failure.description, failure.retry_after, failure.http_status
+                )
+                return self.answer(call, error)
+        handler = getattr(self, "_m_" + re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower(), None)
+        if handler is None:
+            return self.answer(call, ApiError(404, "Not Found"))
+        try:
+            result = await handler(params, files)
+        except ApiError as error:
+            return self.answer(call, error)
+        return self.result(request, call, result)
+
+    def result(self, request: web.Request, call: Call, result: Any) -> web.Response:
+        """The answer to a call that worked."""
+        return self.answer(call, result)
+
+    def answer(self, call: Call, outcome: Any) -> web.Response:
+        """Answer `call` with the envelope of a result or of an `ApiError`."""
+        status = 200
+        if isinstance(outcome, ApiError):
+            body: Json = {
+                "ok": False,
+                "error_code": outcome.code,
+                "description": outcome.description,
+            }
+            if outcome.retry_after is not None:
+                body["parameters"] = {"retry_after": outcome.retry_after}
+            call.status = outcome.code
+            status = outcome.http_status or outcome.code
+        else:
+            body = {"ok": True, "result": outcome}
+            call.status = 200
+        call.answer = body
+        self.notify()
+        return web.json_response(body, status=status)
 
     # --- failures
 
@@ -159,6 +290,21 @@ class FakeServer(abc.ABC):
     def called(self, method: str) -> list[Call]:
         """Every call of `method`, in order."""
         return [call for call in self.calls if call.method == method]
+
+    def sent(self, chat_id: object = None) -> list[Call]:
+        """Successful sends (to one chat), in order."""
+        return [
+            call
+            for call in self.calls
+            if call.method in self.send_methods
+            and call.ok
+            and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
+        ]
+
+    async def wait_sent(self, chat_id: object, count: int, within: float = 10.0) -> list[Call]:
+        """Wait until at least `count` messages were sent to the chat."""
+        await self.wait_for(lambda: len(self.sent(chat_id)) >= count, within)
+        return self.sent(chat_id)
 
     async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until `predicate()` is truthy; returns its value."""

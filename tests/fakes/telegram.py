@@ -12,7 +12,6 @@ recorded; `fail()` injects 429/5xx/403 answers or delays.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import itertools
 import re
@@ -23,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.common import Call, FakeServer, Json, read_params, utf16_len
+from tests.fakes.common import ApiError, Call, FakeServer, Json, utf16_len
 
 TOKEN = "4242424242:AAF-fake-telegram-token_abcdefghij"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -33,23 +32,12 @@ _ALLOWED_TAGS = {
     "tg-spoiler", "tg-emoji", "blockquote",
 }  # fmt: skip
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-_SEND_METHODS = {"sendMessage", "sendPhoto", "sendVoice", "sendAudio", "sendDocument"}
 _FILE_FIELDS = {
     "sendPhoto": "photo",
     "sendVoice": "voice",
     "sendAudio": "audio",
     "sendDocument": "document",
 }
-
-
-class ApiError(Exception):
-    """An error answer."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -117,41 +105,36 @@ def _text_of(segment: str, offset: int) -> str:
 class FakeTelegram(FakeServer):
     """The fake Bot API for one bot."""
 
+    send_methods = frozenset(
+        {"sendMessage", "sendPhoto", "sendVoice", "sendAudio", "sendDocument"}
+    )
+    webhook_attempts = 5  # tdlib/telegram-bot-api retries a webhook that did not answer 2xx
+    blocked: set[int]
+
     def __init__(self, token: str = TOKEN, *, max_poll_wait: float = 0.5) -> None:
-        super().__init__()
-        self.token = token
-        self.max_poll_wait = max_poll_wait
-        self.pending: list[Json] = []  # updates not yet confirmed (polling)
-        self.webhook_url = ""
+        super().__init__(token, max_poll_wait)
         self.webhook_secret: str | None = None
-        self.webhook_answers: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.files: dict[str, StoredFile] = {}
-        self.blocked: set[int] = set()
         self.callbacks: dict[str, bool] = {}  # id -> answered
         self._update_ids = itertools.count(700_000)
         self._message_ids = itertools.count(1)
-        self._webhook_queue: asyncio.Queue[Json] = asyncio.Queue()
-        self._pusher_started = False
 
     def routes(self, app: web.Application) -> None:
-        """`/bot<token>/<method>` and `/file/bot<token>/<path>`."""
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        """The API, and `/file/bot<token>/<path>`."""
+        super().routes(app)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
 
-    # --- queueing what users do
+    def webhook_post(self, update: Json) -> tuple[Json, dict[str, str]]:
+        """The update as it is, with the secret header when one was set."""
+        secret = self.webhook_secret
+        return update, {} if secret is None else {SECRET_HEADER: secret}
 
-    def queue(self, update: Json) -> Json:
-        """Make `update` available: to getUpdates, or POSTed to the webhook when one is set."""
-        if self.webhook_url:
-            if not self._pusher_started:
-                self._pusher_started = True
-                self.spawn(self._push_webhooks())
-            self._webhook_queue.put_nowait(update)
-        else:
-            self.pending.append(update)
-        self.notify()
-        return update
+    def update_key(self, update: Json) -> object:
+        """The update_id."""
+        return update["update_id"]
+
+    # --- queueing what users do
 
     def _user(self, user_id: int, name: str) -> Json:
         return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "vi"}
@@ -164,6 +147,10 @@ class FakeTelegram(FakeServer):
             "date": int(time.time()),
             **content,
         }
+
+    def unsent(self, user_id: int, name: str = "Y Blong", **content: Any) -> Json:
+        """A new update in which the user sends `content`, not handed to Loa yet."""
+        return self.update(message=self._message(user_id, name, **content))
 
     def update(self, **content: Any) -> Json:
         """A new update with a fresh update_id."""
@@ -238,6 +225,33 @@ class FakeTelegram(FakeServer):
         }
         return self.queue(self.update(message=self._message(user_id, name, document=document)))
 
+    def reply(self, user_id: int, text: str, to: Call, name: str = "Y Blong") -> Json:
+        """The user replies with `text` to a message the bot sent (`to`, a recorded send)."""
+        replied: Json = {
+            "message_id": 1,
+            "from": {"id": self.me_id, "is_bot": True, "first_name": "Loa"},
+            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "date": int(time.time()),
+            "text": parse_html(str(to.params.get("text") or "")),
+        }
+        markup = to.params.get("reply_markup")
+        if isinstance(markup, dict):
+            replied["reply_markup"] = markup
+        message = self._message(user_id, name, text=text, reply_to_message=replied)
+        return self.queue(self.update(message=message))
+
+    def voice(self, user_id: int, data: bytes, name: str = "Y Blong") -> Json:
+        """The user sends a voice note (Ogg Opus, as Telegram records them)."""
+        file_id = self.store_file(data, extension="oga")
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": "v" + file_id[-6:],
+            "duration": 4,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
+        return self.queue(self.update(message=self._message(user_id, name, voice=voice)))
+
     def send(self, user_id: int, name: str = "Y Blong", **content: Any) -> Json:
         """The user sends a message with arbitrary content (location, sticker, video…)."""
         return self.queue(self.update(message=self._message(user_id, name, **content)))
@@ -248,16 +262,6 @@ class FakeTelegram(FakeServer):
     def me_id(self) -> int:
         """The bot's user id (the number before the token's colon)."""
         return int(self.token.split(":")[0])
-
-    def sent(self, chat_id: int | None = None) -> list[Call]:
-        """Successful sends (to one chat), in order."""
-        return [
-            call
-            for call in self.calls
-            if call.method in _SEND_METHODS
-            and call.ok
-            and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
-        ]
 
     def texts(self, chat_id: int) -> list[str]:
         """The plain text of every message (and caption) sent to a chat."""
@@ -282,57 +286,7 @@ class FakeTelegram(FakeServer):
                 return str(button["callback_data"])
         raise AssertionError(f"no button {label!r} in {self.keyboard(chat_id)}")
 
-    async def wait_sent(self, chat_id: int, count: int, within: float = 10.0) -> list[Call]:
-        """Wait until at least `count` messages were sent to the chat."""
-        await self.wait_for(lambda: len(self.sent(chat_id)) >= count, within)
-        return self.sent(chat_id)
-
     # --- the API
-
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        params, files = await read_params(request)
-        call = Call(method, params, files, status=0)  # recorded on arrival: 0 = no answer yet
-        self.record(call)
-        if request.match_info["token"] != self.token:
-            return self._answer(call, ApiError(401, "Unauthorized"))
-        failure = self.next_failure(method)
-        if failure is not None:
-            if failure.delay:
-                await asyncio.sleep(failure.delay)
-            if failure.body is not None:
-                call.status, call.answer = failure.status, failure.body
-                self.notify()
-                return web.Response(status=failure.status, text=failure.body)
-            if failure.status != 200:
-                return self._answer(
-                    call, ApiError(failure.status, failure.description, failure.retry_after)
-                )
-        handler = getattr(self, "_m_" + re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower(), None)
-        if handler is None:
-            return self._answer(call, ApiError(404, "Not Found"))
-        try:
-            result = await handler(params, files)
-        except ApiError as error:
-            return self._answer(call, error)
-        return self._answer(call, result)
-
-    def _answer(self, call: Call, outcome: Any) -> web.Response:
-        if isinstance(outcome, ApiError):
-            body: Json = {
-                "ok": False,
-                "error_code": outcome.code,
-                "description": outcome.description,
-            }
-            if outcome.retry_after is not None:
-                body["parameters"] = {"retry_after": outcome.retry_after}
-            call.status = outcome.code
-        else:
-            body = {"ok": True, "result": outcome}
-            call.status = 200
-        call.answer = body
-        self.notify()
-        return web.json_response(body, status=call.status)
 
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -548,26 +502,3 @@ class FakeTelegram(FakeServer):
 
     async def _m_send_document(self, params: Json, files: dict[str, bytes]) -> Json:
         return await self._send_file("sendDocument", params, files)
-
-    # --- webhook delivery
-
-    async def _push_webhooks(self) -> None:
-        assert self.client is not None
-        while True:
-            update = await self._webhook_queue.get()
-            for attempt in range(5):
-                headers = {}
-                if self.webhook_secret is not None:
-                    headers[SECRET_HEADER] = self.webhook_secret
-                try:
-                    async with self.client.post(
-                        self.webhook_url, json=update, headers=headers
-                    ) as response:
-                        status = response.status
-                except Exception:
-                    status = 0
-                self.webhook_answers.append((update["update_id"], status))
-                self.notify()
-                if 200 <= status < 300 or not self.webhook_url:
-                    break
-                await asyncio.sleep(0.1 * (attempt + 1))

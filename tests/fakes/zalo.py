@@ -11,9 +11,6 @@ fetch their URL as Zalo does. `/cdn/<name>` plays Zalo's public CDN for users' i
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import re
 import secrets
 import time
 from typing import Any
@@ -21,20 +18,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.common import Call, FakeServer, Json, read_params, utf16_len
+from tests.fakes.common import ApiError, Call, FakeServer, Json, utf16_len
 
 TOKEN = "3141592653589793:zalo-fake-token-abcdefghijklmnop"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
-_SEND_METHODS = {"sendMessage", "sendPhoto", "sendVoice", "sendSticker"}
-
-
-class ZaloApiError(Exception):
-    """An error answer."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 def hex_id() -> str:
@@ -45,43 +32,34 @@ def hex_id() -> str:
 class FakeZalo(FakeServer):
     """The fake Zalo Bot API for one bot, with a CDN."""
 
+    send_methods = frozenset({"sendMessage", "sendPhoto", "sendVoice", "sendSticker"})
+    blocked: set[str]
+
     def __init__(self, token: str = TOKEN, *, max_poll_wait: float = 0.5) -> None:
-        super().__init__()
-        self.token = token
-        self.max_poll_wait = max_poll_wait
+        super().__init__(token, max_poll_wait)
         self.empty_http_status = 200
-        self.pending: list[Json] = []
-        self.webhook_url = ""
         self.webhook_secret = ""
-        self.webhook_answers: list[tuple[str, int]] = []
         self.probes: list[int] = []
-        self.blocked: set[str] = set()
         self.cdn: dict[str, tuple[bytes, str]] = {}
         self.redirects: dict[str, str] = {}  # CDN names that redirect elsewhere
         self.fetched: dict[str, bytes] = {}  # URLs the fake fetched for sendPhoto/sendVoice
         self.wrap_webhooks = False
-        self._webhook_queue: asyncio.Queue[Json] = asyncio.Queue()
-        self._pusher_started = False
-        self._names = itertools.count(1)
 
     def routes(self, app: web.Application) -> None:
-        """`/bot<token>/<method>` and the CDN."""
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        """The API, and the CDN."""
+        super().routes(app)
         app.router.add_get("/cdn/{name}", self._cdn)
 
-    # --- what users do
+    def webhook_post(self, update: Json) -> tuple[Json, dict[str, str]]:
+        """The update, flat or in Zalo's documented envelope, with the secret header."""
+        body = {"ok": True, "result": update} if self.wrap_webhooks else update
+        return body, {SECRET_HEADER: self.webhook_secret}
 
-    def queue(self, update: Json) -> Json:
-        """Make `update` available to getUpdates, or POST it to the webhook when one is set."""
-        if self.webhook_url:
-            if not self._pusher_started:
-                self._pusher_started = True
-                self.spawn(self._push_webhooks())
-            self._webhook_queue.put_nowait(update)
-        else:
-            self.pending.append(update)
-        self.notify()
-        return update
+    def update_key(self, update: Json) -> object:
+        """The message_id."""
+        return update["message"]["message_id"]
+
+    # --- what users do
 
     def message(self, user_id: str, event: str, name: str = "Ted", **content: Any) -> Json:
         """A flat update from `user_id` (a new message_id, date in milliseconds)."""
@@ -148,16 +126,6 @@ class FakeZalo(FakeServer):
 
     # --- what the bot did
 
-    def sent(self, chat_id: str | None = None) -> list[Call]:
-        """Successful sends (to one chat), in order."""
-        return [
-            call
-            for call in self.calls
-            if call.method in _SEND_METHODS
-            and call.ok
-            and (chat_id is None or call.params.get("chat_id") == chat_id)
-        ]
-
     def texts(self, chat_id: str) -> list[str]:
         """Every text sent to a chat."""
         return [str(c.params.get("text")) for c in self.sent(chat_id) if c.method == "sendMessage"]
@@ -176,11 +144,6 @@ class FakeZalo(FakeServer):
                     return number
         raise AssertionError(f"no numbered line {label!r} in {self.texts(chat_id)[-3:]}")
 
-    async def wait_sent(self, chat_id: str, count: int, within: float = 10.0) -> list[Call]:
-        """Wait until at least `count` messages were sent to the chat."""
-        await self.wait_for(lambda: len(self.sent(chat_id)) >= count, within)
-        return self.sent(chat_id)
-
     # --- the API
 
     async def _cdn(self, request: web.Request) -> web.Response:
@@ -193,59 +156,17 @@ class FakeZalo(FakeServer):
         data, content_type = found
         return web.Response(body=data, content_type=content_type)
 
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        params, _files = await read_params(request)
-        call = Call(method, params, status=0)  # recorded on arrival: 0 = no answer yet
-        self.record(call)
-        if request.match_info["token"] != self.token:
-            return self._answer(call, ZaloApiError(401, "Unauthorized"))
-        failure = self.next_failure(method)
-        if failure is not None:
-            if failure.delay:
-                await asyncio.sleep(failure.delay)
-            if failure.status != 200:
-                if failure.body is not None:
-                    call.status = failure.status
-                    self.notify()
-                    return web.Response(status=failure.status, text=failure.body)
-                return self._answer(
-                    call, ZaloApiError(failure.status, failure.description), failure.http_status
-                )
-        handler = getattr(self, "_m_" + re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower(), None)
-        if handler is None:
-            return self._answer(call, ZaloApiError(404, "Not found"))
-        try:
-            result = await handler(params)
-        except ZaloApiError as error:
-            http = self.empty_http_status if error.code == 408 else None
-            return self._answer(call, error, http)
-        if method == "getUpdates" and (
+    def result(self, request: web.Request, call: Call, result: Any) -> web.Response:
+        """The answer; an update whose poller hung up (a restart) is kept for the next one."""
+        if call.method == "getUpdates" and (
             request.transport is None or request.transport.is_closing()
         ):
-            # The poller hung up (a restart): the update was never handed out.
             self.pending.insert(0, result)
             call.status = 499
             return web.Response(status=499)
-        return self._answer(call, result)
+        return self.answer(call, result)
 
-    def _answer(self, call: Call, outcome: Any, http_status: int | None = None) -> web.Response:
-        if isinstance(outcome, ZaloApiError):
-            body: Json = {
-                "ok": False,
-                "error_code": outcome.code,
-                "description": outcome.description,
-            }
-            call.status = outcome.code
-            status = http_status if http_status is not None else outcome.code
-        else:
-            body = {"ok": True, "result": outcome}
-            call.status = status = 200
-        call.answer = body
-        self.notify()
-        return web.json_response(body, status=status)
-
-    async def _m_get_me(self, params: Json) -> Json:
+    async def _m_get_me(self, params: Json, files: dict[str, bytes]) -> Json:
         return {
             "id": self.token.split(":")[0],
             "account_name": "bot.LoaTest",
@@ -253,22 +174,22 @@ class FakeZalo(FakeServer):
             "can_join_groups": False,
         }
 
-    async def _m_get_updates(self, params: Json) -> Json:
+    async def _m_get_updates(self, params: Json, files: dict[str, bytes]) -> Json:
         if self.webhook_url:
-            raise ZaloApiError(400, "Bad request: webhook is set, use deleteWebhook first")
+            raise ApiError(400, "Bad request: webhook is set, use deleteWebhook first")
         wait = min(float(params.get("timeout") or 30), self.max_poll_wait)
         await self.updates_or_timeout(lambda: bool(self.pending), wait)
         if not self.pending:
-            raise ZaloApiError(408, "Request timeout")
+            raise ApiError(408, "Request timeout", http_status=self.empty_http_status)
         return self.pending.pop(0)
 
-    async def _m_set_webhook(self, params: Json) -> Json:
+    async def _m_set_webhook(self, params: Json, files: dict[str, bytes]) -> Json:
         url = str(params.get("url") or "")
         secret = str(params.get("secret_token") or "")
         if not url:
-            raise ZaloApiError(400, "Bad request: url is required")
+            raise ApiError(400, "Bad request: url is required")
         if not 8 <= len(secret) <= 256:
-            raise ZaloApiError(400, "Bad request: secret_token must be 8-256 characters")
+            raise ApiError(400, "Bad request: secret_token must be 8-256 characters")
         self.webhook_url, self.webhook_secret = url, secret
         status = await self._probe(url)
         if self.pending:
@@ -291,88 +212,67 @@ class FakeZalo(FakeServer):
         self.probes.append(status)
         return status
 
-    async def _m_delete_webhook(self, params: Json) -> Json:
+    async def _m_delete_webhook(self, params: Json, files: dict[str, bytes]) -> Json:
         self.webhook_url, self.webhook_secret = "", ""
         return {"url": "", "updated_at": int(time.time() * 1000)}
 
-    async def _m_get_webhook_info(self, params: Json) -> Json:
+    async def _m_get_webhook_info(self, params: Json, files: dict[str, bytes]) -> Json:
         return {"url": self.webhook_url, "updated_at": int(time.time() * 1000)}
 
     def _chat_id(self, params: Json) -> str:
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, str) or not chat_id:
-            raise ZaloApiError(400, "Bad request: chat_id is required")
+            raise ApiError(400, "Bad request: chat_id is required")
         if chat_id in self.blocked:
-            raise ZaloApiError(403, "Forbidden: the user has blocked this bot")
+            raise ApiError(403, "Forbidden: the user has blocked this bot")
         return chat_id
 
     def _sent(self) -> Json:
         return {"message_id": hex_id(), "date": int(time.time() * 1000)}
 
-    async def _m_send_message(self, params: Json) -> Json:
+    async def _m_send_message(self, params: Json, files: dict[str, bytes]) -> Json:
         self._chat_id(params)
         text = params.get("text")
         if not isinstance(text, str) or not 1 <= utf16_len(text) <= 2000:
-            raise ZaloApiError(400, "Bad request: text must be 1-2000 characters")
+            raise ApiError(400, "Bad request: text must be 1-2000 characters")
         return self._sent()
 
     async def _fetch(self, url: Any) -> bytes:
         assert self.client is not None
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ZaloApiError(400, "Bad request: a URL is required")
+            raise ApiError(400, "Bad request: a URL is required")
         try:
             async with self.client.get(url) as response:
                 if response.status != 200:
-                    raise ZaloApiError(
-                        400, f"Bad request: cannot fetch the URL ({response.status})"
-                    )
+                    raise ApiError(400, f"Bad request: cannot fetch the URL ({response.status})")
                 data = await response.read()
         except aiohttp.ClientError:
-            raise ZaloApiError(400, "Bad request: cannot fetch the URL") from None
+            raise ApiError(400, "Bad request: cannot fetch the URL") from None
         self.fetched[url] = data
         return data
 
-    async def _m_send_photo(self, params: Json) -> Json:
+    async def _m_send_photo(self, params: Json, files: dict[str, bytes]) -> Json:
         self._chat_id(params)
         caption = params.get("caption")
         if caption is not None and not 1 <= utf16_len(str(caption)) <= 2000:
-            raise ZaloApiError(400, "Bad request: caption must be 1-2000 characters")
+            raise ApiError(400, "Bad request: caption must be 1-2000 characters")
         await self._fetch(params.get("photo"))
         return self._sent()
 
-    async def _m_send_voice(self, params: Json) -> Json:
+    async def _m_send_voice(self, params: Json, files: dict[str, bytes]) -> Json:
         self._chat_id(params)
         url = params.get("voice_url")
         if not isinstance(url, str) or not url.endswith(".aac"):
-            raise ZaloApiError(400, "Bad request: voice_url must be a URL ending in .aac")
+            raise ApiError(400, "Bad request: voice_url must be a URL ending in .aac")
         await self._fetch(url)
         return self._sent()
 
-    async def _m_send_sticker(self, params: Json) -> Json:
+    async def _m_send_sticker(self, params: Json, files: dict[str, bytes]) -> Json:
         self._chat_id(params)
         return self._sent()
 
-    async def _m_send_chat_action(self, params: Json) -> bool:
+    async def _m_send_chat_action(self, params: Json, files: dict[str, bytes]) -> bool:
         self._chat_id(params)
         if params.get("action") not in ("typing", "upload_photo"):
-            raise ZaloApiError(400, "Bad request: unknown action")
+            raise ApiError(400, "Bad request: unknown action")
         return True
-
-    # --- webhook delivery
-
-    async def _push_webhooks(self) -> None:
-        assert self.client is not None
-        while True:
-            update = await self._webhook_queue.get()
-            body = {"ok": True, "result": update} if self.wrap_webhooks else update
-            try:
-                async with self.client.post(
-                    self.webhook_url,
-                    json=body,
-                    headers={SECRET_HEADER: self.webhook_secret},
-                ) as response:
-                    status = response.status
-            except aiohttp.ClientError:
-                status = 0
-            self.webhook_answers.append((update["message"]["message_id"], status))
-            self.notify()

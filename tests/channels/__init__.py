@@ -1,0 +1,1 @@
+"""The channel contract suite: one set of behaviours, run against every adapter."""

@@ -1,0 +1,170 @@
+"""What Loa makes of typed messages, measured on question sets: pages, scope, facts, parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.app import load_answerer
+from bot.content.answers import (
+    Answerer,
+    Fact,
+    OutOfScope,
+    asked_fact,
+    out_of_scope,
+    split_asks,
+    states_fact,
+)
+from bot.content.topics import ContentLibrary
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+SHARED = ROOT.parent / "shared"
+# Held-out sets (see their headers for how they were used), the project's evaluation set and the
+# shared samples of short typed and long real questions, each with a floor for the top-1 and top-3
+# shares a little under what search reaches on today's pages, against regressions (the issue's
+# targets, 95 % and 99 %, are not reached yet; the README's search section gives the figures).
+SETS = {
+    "held-out A": (DATA / "search-heldout.yaml", 0.85, 0.9),
+    "held-out B": (DATA / "search-heldout-b.yaml", 0.8, 0.9),
+    "eval": (DATA / "search-eval.yaml", 0.9, 0.95),
+    "dev": (SHARED / "dev-questions.yaml", 1.0, 1.0),
+    "dev real": (SHARED / "dev-questions-real.yaml", 0.66, 1.0),
+}
+
+
+@pytest.fixture(scope="module")
+def answerer() -> Answerer:
+    return load_answerer(ContentLibrary.load(ROOT / "content"))
+
+
+@dataclass
+class Figures:
+    """How search did on one set: in-scope ranking, confident mistakes, out-of-scope told."""
+
+    name: str
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    confident: int = 0
+    confident_wrong: int = 0
+    outside: int = 0
+    outside_told: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        asked = self.total + self.outside
+        return (
+            f"{self.name}: top-1 {self.top1}/{self.total}, top-3 {self.top3}/{self.total}, "
+            f"confidently wrong {self.confident_wrong}/{asked}, "
+            f"out of scope told {self.outside_told}/{self.outside}"
+        )
+
+
+def measure(answerer: Answerer, name: str, path: Path) -> Figures:
+    """Rank every question of a set as Loa would answer it, and count how it went."""
+    figures = Figures(name)
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+        analysis = answerer.analyse(item["q"], limit=5)
+        ids = [hit.topic_id for hit in analysis.hits]
+        if item["topics"] == ["none"]:
+            figures.outside += 1
+            figures.outside_told += analysis.out_of_scope is not None
+            # a page given directly for a subject Loa does not cover is a confident mistake
+            figures.confident_wrong += analysis.confident
+            if analysis.out_of_scope is None:
+                figures.misses.append(f"  not told out of scope: {item['q']!r} got {ids[:3]}")
+            continue
+        ok1 = bool(ids) and ids[0] in item["topics"]
+        figures.total += 1
+        figures.top1 += ok1
+        figures.top3 += bool(set(ids[:3]) & set(item["topics"]))
+        figures.confident += analysis.confident
+        figures.confident_wrong += analysis.confident and not ok1
+        if analysis.out_of_scope is not None:
+            figures.misses.append(f"  told out of scope: {item['q']!r}")
+        elif not ok1:
+            figures.misses.append(f"  {item['q']!r} want {item['topics']} got {ids[:3]}")
+    return figures
+
+
+def test_search_quality_on_seen_and_unseen_questions(answerer: Answerer) -> None:
+    measured = [
+        (measure(answerer, name, path), top1, top3)
+        for name, (path, top1, top3) in SETS.items()
+        if path.exists()
+    ]
+    report = "\n".join(f.line() + "\n" + "\n".join(f.misses) for f, _, _ in measured)
+    print(report)  # the figures the README quotes: `pytest -s -k search_quality`
+    for f, top1, top3 in measured:
+        asked = f.total + f.outside
+        assert f.top1 >= top1 * f.total, report
+        assert f.top3 >= top3 * f.total, report
+        assert f.confident_wrong <= max(1, 0.02 * asked), report
+        assert f.outside_told >= 0.9 * f.outside, report
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("phat tao hon bao nhieu", Fact.fine),
+        ("bị xử phạt thế nào", Fact.fine),
+        ("tuoi ket hon la bao nhieu", Fact.age),
+        ("may tuoi thi duoc lay chong", Fact.age),
+        ("vay duoc bao nhieu tien", Fact.amount),
+        ("muc ho tro lam nha", Fact.amount),
+        ("khi nao nop bao cao", Fact.date),
+        ("phat trien san xuat", None),
+        ("phat thanh tieng dan toc", None),
+        ("vay von uu dai", None),
+    ],
+)
+def test_the_kind_of_fact_asked(question: str, fact: Fact | None) -> None:
+    assert asked_fact(question) == fact
+
+
+def test_a_page_states_a_fact_only_with_its_figures() -> None:
+    assert states_fact("Hộ nghèo được vay tối đa 100 triệu đồng.", Fact.amount)
+    assert not states_fact("Hộ nghèo được vay vốn ưu đãi.", Fact.amount)
+    assert states_fact("Báo cáo trước ngày 10/6 hằng năm.", Fact.date)
+    assert not states_fact("Tảo hôn bị pháp luật cấm.", Fact.fine)
+    assert states_fact("Tảo hôn có thể bị phạt từ 1 triệu đồng.", Fact.fine)
+
+
+def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
+    asks = split_asks(
+        "Tôi là trưởng thôn. Xin hỏi báo cáo gửi thế nào? Ngoài ra cho hỏi người có uy tín "
+        "được hỗ trợ những gì?"
+    )
+    assert asks == [
+        "Tôi là trưởng thôn. Xin hỏi báo cáo gửi thế nào?",
+        "cho hỏi người có uy tín được hỗ trợ những gì?",
+    ]
+    assert split_asks("vay von uu dai cho ho ngheo") == ["vay von uu dai cho ho ngheo"]
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("tuoi nghi huu cua nu", OutOfScope.pension),
+        ("rut bao hiem mot lan", OutOfScope.social_insurance),
+        ("dat bi thu hoi co duoc den bu khong", OutOfScope.land),
+        ("nha toi bi cat ho ngheo", OutOfScope.poor_household),
+        ("lam cccd cho con 14 tuoi", OutOfScope.civil_papers),
+        ("Đề nghị tăng phụ cấp cho cán bộ thôn", OutOfScope.officials_pay),
+        ("nop thue dat o dau", OutOfScope.tax),
+        ("sao hay mat dien vay", OutOfScope.electricity),
+        # what Loa covers, in the same words
+        ("ho ngheo duoc ho tro gi", None),
+        ("ho tro dat san xuat cho ho ngheo", None),
+        ("vuon len thoat ngheo", None),
+        ("bao hiem y te cho nguoi dan toc", None),
+        ("dang ky ket hon o dau", None),
+        ("dien luoi ve thon", None),
+    ],
+)
+def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) -> None:
+    assert out_of_scope(question) == subject
