@@ -25,7 +25,7 @@ from bot.core.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_cho
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
-from bot.delivery.outbox import to_payload
+from bot.delivery.outbox import BULK_KINDS, Lane, to_payload
 from db.models import Conversation, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -183,7 +183,8 @@ class Context:
         """Queue a message to someone else, rendered in their language, sent after commit.
 
         `key` makes it idempotent: the same key queued twice is sent once. False when a message
-        with this key already exists.
+        with this key already exists. Bulk kinds (broadcasts, polls, reminders) wait behind
+        everything interactive.
         """
         settings = self.services.settings
         with i18n.use(self.services.catalogs, recipient.language or settings.default_language):
@@ -197,6 +198,7 @@ class Context:
             due_at=due_at or self.now,
             urgent=urgent,
             now=self.now,
+            lane=Lane.bulk if kind in BULK_KINDS else Lane.interactive,
         )
         self.notified += int(added)
         return added

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import content, deadlines, i18n, invites, org, reports, run
+from bot.cli import broadcast, content, deadlines, i18n, invites, org, reports, run
 
 app = typer.Typer(
     help="Loa: the commune's loudspeaker, in Telegram, Zalo and the terminal.",
@@ -20,6 +20,8 @@ app.add_typer(invites.app, name="invite")
 app.add_typer(reports.app, name="reports")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(deadlines.reminders_app, name="reminders")
+app.add_typer(broadcast.app, name="broadcast")
+app.add_typer(broadcast.polls_app, name="polls")
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ from bot.core.chat import Choice, Reply, choice, escape
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _, format_day
-from bot.delivery.outbox import in_quiet_hours, to_payload
+from bot.delivery.outbox import Lane, in_quiet_hours, to_payload
 from db.models import Deadline, Role, Submission, Unit, User
 from db.repositories import Repos
 from db.repositories.deadlines import DocumentInfo
@@ -749,6 +749,7 @@ class Planner:
             due_at=message.due_at,
             urgent=False,
             now=at,
+            lane=Lane.bulk,
         )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
@@ -31,6 +32,7 @@ class Repos:
     deadlines: DeadlineRepository
     invites: InviteRepository
     reports: ReportRepository
+    broadcasts: BroadcastRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -46,4 +48,5 @@ class Repos:
             deadlines=DeadlineRepository(session),
             invites=InviteRepository(session),
             reports=ReportRepository(session),
+            broadcasts=BroadcastRepository(session),
         )

@@ -30,8 +30,12 @@ class OutboxRepository:
         due_at: datetime,
         urgent: bool,
         now: datetime,
+        lane: int = 0,
     ) -> bool:
-        """Add a message unless one with the same key exists; True when added."""
+        """Add a message unless one with the same key exists; True when added.
+
+        `lane` 0 is interactive, 1 bulk (bot/delivery/outbox.py: Lane).
+        """
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
@@ -42,6 +46,7 @@ class OutboxRepository:
                 kind=kind,
                 payload=payload,
                 urgent=urgent,
+                lane=lane,
                 due_at=due_at,
                 state=OutboxState.pending.value,
                 attempts=0,
@@ -74,7 +79,8 @@ class OutboxRepository:
     async def claim(
         self, *, now: datetime, limit: int, worker: str, quiet: bool, lock: bool
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due rows for this worker (only urgent ones during quiet hours).
+        """Take up to `limit` due rows for this worker (only urgent ones during quiet hours),
+        the interactive lane first.
 
         With `lock` (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim
         concurrently without taking the same row twice.
@@ -82,7 +88,11 @@ class OutboxRepository:
         due = and_(OutboxMessage.state == OutboxState.pending.value, OutboxMessage.due_at <= now)
         if quiet:
             due = and_(due, OutboxMessage.urgent.is_(True))
-        stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.due_at, OutboxMessage.id)
+        stmt = (
+            select(OutboxMessage)
+            .where(due)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
+        )
         stmt = stmt.limit(limit)
         if lock:
             stmt = stmt.with_for_update(skip_locked=True)
