@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def build_routers() -> list[Router]:
     """Every feature's router, in routing order."""
-    from handlers import admin, ask, content, deadlines, report, review, start
+    from handlers import admin, ask, broadcast, content, deadlines, report, review, start
 
     # Order matters only for free text: `ask` owns it, so it comes last.
     return [
@@ -30,6 +30,7 @@ def build_routers() -> list[Router]:
         review.router,
         admin.router,
         deadlines.router,
+        broadcast.router,
         ask.router,
     ]
 

@@ -52,8 +52,9 @@ H = TypeVar("H", bound=Handler)
 
 # Localised words that cancel from anywhere. The msgid holds the English words; each catalog
 # lists its own, separated by "|". Vietnamese ones always work, whatever the user's language.
-CANCEL_WORDS = N_("cancel|stop")
-CANCEL_COMMANDS = frozenset({"cancel", "huy", "stop"})
+# ("stop" and "dừng" are not among them: they ask to stop announcements, handlers/broadcast.py.)
+CANCEL_WORDS = N_("cancel")
+CANCEL_COMMANDS = frozenset({"cancel", "huy"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,19 @@ class _Route:
     roles: frozenset[Role] | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A whole message that means one thing from anywhere, like the cancel words."""
+
+    msgid: str  # English words separated by "|"; each catalog lists its own
+    always: frozenset[str]  # folded words that work in every language (Vietnamese ones)
+    route: _Route
+
+    def match(self, text: str) -> bool:
+        """Whether `text` is one of the words (in the user's language, English or `always`)."""
+        return matches_words(text, self.msgid, self.always)
+
+
 def _allowed(roles: Sequence[Role] | None) -> frozenset[Role] | None:
     return frozenset(roles) if roles is not None else None
 
@@ -234,6 +248,7 @@ class Router:
     choices: dict[str, _Route] = field(default_factory=dict)
     fallback: _Route | None = None
     home: Handler | None = None
+    words: list[_Words] = field(default_factory=list)
     menu_entries: list[MenuEntry] = field(default_factory=list)
     help_entries: list[CommandHelp] = field(default_factory=list)
 
@@ -278,6 +293,22 @@ class Router:
         def register(handler: H) -> H:
             for route in routes:
                 self.choices[route] = _Route(handler, _allowed(roles))
+            return handler
+
+        return register
+
+    def keywords(
+        self, msgid: str, *always: str, roles: Sequence[Role] | None = None
+    ) -> Callable[[H], H]:
+        """Register a handler for a whole message that is one of these localised words.
+
+        `msgid` lists English words separated by "|" (each catalog lists its own); `always`
+        are words that work whatever the user's language. Checked before any pending step.
+        """
+
+        def register(handler: H) -> H:
+            folded = frozenset(fold(word.casefold()) for word in always)
+            self.words.append(_Words(msgid, folded, _Route(handler, _allowed(roles))))
             return handler
 
         return register
@@ -423,6 +454,9 @@ class Engine:
                 raise BadInput(problem)
             if _is_cancel(event.text):
                 return await self._cancel(event, ctx)
+            for words in (w for router in self.routers for w in router.words):
+                if words.match(event.text) and self._permitted(words.route, ctx):
+                    return await self._run(words.route.handler, event, ctx)
             event = self._resolve_number(event, ctx)
             ctx.event = event
         if ctx.state.step is not None:
@@ -556,10 +590,17 @@ class Engine:
         )
 
 
+def matches_words(text: str, msgid: str, always: frozenset[str] = frozenset()) -> bool:
+    """Whether the whole message is one of `msgid`'s words (translated or English) or `always`."""
+    folded = fold(text.casefold()).strip(" .!")
+    words = {fold(w.casefold()) for w in _(msgid).split("|")}
+    words |= {fold(w.casefold()) for w in msgid.split("|")}
+    return folded in words or folded in always
+
+
+_ALWAYS_CANCEL = frozenset({"huy", "huy bo", "thoat", "quay lai menu"})
+
+
 def _is_cancel(text: str) -> bool:
     """Whether the whole message is a cancel word in the user's language or Vietnamese."""
-    folded = fold(text.casefold()).strip(" .!")
-    words = {fold(w.casefold()) for w in _(CANCEL_WORDS).split("|")}
-    words |= {fold(w.casefold()) for w in CANCEL_WORDS.split("|")}
-    words |= {"huy", "huy bo", "thoat", "dung lai", "quay lai menu"}
-    return folded in words
+    return matches_words(text, CANCEL_WORDS, _ALWAYS_CANCEL)
