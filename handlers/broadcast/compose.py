@@ -292,10 +292,8 @@ async def _ask_audience(ctx: Context) -> Reply:
         for lang in ctx.services.catalogs.languages
     ]
     choices += [
-        choice(
-            "bca", "role", role.value, label=_("Role: {name}").format(name=_(ROLE_LABELS[role]))
-        )
-        for role in Role
+        choice("bca", "role", role.value, label=_("Every {role}").format(role=_(label)))
+        for role, label in ROLE_LABELS.items()
     ]
     return Reply(_("Who is it for?"), choices=tuple(choices))
 
