@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app import Loa
 from bot.broadcasts.results import report_done
 from bot.core.clock import Clock
+from bot.deadlines.changes import announce_submissions
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
 from db.repositories import Repos
@@ -160,10 +161,22 @@ class Scheduler:
         queued = sum(1 for message in planned if message.state == "new")
         # Polls close on the clock, not on a send: their results go out from here too.
         queued += await self.report_broadcasts()
+        queued += await self.announce_submissions()
         if queued:
             log.info("planner queued %d reminders", queued)
             self.worker.wake()
         return planned
+
+    async def announce_submissions(self) -> int:
+        """Tell overseers which units submitted since the last run (one digest each)."""
+        services = self.loa.services
+        try:
+            return await announce_submissions(
+                self.loa.db, self.loa.settings, services.catalogs, self.worker.clock
+            )
+        except Exception:
+            log.exception("announcing submissions failed; the next run tries again")
+            return 0
 
     async def report_broadcasts(self, _flushed: object = None) -> int:
         """Tell authors about broadcasts sent to everyone and polls closed (after a flush)."""

@@ -296,6 +296,7 @@ class DeadlineView:
     calendar: Calendar
     units: tuple[str, ...]
     submissions: Mapping[str, Submission] = field(default_factory=dict)
+    cancelled: bool = False
 
     @property
     def last_day(self) -> date:
@@ -400,6 +401,7 @@ def view_of(
         calendar=calendar,
         units=tuple(units),
         submissions=dict(submissions),
+        cancelled=deadline.cancelled_at is not None,
     )
 
 

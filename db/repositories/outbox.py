@@ -6,12 +6,17 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage, OutboxState
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching keys that start with `prefix` (wildcards in it escaped)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class OutboxRepository:
@@ -142,14 +147,26 @@ class OutboxRepository:
 
     async def cancel_pending(self, key_prefix: str, *, reason: str) -> int:
         """Withdraw messages not yet sent whose dedupe key starts with `key_prefix`."""
-        pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = _like_prefix(key_prefix)
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.state == OutboxState.pending.value,
-                OutboxMessage.dedupe_key.like(pattern + "%", escape="\\"),
+                OutboxMessage.dedupe_key.like(pattern, escape="\\"),
             )
             .values(state=OutboxState.cancelled.value, last_error=reason[:2000])
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_pending(self, key_prefix: str) -> int:
+        """Forget messages not yet sent whose key starts with `key_prefix`, so the same keys can
+        be planned again with new content (a changed deadline's reminders)."""
+        pattern = _like_prefix(key_prefix)
+        result = await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.state == OutboxState.pending.value,
+                OutboxMessage.dedupe_key.like(pattern, escape="\\"),
+            )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -8,6 +8,7 @@ khi có yêu cầu" in the plan). Reminders themselves are planned by bot/deadli
     /submit → deadline → [file | note | "without a file"] → confirm → recorded
     /record → deadline → unit → [file | note | "without a file"] → confirm → recorded
     /deadline → title → due date → all units | pick units → confirm → created
+    /status → change or cancel (admins) → deadline → title | due date | cancel (changes.py)
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ async def status(event: Incoming, ctx: Context) -> Reply:
     if ctx.role is Role.admin:
         if shown:
             choices.append(choice("dlrec", label=_("📝 Record a submission")))
+            choices.append(choice("dle", label=_("✏️ Change or cancel a deadline")))
         choices.append(choice("dln", label=_("➕ Ask for a report (new deadline)")))
     return Reply("\n".join(lines), choices=(*choices, *_menu(ctx)))
 
@@ -684,3 +686,9 @@ async def _create(ctx: Context) -> Reply:
         ).format(title=escape(title), due=due_phrase(due), count=len(units)),
         choices=(choice("dl", label=_("📊 Reporting deadlines")), *_menu(ctx)),
     )
+
+
+# Changing and cancelling deadlines register on the same router (kept apart: this module is long).
+from handlers.deadlines import changes  # noqa: E402
+
+__all__ = ["changes", "router"]
