@@ -7,12 +7,15 @@ and read by getUpdates (confirmed when a later call's offset passes them; 409 wh
 set) or POSTed to the webhook with the secret header, one at a time, each waiting for the
 answer and retried on a non-2xx (like tdlib/telegram-bot-api's WebhookActor). Sends are
 validated (text length after entity parsing, HTML tags, keyboards, callback_data bytes) and
-recorded; `fail()` injects 429/5xx/403 answers or delays.
+recorded; `fail()` injects 429/5xx/403 answers or delays. With `rate_cap`, more sends than
+that in any one second are refused with 429 and `retry_after`, as Telegram refuses floods
+(about 30 a second; tests raise it to stay quick) and counted in `flood_refusals`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import html
 import itertools
 import re
@@ -117,9 +120,14 @@ def _text_of(segment: str, offset: int) -> str:
 class FakeTelegram(FakeServer):
     """The fake Bot API for one bot."""
 
-    def __init__(self, token: str = TOKEN, *, max_poll_wait: float = 0.5) -> None:
+    def __init__(
+        self, token: str = TOKEN, *, max_poll_wait: float = 0.5, rate_cap: float | None = None
+    ) -> None:
         super().__init__()
         self.token = token
+        self.rate_cap = rate_cap
+        self.flood_refusals = 0
+        self._recent_sends: collections.deque[float] = collections.deque()
         self.max_poll_wait = max_poll_wait
         self.pending: list[Json] = []  # updates not yet confirmed (polling)
         self.webhook_url = ""
@@ -308,6 +316,9 @@ class FakeTelegram(FakeServer):
                 return self._answer(
                     call, ApiError(failure.status, failure.description, failure.retry_after)
                 )
+        if method in _SEND_METHODS and self._flooded():
+            self.flood_refusals += 1
+            return self._answer(call, ApiError(429, "Too Many Requests: retry after 1", 1))
         handler = getattr(self, "_m_" + re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower(), None)
         if handler is None:
             return self._answer(call, ApiError(404, "Not Found"))
@@ -316,6 +327,18 @@ class FakeTelegram(FakeServer):
         except ApiError as error:
             return self._answer(call, error)
         return self._answer(call, result)
+
+    def _flooded(self) -> bool:
+        """Whether one more send now would exceed `rate_cap` sends in the last second."""
+        if self.rate_cap is None:
+            return False
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.rate_cap:
+            return True
+        self._recent_sends.append(now)
+        return False
 
     def _answer(self, call: Call, outcome: Any) -> web.Response:
         if isinstance(outcome, ApiError):
