@@ -221,6 +221,12 @@ class _Route:
     roles: frozenset[Role] | None
 
 
+async def _choices_only(event: Incoming, ctx: Context) -> Answer:
+    if event.kind is Kind.choice:
+        return None
+    raise BadInput(_("Please pick one of the choices above (you can type its number)."))
+
+
 @dataclass(frozen=True, slots=True)
 class _Words:
     """A whole message that means one thing from anywhere, like the cancel words."""
@@ -286,6 +292,10 @@ class Router:
             return handler
 
         return register
+
+    def choices_only(self, *steps: str, roles: Sequence[Role] | None = None) -> None:
+        """Register steps answered only by a choice (or its number); other input is re-asked."""
+        self.step(*steps, roles=roles)(_choices_only)
 
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""

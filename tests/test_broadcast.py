@@ -234,3 +234,23 @@ async def test_interactive_messages_are_claimed_before_a_queued_broadcast(
     texts = [text for text in sender.texts() if "Tin dài" in text or text == "Câu trả lời"]
     assert texts[0] == "Câu trả lời"
     assert len(texts) == 31
+
+
+async def test_the_shared_rate_limit_lets_an_interactive_send_pass_waiting_bulk_ones() -> None:
+    import asyncio
+
+    from bot.delivery.outbox import RateLimiter, sending_in
+
+    limiter = RateLimiter(per_second=50, per_chat_interval=0)
+    order: list[str] = []
+
+    async def take(name: str, lane: Lane) -> None:
+        with sending_in(lane):
+            await limiter.acquire(name)
+        order.append(name)
+
+    bulk = [asyncio.create_task(take(f"bulk-{n}", Lane.bulk)) for n in range(5)]
+    await asyncio.sleep(0)  # the first takes the free slot, the others wait for theirs
+    reply = asyncio.create_task(take("reply", Lane.interactive))
+    await asyncio.gather(*bulk, reply)
+    assert order == ["bulk-0", "reply", "bulk-1", "bulk-2", "bulk-3", "bulk-4"]

@@ -19,12 +19,11 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.broadcasts.service import figures, figures_text, format_moment
-from bot.core import i18n
 from bot.core.chat import Attachment, AttachmentKind, Reply, escape
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _
-from bot.delivery.outbox import Lane, to_payload
+from bot.delivery.outbox import Lane, Rendering, queue_rendered
 from db.models import Broadcast, BroadcastKind, PollAnswer, UnitKind, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -193,15 +192,13 @@ async def report_done(
             author = await repos.users.get(broadcast.author_id) if broadcast.author_id else None
             if author is None:
                 continue
-            with i18n.use(catalogs, author.language or settings.default_language):
-                built = reply()
-            told += await repos.outbox.enqueue(
+            told += await queue_rendered(
+                repos,
+                Rendering(catalogs, settings.default_language),
+                author,
+                reply,
                 key=f"bcr:{broadcast.id}",
-                user_id=author.id,
                 kind="broadcast_report",
-                payload=to_payload(built),
-                due_at=now,
-                urgent=False,
                 now=now,
                 lane=Lane.interactive,
             )

@@ -125,6 +125,7 @@ def _print(data: dict[str, Any], as_json: bool) -> None:
 AudienceOption = Annotated[
     str, typer.Option(help="all | unit:ID | language:CODE | role:ROLE (villager, officer…)")
 ]
+AtOption = Annotated[str | None, typer.Option(help="Send at this local time (ISO 8601), not now.")]
 YesOption = Annotated[bool, typer.Option("--yes", help="Send without asking again.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -132,9 +133,30 @@ app = typer.Typer(help="Announcements to villagers and officers.", no_args_is_he
 polls_app = typer.Typer(help="Quick polls.", no_args_is_help=True)
 
 
-def _confirm(yes: bool) -> None:
-    if not yes and not typer.confirm("Queue it for sending now?"):
-        raise typer.Exit(1)
+def _queue(
+    ctx: typer.Context,
+    settings: Settings,
+    kind: BroadcastKind,
+    text: str,
+    audience: str,
+    at: str | None,
+    yes: bool,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Check the arguments, ask (unless --yes), queue, print {"id", "recipients"}."""
+    with operator_errors():
+        args: dict[str, Any] = {
+            "kind": kind,
+            "audience": audience,
+            "texts": {settings.default_language: text, **translations(ctx.args, settings)},
+            "send_at": parse_local(at, settings) if at else None,
+            **fields,
+        }
+        if not yes and not typer.confirm("Queue it for sending?"):
+            raise typer.Exit(1)
+        created = asyncio.run(create_from_cli(settings, args))
+    _print(created, as_json)
 
 
 @app.command("create", context_settings=EXTRA)
@@ -143,26 +165,25 @@ def broadcast_create(
     audience: AudienceOption,
     text: Annotated[str, typer.Option(help="The announcement in Vietnamese.")],
     photo: Annotated[Path | None, typer.Option(help="A photo sent with it.")] = None,
-    at: Annotated[
-        str | None, typer.Option(help="Send at this local time (ISO 8601), not now.")
-    ] = None,
+    at: AtOption = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Queue an announcement (`--text-bdq TEXT`… add translations); prints its id."""
     settings = load_settings()
     with operator_errors():
-        texts = {settings.default_language: text, **translations(ctx.args, settings)}
-        args: dict[str, Any] = {
-            "kind": BroadcastKind.announcement,
-            "audience": audience,
-            "texts": texts,
-            "photo_path": _photo(photo, settings),
-            "send_at": parse_local(at, settings) if at else None,
-        }
-        _confirm(yes)
-        created = asyncio.run(create_from_cli(settings, args))
-    _print(created, as_json)
+        photo_path = _photo(photo, settings)
+    _queue(
+        ctx,
+        settings,
+        BroadcastKind.announcement,
+        text,
+        audience,
+        at,
+        yes,
+        as_json,
+        photo_path=photo_path,
+    )
 
 
 @app.command("status")
@@ -183,27 +204,26 @@ def polls_create(
     question: Annotated[str, typer.Option(help="The question in Vietnamese.")],
     option: Annotated[list[str], typer.Option(help="An answer (2 to 6 times).")],
     closes: Annotated[str, typer.Option(help="Closing local time (ISO 8601).")],
-    at: Annotated[
-        str | None, typer.Option(help="Send at this local time (ISO 8601), not now.")
-    ] = None,
+    at: AtOption = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Queue a poll (`--text-bdq TEXT`… translate the question); prints its id."""
     settings = load_settings()
     with operator_errors():
-        texts = {settings.default_language: question, **translations(ctx.args, settings)}
-        args: dict[str, Any] = {
-            "kind": BroadcastKind.poll,
-            "audience": audience,
-            "texts": texts,
-            "options": tuple(option),
-            "closes_at": parse_local(closes, settings),
-            "send_at": parse_local(at, settings) if at else None,
-        }
-        _confirm(yes)
-        created = asyncio.run(create_from_cli(settings, args))
-    _print(created, as_json)
+        closes_at = parse_local(closes, settings)
+    _queue(
+        ctx,
+        settings,
+        BroadcastKind.poll,
+        question,
+        audience,
+        at,
+        yes,
+        as_json,
+        options=tuple(option),
+        closes_at=closes_at,
+    )
 
 
 @polls_app.command("results")

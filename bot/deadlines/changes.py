@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from bot.core import i18n
 from bot.core.chat import Reply, choice, escape
@@ -22,7 +23,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _
 from bot.deadlines.planner import due_phrase, last_day
-from bot.delivery.outbox import Lane, in_quiet_hours, to_payload
+from bot.delivery.outbox import Lane, Rendering, in_quiet_hours, queue_rendered
 from db.models import Deadline, Submission, Unit, User
 from db.repositories import Repos
 from db.session import Database
@@ -144,17 +145,16 @@ async def _tell_owing(
     submitted = (await repos.deadlines.submissions_of([deadline.id]))[deadline.id]
     pending = [unit for unit in owed if unit not in submitted]
     told = 0
+    rendering = Rendering(catalogs, settings.default_language)
     for user in await repos.deadlines.responsible(pending):
-        with i18n.use(catalogs, user.language or settings.default_language):
-            reply = build()
         # Not under the deadline's own prefix: a later change must not withdraw this notice.
-        told += await repos.outbox.enqueue(
+        told += await queue_rendered(
+            repos,
+            rendering,
+            user,
+            build,
             key=f"dlnote:{deadline.key}:{what}:{user.id}",
-            user_id=user.id,
             kind="deadline_notice",
-            payload=to_payload([reply]),
-            due_at=now,
-            urgent=False,
             now=now,
             lane=Lane.bulk,
         )
@@ -191,17 +191,16 @@ async def announce_submissions(
                 targets.setdefault(user.id, (user, []))[1].append(submission)
         batch = hashlib.sha256(",".join(str(s.id) for s in fresh).encode()).hexdigest()[:16]
         queued = 0
+        rendering = Rendering(catalogs, settings.default_language)
         for user_id in sorted(targets):
             user, items = targets[user_id]
-            with i18n.use(catalogs, user.language or settings.default_language):
-                reply = _digest(items, units, deadlines)
-            queued += await repos.outbox.enqueue(
+            queued += await queue_rendered(
+                repos,
+                rendering,
+                user,
+                partial(_digest, items, units, deadlines),
                 key=f"dlsub:{batch}:{user.id}",
-                user_id=user.id,
                 kind="submissions",
-                payload=to_payload([reply]),
-                due_at=now,
-                urgent=False,
                 now=now,
                 lane=Lane.bulk,
             )

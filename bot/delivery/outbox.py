@@ -33,10 +33,12 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.core import i18n
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from db.models import OutboxMessage, OutboxState
+from bot.core.i18n import Catalogs
+from db.models import OutboxMessage, OutboxState, User
 from db.repositories import Repos
 from db.session import Database
 
@@ -414,6 +416,44 @@ class OutboxWorker:
                 conversation = await repos.conversations.load(user_id, now=now)
                 if conversation.step is None:
                     conversation.choices = [[c.payload, c.label] for c in shown[-1]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """How to write a proactive message: the catalogs and the language when none is chosen."""
+
+    catalogs: Catalogs
+    default_language: str
+
+
+async def queue_rendered(
+    repos: Repos,
+    rendering: Rendering,
+    user: User,
+    build: Callable[[], Reply | Sequence[Reply]],
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    lane: Lane,
+) -> bool:
+    """Render `build()` in the user's language and queue it now (once per key); True if new.
+
+    For services queuing outside a handler (the engine's `Context.notify` does the same there).
+    """
+    with i18n.use(rendering.catalogs, user.language or rendering.default_language):
+        built = build()
+    replies = [built] if isinstance(built, Reply) else list(built)
+    return await repos.outbox.enqueue(
+        key=key,
+        user_id=user.id,
+        kind=kind,
+        payload=to_payload(replies),
+        due_at=now,
+        urgent=False,
+        now=now,
+        lane=lane,
+    )
 
 
 async def messages_for(db: Database, user_id: int) -> list[OutboxMessage]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.chat import Choice, Incoming, Kind, Reply, choice, parse_choice
+from bot.core.chat import Choice, Incoming, choice, parse_choice
 from bot.core.i18n import _
-from bot.engine import BadInput, Context, Router
+from bot.engine import BadInput, Router
 from db.models import Role
 
 router = Router("broadcast")
@@ -45,11 +45,6 @@ def stale() -> BadInput:
     return BadInput(_("That button is out of date. Send /broadcast or /poll to start again."))
 
 
-@router.step(
+router.choices_only(
     BroadcastStep.audience, BroadcastStep.languages, BroadcastStep.confirm, BroadcastStep.stop
 )
-async def choices_only(event: Incoming, ctx: Context) -> Reply | None:
-    """Steps answered by a choice (or its number); anything else is asked again."""
-    if event.kind is Kind.choice:
-        return None
-    raise BadInput(_("Please pick one of the choices above (you can type its number)."))

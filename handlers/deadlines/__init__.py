@@ -61,14 +61,9 @@ class DeadlineStep(StrEnum):
     create = "deadlines.create"
 
 
-@router.step(
+router.choices_only(
     DeadlineStep.pick_unit, DeadlineStep.units, DeadlineStep.pick_units, DeadlineStep.create
 )
-async def choices_only(event: Incoming, ctx: Context) -> Reply | None:
-    """Steps answered by a choice (or its number); anything else is asked again."""
-    if event.kind is Kind.choice:
-        return None
-    raise BadInput(_("Please pick one of the choices above (you can type its number)."))
 
 
 def _rules(ctx: Context) -> RuleBook:

@@ -31,12 +31,7 @@ class ChangeStep(StrEnum):
     cancel = "deadlines.change_cancel"
 
 
-@router.step(ChangeStep.pick, ChangeStep.cancel, roles=ADMINS)
-async def choices_only(event: Incoming, ctx: Context) -> Reply | None:
-    """Steps answered by a choice (or its number)."""
-    if event.kind is Kind.choice:
-        return None
-    raise BadInput(_("Please pick one of the choices above (you can type its number)."))
+router.choices_only(ChangeStep.pick, ChangeStep.cancel, roles=ADMINS)
 
 
 @router.choice("dle", roles=ADMINS)
