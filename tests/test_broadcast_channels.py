@@ -191,6 +191,84 @@ async def test_a_zalo_poll_is_answered_re_answered_and_closed(
     assert "Tối — 2 (100%)" in zl.texts(officer)[1]
 
 
+async def test_a_zalo_broadcast_reaches_exactly_one_communes_people(
+    settings: Settings, loa: Loa, zl: FakeZalo
+) -> None:
+    admin, first, second, stopped, blocks, gone, elsewhere = (hex_id() for _ in range(7))
+    await users(
+        loa,
+        "zalo",
+        {
+            admin: {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
+            first: {"unit_id": "ia-toi", "language": "vi"},
+            second: {"unit_id": "ia-toi", "language": "sed"},
+            stopped: {"unit_id": "ia-toi", "opted_out": True},
+            blocks: {"unit_id": "ia-toi"},
+            gone: {"unit_id": "ia-toi", "unreachable": True},
+            elsewhere: {"unit_id": "ia-dom"},
+        },
+    )
+    zl.blocked.add(blocks)
+    config = channel_settings(settings, zalo_token=ZALO_TOKEN, zalo_api_base=zl.url)
+    async with running(config, loa):
+        text = "Ngày mai phát giống lúa **tại nhà văn hóa**"
+        number = await send(loa, announcement(text, TOI), admin, "zalo")
+        await zl.wait_for(lambda: zl.sent(admin))
+    reached = {call.params["chat_id"] for call in zl.sent() if call.method == "sendMessage"}
+    assert reached == {admin, first, second}
+    assert "Ngày mai phát giống lúa **tại nhà văn hóa**" in zl.texts(first)[0]
+    assert await figures_of(loa, number) == {
+        "recipients": 5,
+        "sent": 2,
+        "pending": 0,
+        "failed": 0,
+        "unreachable": 2,
+        "skipped_opted_out": 1,
+        "outside_window": 0,
+    }
+    assert "đã gửi: 2" in zl.last_text(admin)
+
+
+async def test_a_telegram_poll_is_answered_with_its_buttons(
+    settings: Settings, loa: Loa, tg: FakeTelegram, clock: FrozenClock
+) -> None:
+    await users(
+        loa,
+        "telegram",
+        {
+            "9000": {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
+            "9001": {"unit_id": "ia-toi", "language": "vi"},
+        },
+    )
+    poll = Draft(
+        kind=BroadcastKind.poll,
+        audience=Audience("role", "villager"),
+        texts={"vi": "Có nên họp vào Chủ nhật?"},
+        options=("Có", "Không"),
+        closes_at=clock.now() + timedelta(hours=5),
+    )
+    config = channel_settings(settings, telegram_token=TG_TOKEN, telegram_api_base=tg.url)
+    async with running(config, loa) as runtime:
+        number = await send(loa, poll, "9000", "telegram")
+        await tg.wait_sent(9001, 1)
+        assert [b["text"] for b in tg.keyboard(9001)] == ["1. Có", "2. Không"]
+        tg.press(9001, tg.button(9001, "Không"))
+        await tg.wait_sent(9001, 2)
+        assert "Bạn đã chọn: Không" in tg.texts(9001)[-1]
+        tg.press(9001, tg.button(9001, "Có"))  # the buttons under the thank-you change it
+        await tg.wait_sent(9001, 3)
+        assert "đổi thành: Có" in tg.texts(9001)[-1]
+        clock.advance(timedelta(hours=6))
+        assert runtime.scheduler is not None
+        assert await runtime.scheduler.report_broadcasts() == 1
+        await tg.wait_sent(9000, 2)  # the table, then the chart as a photo
+    assert "Có — 1 (100%)" in tg.texts(9000)[0]
+    assert tg.sent(9000)[1].method == "sendPhoto"
+    async with loa.db.session() as session:
+        answers = await Repos.of(session).broadcasts.answers(number)
+    assert [(a.option, a.unit_id, a.language) for a in answers] == [(1, "ia-toi", "vi")]
+
+
 # --- many recipients, rate limits and a killed sender ------------------------------------------
 
 
