@@ -31,6 +31,7 @@ def build_routers() -> list[Router]:
     from handlers import (
         admin,
         ask,
+        broadcast,
         content,
         deadlines,
         exports,
@@ -52,6 +53,7 @@ def build_routers() -> list[Router]:
         tickets.router,
         privacy.router,
         exports.router,
+        broadcast.router,
         ask.router,
     ]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
@@ -33,6 +34,7 @@ class Repos:
     invites: InviteRepository
     reports: ReportRepository
     tickets: TicketRepository
+    broadcasts: BroadcastRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -49,4 +51,5 @@ class Repos:
             invites=InviteRepository(session),
             reports=ReportRepository(session),
             tickets=TicketRepository(session),
+            broadcasts=BroadcastRepository(session),
         )
