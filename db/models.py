@@ -371,7 +371,6 @@ class Submission(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-
 # --- questions to a person (handlers/tickets.py) and what search could not answer ----------
 
 
