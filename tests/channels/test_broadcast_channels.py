@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import signal
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
@@ -19,26 +17,11 @@ from bot.core.clock import FrozenClock
 from bot.core.config import ROOT, Settings
 from db.models import BroadcastKind, OutboxMessage, OutboxState, User
 from db.repositories import Repos
-from tests.fakes.runtime import channel_settings, eventually, running
+from tests.fakes.runtime import LOA, channel_settings, eventually, loa_env, running
 from tests.fakes.telegram import TOKEN as TG_TOKEN
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo, hex_id
-from tests.test_telegram import LOA, loa_env
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    """A fake Telegram Bot API."""
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    """A fake Zalo Bot API."""
-    async with FakeZalo() as fake:
-        yield fake
 
 
 async def users(loa: Loa, channel: str, spec: dict[str, dict[str, Any]]) -> dict[str, int]:
