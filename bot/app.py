@@ -32,6 +32,7 @@ def build_routers() -> list[Router]:
     from handlers import (
         admin,
         ask,
+        broadcast,
         content,
         deadlines,
         exports,
@@ -55,6 +56,7 @@ def build_routers() -> list[Router]:
         tickets.router,
         privacy.router,
         exports.router,
+        broadcast.router,
         ask.router,
     ]
 

@@ -28,7 +28,7 @@ from bot.core.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_cho
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
-from bot.delivery.outbox import to_payload
+from bot.delivery.outbox import BULK_KINDS, Lane, to_payload
 from bot.reports.media import MediaChecks
 from bot.translations.workflow import Coverage
 from db.models import Conversation, Role, User
@@ -94,8 +94,9 @@ H = TypeVar("H", bound=Handler)
 
 # Localised words that cancel from anywhere. The msgid holds the English words; each catalog
 # lists its own, separated by "|". Vietnamese ones always work, whatever the user's language.
-CANCEL_WORDS = N_("cancel|stop")
-CANCEL_COMMANDS = frozenset({"cancel", "huy", "stop"})
+# ("stop" and "dừng" are not among them: they ask to stop announcements, handlers/broadcast.py.)
+CANCEL_WORDS = N_("cancel")
+CANCEL_COMMANDS = frozenset({"cancel", "huy"})
 # Words that go back one question in a flow that can (elsewhere they cancel, as they used to).
 BACK_WORDS = N_("back|go back|previous")
 _BACK_VI = frozenset({"quay lai", "tro lai", "lui lai", "lui", "quay lai buoc truoc"})
@@ -235,7 +236,8 @@ class Context:
         """Queue a message to someone else, rendered in their language, sent after commit.
 
         `key` makes it idempotent: the same key queued twice is sent once. False when a message
-        with this key already exists.
+        with this key already exists. Bulk kinds (broadcasts, polls, reminders) wait behind
+        everything interactive.
         """
         settings = self.services.settings
         with i18n.use(self.services.catalogs, recipient.language or settings.default_language):
@@ -249,6 +251,7 @@ class Context:
             due_at=due_at or self.now,
             urgent=urgent,
             now=self.now,
+            lane=Lane.bulk if kind in BULK_KINDS else Lane.interactive,
         )
         self.notified += int(added)
         return added
@@ -270,6 +273,25 @@ class _Route:
     roles: frozenset[Role] | None
 
 
+async def _choices_only(event: Incoming, ctx: Context) -> Answer:
+    if event.kind is Kind.choice:
+        return None
+    raise BadInput(_("Please pick one of the choices above (you can type its number)."))
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A whole message that means one thing from anywhere, like the cancel words."""
+
+    msgid: str  # English words separated by "|"; each catalog lists its own
+    always: frozenset[str]  # folded words that work in every language (Vietnamese ones)
+    route: _Route
+
+    def match(self, text: str) -> bool:
+        """Whether `text` is one of the words (in the user's language, English or `always`)."""
+        return matches_words(text, self.msgid, self.always)
+
+
 def _allowed(roles: Sequence[Role] | None) -> frozenset[Role] | None:
     return frozenset(roles) if roles is not None else None
 
@@ -287,6 +309,7 @@ class Router:
     cancels: dict[str, _Route] = field(default_factory=dict)
     fallback: _Route | None = None
     home: Handler | None = None
+    words: list[_Words] = field(default_factory=list)
     menu_entries: list[MenuEntry] = field(default_factory=list)
     help_entries: list[CommandHelp] = field(default_factory=list)
     files: dict[str, frozenset[Kind]] = field(default_factory=dict)
@@ -333,6 +356,10 @@ class Router:
         the main menu follows); without it, "Cancelled. Nothing was sent."."""
         return _register_in(self.cancels, steps, None)
 
+    def choices_only(self, *steps: str, roles: Sequence[Role] | None = None) -> None:
+        """Register steps answered only by a choice (or its number); other input is re-asked."""
+        self.step(*steps, roles=roles)(_choices_only)
+
     def choice(self, *routes: str, roles: Sequence[Role] | None = None) -> Callable[[H], H]:
         """Register a handler for choices whose payload route is one of `routes`."""
         return _register_in(self.choices, routes, roles)
@@ -342,10 +369,20 @@ class Router:
 
         It may return None to pass the event on (to the pending step, then free text).
         """
+        return _register_in(self.replies, routes, roles)
+
+    def keywords(
+        self, msgid: str, *always: str, roles: Sequence[Role] | None = None
+    ) -> Callable[[H], H]:
+        """Register a handler for a whole message that is one of these localised words.
+
+        `msgid` lists English words separated by "|" (each catalog lists its own); `always`
+        are words that work whatever the user's language. Checked before any pending step.
+        """
 
         def register(handler: H) -> H:
-            for route in routes:
-                self.replies[route] = _Route(handler, _allowed(roles))
+            folded = frozenset(fold(word.casefold()) for word in always)
+            self.words.append(_Words(msgid, folded, _Route(handler, _allowed(roles))))
             return handler
 
         return register
@@ -583,6 +620,9 @@ class Engine:
                 if back is None:
                     return await self._cancel(event, ctx)
                 return await self._run(back.handler, event, ctx)
+            for words in (w for router in self.routers for w in router.words):
+                if words.match(event.text) and self._permitted(words.route, ctx):
+                    return await self._run(words.route.handler, event, ctx)
         if event.reply_to and event.kind is not Kind.choice:
             replies = await self._reply(event, ctx)
             if replies is not None:
@@ -733,18 +773,22 @@ class Engine:
         )
 
 
+def matches_words(text: str, msgid: str, always: frozenset[str] = frozenset()) -> bool:
+    """Whether the whole message is one of `msgid`'s words (translated or English) or `always`."""
+    folded = fold(text.casefold()).strip(" .!")
+    words = {fold(w.casefold()) for w in _(msgid).split("|")}
+    words |= {fold(w.casefold()) for w in msgid.split("|")}
+    return folded in words or folded in always
+
+
+_ALWAYS_CANCEL = frozenset({"huy", "huy bo", "thoat", "quay lai menu"})
+
+
 def _is_back(text: str) -> bool:
     """Whether the whole message asks to go back one question."""
-    folded = fold(text.casefold()).strip(" .!")
-    words = {fold(w.casefold()) for w in _(BACK_WORDS).split("|")}
-    words |= {fold(w.casefold()) for w in BACK_WORDS.split("|")}
-    return folded in words | _BACK_VI
+    return matches_words(text, BACK_WORDS, _BACK_VI)
 
 
 def _is_cancel(text: str) -> bool:
     """Whether the whole message is a cancel word in the user's language or Vietnamese."""
-    folded = fold(text.casefold()).strip(" .!")
-    words = {fold(w.casefold()) for w in _(CANCEL_WORDS).split("|")}
-    words |= {fold(w.casefold()) for w in CANCEL_WORDS.split("|")}
-    words |= {"huy", "huy bo", "thoat", "dung lai", "quay lai menu"}
-    return folded in words
+    return matches_words(text, CANCEL_WORDS, _ALWAYS_CANCEL)

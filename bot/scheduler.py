@@ -33,7 +33,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Loa
+from bot.broadcasts.results import report_done
 from bot.core.clock import Clock
+from bot.deadlines.changes import announce_submissions
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
 from bot.delivery.links import sweep_private
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
@@ -182,6 +184,7 @@ class Scheduler:
             loa.db, loa.settings, services.catalogs, services.org, worker.clock
         )
         self.scheduler = build_scheduler(loa, self.plan)
+        worker.after_flush.append(self.report_broadcasts)
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._planning: set[asyncio.Task[Any]] = set()
@@ -220,10 +223,38 @@ class Scheduler:
             if task is not None:
                 self._planning.discard(task)
         queued = sum(1 for message in planned if message.state == "new") + len(tickets)
+        # Polls close on the clock, not on a send: their results go out from here too.
+        queued += await self.report_broadcasts()
+        queued += await self.announce_submissions()
         if queued:
             log.info("planner queued %d reminders", queued)
             self.worker.wake()
         return planned
+
+    async def announce_submissions(self) -> int:
+        """Tell overseers which units submitted since the last run (one digest each)."""
+        services = self.loa.services
+        try:
+            return await announce_submissions(
+                self.loa.db, self.loa.settings, services.catalogs, self.worker.clock
+            )
+        except Exception:
+            log.exception("announcing submissions failed; the next run tries again")
+            return 0
+
+    async def report_broadcasts(self, _flushed: object = None) -> int:
+        """Tell authors about broadcasts sent to everyone and polls closed (after a flush)."""
+        services = self.loa.services
+        try:
+            told = await report_done(
+                self.loa.db, self.loa.settings, services.catalogs, services.org, self.worker.clock
+            )
+        except Exception:
+            log.exception("reporting broadcasts failed; the next run tries again")
+            return 0
+        if told:
+            self.worker.wake()
+        return told
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop planning and sending; work still running after `grace` seconds is cancelled.

@@ -66,6 +66,8 @@ class User(Base):
         ForeignKey("units.id", ondelete="SET NULL"), default=None
     )
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # /stop: no broadcasts or polls (answers to their own questions and duty reminders still go).
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When the privacy notice was shown (on the first choice of a language); None: not yet.
@@ -157,6 +159,8 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Lane.interactive (0) rows are claimed before Lane.bulk (1) ones (bot/delivery/outbox.py).
+    lane: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -330,6 +334,8 @@ class Deadline(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Withdrawn by an admin (`loa deadlines cancel`, or in chat): no longer shown or reminded.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class DeadlineUnit(Base):
@@ -363,6 +369,8 @@ class Submission(Base):
     document_size: Mapped[int | None] = mapped_column(Integer, default=None)
     document_name: Mapped[str] = mapped_column(String(255), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the overseeing officers and admins were told (in a digest); None: not yet.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 # --- audit (bot/cli/users.py, bot/cli/invites.py, handlers/roles.py) ------------------------
@@ -466,3 +474,66 @@ class SearchMiss(Base):
     best_topic: Mapped[str | None] = mapped_column(String(64), default=None)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- broadcasts and polls (bot/broadcasts/, handlers/broadcast.py) --------------------------
+
+
+class BroadcastKind(StrEnum):
+    """An announcement, or a poll (an announcement with numbered answers and a closing time)."""
+
+    announcement = "announcement"
+    poll = "poll"
+
+
+class Broadcast(Base):
+    """A message to an audience, sent through the outbox once to each recipient.
+
+    Each recipient's copy is an outbox row keyed `bc:<id>:<user>`, so the figures come from
+    those rows; people skipped when it was queued (opted out, unreachable) are counted here.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # "all", "unit:<id>", "language:<code>" or "role:<role>"; `scope_unit_id` narrows it to a
+    # subtree (an officer's own communes).
+    audience: Mapped[str] = mapped_column(String(100))
+    scope_unit_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The text per language; "vi" always, the others optional (Vietnamese otherwise).
+    texts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    photo_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_opted_out: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the author was sent the final figures (broadcast) or the results (poll).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class PollAnswer(Base):
+    """One person's answer to a poll; a later answer replaces it until the poll closes.
+
+    The commune and language are copied at answer time: results by commune and language need
+    nothing else about the person.
+    """
+
+    __tablename__ = "poll_answers"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    option: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    language: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

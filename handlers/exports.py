@@ -44,7 +44,7 @@ from bot.reports.summary import (
 from db.models import Role
 from handlers.admin import ROLE_LABELS
 from handlers.report import unit_scope
-from handlers.report.views import ACTIVITY_LABELS
+from handlers.report.views import ACTIVITY_LABELS, THEME_LABELS
 from handlers.start import main_menu_choices
 
 router = Router("exports")
@@ -69,6 +69,7 @@ def vocabulary(catalogs: Catalogs, language: str = "vi") -> Vocabulary:
         return Vocabulary(
             activities={kind.value: _(label) for kind, label in ACTIVITY_LABELS.items()},
             roles={role.value: _(label) for role, label in ROLE_LABELS.items()},
+            themes={code: _(label) for code, label in THEME_LABELS.items()},
         )
 
 

@@ -72,7 +72,12 @@ async def show_menu(event: Incoming, ctx: Context) -> Reply:
 async def start(event: Incoming, ctx: Context) -> Reply:
     """Greet and ask for the language every time: phones are often shared in a village."""
     ctx.state.clear()
-    text = (
+    again = ""
+    if ctx.user.opted_out:
+        # /start is how someone who sent /stop gets announcements and polls again.
+        ctx.user.opted_out = False
+        again = _("Announcements and polls are on again.") + "\n\n"
+    text = again + (
         _(
             "Hello! I am **Loa**, the loudspeaker of the commune in your phone. I explain the "
             "programme for ethnic-minority and mountainous areas and the district's plan, and "

@@ -110,6 +110,10 @@ async def known(loa: Loa, tmp_path: Path) -> Known:
                 participants=people,
                 ethnic_minority=em,
                 women=women,
+                # The first report is a Dự án 8 talk: its topics and ages reach the workbook.
+                themes=["child_marriage", "Xem mắt ở chợ phiên"] if n == 0 else [],
+                young_people=40 if n == 0 else None,
+                children=12 if n == 0 else None,
                 description=text,
                 status=status,
                 created_at=NOW,
@@ -220,8 +224,11 @@ async def test_workbook_figures_equal_the_database(loa: Loa, known: Known, tmp_p
     assert isinstance(first[1].value, datetime) and first[1].number_format == "DD/MM/YYYY"
     assert first[1].value.date() == date(2026, 3, 10)
     assert all(isinstance(row[6], int) for row in rows)  # participants are numbers
-    assert rows[0][11] == 2 and rows[0][12].count(".jpg") == 2  # photo count and files
-    assert reports.column_dimensions["J"].width >= 40  # descriptions are readable
+    assert rows[0][14] == 2 and rows[0][15].count(".jpg") == 2  # photo count and files
+    assert reports.column_dimensions["M"].width >= 40  # descriptions are readable
+    # Dự án 8 topics (labels, an operator's own words as typed) and the age groups.
+    assert rows[0][9:12] == ("Tảo hôn; Xem mắt ở chợ phiên", 40, 12)
+    assert all(row[9:12] == (None, None, None) for row in rows[1:])
     # The summary: unit × activity, each count from SQL, and the totals row.
     header = [cell.value for cell in summary[1]]
     table = {

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from bot.app import Loa
 from bot.cli import deadlines as deadlines_cli
 from bot.cli.common import OperatorError
-from bot.core.chat import Reply
+from bot.core.chat import Reply, to_plain
 from bot.core.clock import FrozenClock
 from bot.delivery.outbox import Delivery, DeliveryStatus, OutboxWorker
 from bot.scheduler import PER_CHAT_INTERVAL, Scheduler, channel_limiters, start_scheduler
 from db.models import Deadline, OutboxState, Role
+from tests.fakes.runtime import eventually
 from tests.helpers import Chat, RecordingSender
 from tests.test_cli import run_loa
 from tests.test_planner import CHANNEL, person, rows
@@ -226,13 +227,21 @@ async def test_preview_matches_what_the_scheduler_then_sends(
     sender = Sender()
     scheduler = await start_scheduler(loa, {CHANNEL: sender}, worker_id="after-preview")
     try:
-        await sender.until(len(planned))
+
+        async def reminders_sent() -> bool:
+            done = {row.dedupe_key for row in await rows(loa) if row.state == OutboxState.sent}
+            return set(planned) <= done
+
+        await eventually(reminders_sent, within=15)
     finally:
         await scheduler.stop()
-    sent = await rows(loa)
+    # The digest telling overseers of Ia Tơi's submission is no reminder: the preview omits it.
+    sent = [row for row in await rows(loa) if not row.dedupe_key.startswith("dlsub:")]
     assert {row.dedupe_key for row in sent} == set(planned)
     assert all(row.state == OutboxState.sent for row in sent)
-    recipients = sorted(chat for chat, _reply in sender.sent)
+    recipients = sorted(
+        chat for chat, reply in sender.sent if "Báo cáo đã nộp" not in to_plain(reply.text)
+    )
     assert recipients == sorted(
         m["recipient"].split(":")[1].split(" ")[0] for m in planned.values()
     )

@@ -31,7 +31,7 @@ from bot.core.signing import Signer
 from bot.reports.documents import sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from bot.scheduler import purge_stale_media
-from db.models import Report, ReportMedia, Role, User
+from db.models import Broadcast, Report, ReportMedia, Role, User
 from tests.channels.telegram import USER as TG_USER
 from tests.channels.telegram import TelegramDriver
 from tests.channels.telegram import polling as tg_polling
@@ -511,3 +511,26 @@ async def test_a_ticket_photo_is_downloaded_kept_by_the_sweep_and_forgotten_with
     await chat.press("Có, xóa dữ liệu")
     assert "Dữ liệu của bạn đã được xóa" in chat.text
     assert _digest_files(loa, digest) == set()  # the public copy went with the photo
+
+
+async def test_a_broadcast_photo_is_downloaded_and_kept_by_the_sweep(
+    loa: Loa, tmp_path: Path
+) -> None:
+    admin = await joined(loa, "admin", Role.admin, "ia-hdrai")
+    await admin.send("/broadcast")
+    await admin.send("Họp thôn tối thứ Bảy")
+    assert await loa.engine.files_taken("test", "admin") == {Kind.photo}
+    await admin.event(Kind.photo, media=(ref(jpeg(tmp_path / "hop.jpg")),))
+    await admin.press("Xã Ia Tơi")
+    await admin.press("Tiếp tục")  # no translation
+    await admin.press("Ngay bây giờ")
+    await admin.press("Gửi")
+    async with loa.db.session() as session:
+        (photo_path,) = (await session.execute(select(Broadcast.photo_path))).scalars()
+    assert photo_path is not None
+    digest = Path(photo_path).name.split(".", 1)[0]
+    long_ago = time.time() - 30 * 24 * 3600
+    for path in loa.settings.media_dir.rglob(f"{digest}.*"):
+        os.utime(path, (long_ago, long_ago))
+    await purge_stale_media(loa)
+    assert len(_digest_files(loa, digest)) == 2  # the broadcast refers to it: kept

@@ -7,6 +7,7 @@ import os
 import typer
 
 from bot.cli import (
+    broadcast,
     content,
     db,
     deadlines,
@@ -46,6 +47,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(privacy.app, name="privacy")
 app.command()(export.export)
 app.add_typer(demo.app, name="demo")
+app.add_typer(broadcast.app, name="broadcast")
+app.add_typer(broadcast.polls_app, name="polls")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from bot.cli.common import (
 from bot.core.clock import Clock, FrozenClock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import N_, _, format_day
+from bot.deadlines.changes import DeadlineChangeError, cancel_deadline, edit_deadline
 from bot.deadlines.planner import (
     Calendar,
     DeadlineView,
@@ -78,7 +79,9 @@ def parse_due(text: str) -> date:
 # --- list -----------------------------------------------------------------------------------
 
 
-def _state(calendar: Calendar, now: datetime) -> str:
+def _state(calendar: Calendar, now: datetime, cancelled: bool = False) -> str:
+    if cancelled:
+        return "cancelled"
     if now < calendar.opens_at:
         return "upcoming"
     return "open" if now < calendar.closes_at else "closed"
@@ -120,7 +123,9 @@ async def list_deadlines(settings: Settings, clock: Clock | None = None) -> list
             if v.id is None
         ]
         keys = {v.key for v in stored} | {v.key for v in fresh}
-        rows = [_row(v, _state(v.calendar, now), names, today) for v in [*stored, *fresh]]
+        rows = [
+            _row(v, _state(v.calendar, now, v.cancelled), names, today) for v in [*stored, *fresh]
+        ]
         for rule, year, calendar in upcoming(rules, now, tz):
             if rule.key(year) in keys:
                 continue
@@ -231,6 +236,62 @@ async def add_deadline(
                 now=now,
             )
     return Created(deadline.id, deadline.key, title, due_date.isoformat(), chosen)
+
+
+# --- edit and cancel ------------------------------------------------------------------------
+
+
+async def change_deadline(
+    settings: Settings,
+    deadline_id: int,
+    *,
+    title: str | None = None,
+    due: str | None = None,
+    cancel: bool = False,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Edit or cancel a stored deadline; its reminders are replaced or withdrawn."""
+    now = (clock or SystemClock()).now()
+    if not cancel and title is None and due is None:
+        raise OperatorError("give --title, --due or both")
+    due_date = parse_due(due) if due is not None else None
+    async with _loa(settings) as loa, loa.db.session() as session:
+        repos = Repos.of(session)
+        catalogs = loa.services.catalogs
+        try:
+            if cancel:
+                change = await cancel_deadline(
+                    repos, deadline_id, settings=settings, catalogs=catalogs, now=now
+                )
+            else:
+                change = await edit_deadline(
+                    repos,
+                    deadline_id,
+                    title=title,
+                    due=due_date,
+                    settings=settings,
+                    catalogs=catalogs,
+                    now=now,
+                )
+        except DeadlineChangeError as error:
+            raise OperatorError(_CHANGE_ERRORS[error.reason].format(id=deadline_id)) from error
+        deadline = change.deadline
+        return {
+            "id": deadline.id,
+            "title": deadline.title,
+            "due_before": deadline.due_date.isoformat(),
+            "cancelled": deadline.cancelled_at is not None,
+            "officers_told": change.told,
+            "reminders_withdrawn": change.withdrawn,
+        }
+
+
+_CHANGE_ERRORS = {
+    "missing": "no deadline #{id}: `loa deadlines list` shows the stored ones",
+    "cancelled": "deadline #{id} is cancelled",
+    "title": "the title must be 3 to 200 characters",
+    "due": "the due date must be two days to a year ahead (it means 'before')",
+}
 
 
 # --- preview --------------------------------------------------------------------------------
@@ -354,6 +415,45 @@ def deadlines_add(
             f"#{created.id} {created.title}: due before {created.due_before}, "
             f"{len(created.units)} unit(s): {', '.join(created.units)}"
         )
+
+
+@app.command("edit")
+def deadlines_edit(
+    deadline_id: Annotated[int, typer.Argument(metavar="ID")],
+    title: Annotated[str | None, typer.Option(help="The new title.")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="Due BEFORE this day: 2027-07-15 or 15/07/2027.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Change a deadline; reminders not yet sent are replaced and its officers are told."""
+    settings = load_settings()
+    with operator_errors():
+        data = asyncio.run(change_deadline(settings, deadline_id, title=title, due=due))
+    _echo_change(data, as_json)
+
+
+@app.command("cancel")
+def deadlines_cancel(
+    deadline_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Cancel a deadline: its reminders stop and the officers who owed it are told."""
+    settings = load_settings()
+    with operator_errors():
+        data = asyncio.run(change_deadline(settings, deadline_id, cancel=True))
+    _echo_change(data, as_json)
+
+
+def _echo_change(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    state = "cancelled" if data["cancelled"] else f"due before {data['due_before']}"
+    typer.echo(
+        f"#{data['id']} {data['title']}: {state}; {data['officers_told']} officer(s) told, "
+        f"{data['reminders_withdrawn']} unsent reminder(s) withdrawn"
+    )
 
 
 @reminders_app.command("preview")

@@ -40,7 +40,7 @@ from bot.core.chat import Choice, Reply, choice, escape
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _, format_day
-from bot.delivery.outbox import in_quiet_hours, to_payload
+from bot.delivery.outbox import Lane, in_quiet_hours, to_payload
 from db.models import Deadline, Role, Submission, Unit, User
 from db.repositories import Repos
 from db.repositories.deadlines import DocumentInfo
@@ -297,6 +297,7 @@ class DeadlineView:
     calendar: Calendar
     units: tuple[str, ...]
     submissions: Mapping[str, Submission] = field(default_factory=dict)
+    cancelled: bool = False
 
     @property
     def last_day(self) -> date:
@@ -383,6 +384,7 @@ def view_of(
         calendar=calendar,
         units=tuple(units),
         submissions=dict(submissions),
+        cancelled=deadline.cancelled_at is not None,
     )
 
 
@@ -732,6 +734,7 @@ class Planner:
             due_at=message.due_at,
             urgent=False,
             now=at,
+            lane=Lane.bulk,
         )
 
 

@@ -8,30 +8,67 @@ and records the outcome. A worker killed mid-send leaves its rows "sending"; aft
 return to the queue flagged `possible_duplicate` — the only messages that can go out twice are
 the ones in flight at the kill, at most `outbox_concurrency` of them, since no Bot API takes an
 idempotency key.
+
+Two lanes share each platform's one rate limit: interactive messages (a reply to what a person
+just sent, an officer's answer, a review result) and bulk ones (broadcasts, polls, reminders).
+Claims take interactive rows first, and the rate limiter lets an interactive send through
+before any bulk send waiting for the same slot: a broadcast never makes a villager wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import heapq
+import itertools
 import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.core import i18n
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from db.models import OutboxMessage, OutboxState
+from bot.core.i18n import Catalogs
+from db.models import OutboxMessage, OutboxState, User
 from db.repositories import Repos
 from db.session import Database
 
 log = logging.getLogger(__name__)
+
+
+class Lane(IntEnum):
+    """Which queue a message waits in; a lower value goes first."""
+
+    interactive = 0
+    bulk = 1
+
+
+# Kinds of outbox rows that are bulk sends, and the ones a user's /stop withholds.
+BULK_KINDS = frozenset({"broadcast", "poll", "reminder", "escalation"})
+OPT_OUT_KINDS = frozenset({"broadcast", "poll"})
+
+_lane: contextvars.ContextVar[Lane] = contextvars.ContextVar(
+    "outbox_lane", default=Lane.interactive
+)
+
+
+@contextmanager
+def sending_in(lane: Lane) -> Iterator[None]:
+    """Send in `lane` within the block (the channels' rate limiters read it)."""
+    token = _lane.set(lane)
+    try:
+        yield
+    finally:
+        _lane.reset(token)
 
 
 class DeliveryStatus(StrEnum):
@@ -50,6 +87,9 @@ class Delivery:
     status: DeliveryStatus
     error: str = ""
     retry_after: float | None = None
+
+
+OPTED_OUT = "opted out"  # last_error of a row withheld because its user sent /stop
 
 
 class Sender(Protocol):
@@ -95,7 +135,12 @@ def from_payload(payload: Mapping[str, Any]) -> list[Reply]:
 
 
 class RateLimiter:
-    """A global rate and a minimum interval per chat (Telegram: ~30/s overall, 1/s per chat)."""
+    """A global rate and a minimum interval per chat (Telegram: ~30/s overall, 1/s per chat).
+
+    Callers wait for the global slot in a queue ordered by lane, then arrival: an interactive
+    send waiting with bulk ones takes the next free slot. The lane is the caller's
+    (`sending_in`), so the channels' senders need not know which kind of message they carry.
+    """
 
     def __init__(self, per_second: float, per_chat_interval: float) -> None:
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
@@ -103,19 +148,52 @@ class RateLimiter:
         self._next_global = 0.0
         self._next_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
 
     async def acquire(self, chat_id: str) -> None:
         """Wait until one more message to `chat_id` is allowed."""
-        async with self._lock:
+        if self._per_chat > 0:
+            async with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_chat.get(chat_id, 0.0))
+                self._next_chat[chat_id] = start + self._per_chat
+                if len(self._next_chat) > 10_000:
+                    self._next_chat = {k: v for k, v in self._next_chat.items() if v > now}
+            if start > now:
+                await asyncio.sleep(start - now)
+        if self._interval > 0:
+            await self._global_slot()
+
+    async def _global_slot(self) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (int(_lane.get()), next(self._order), future))
+        self._release()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if not future.done() or future.cancelled():
+                self._waiting = [item for item in self._waiting if item[2] is not future]
+                heapq.heapify(self._waiting)
+            raise
+
+    def _release(self) -> None:
+        """Give the free slot to the first waiter, or come back when the next slot is free."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting:
             now = time.monotonic()
-            start = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
-            self._next_global = start + self._interval
-            self._next_chat[chat_id] = start + self._per_chat
-            if len(self._next_chat) > 10_000:
-                self._next_chat = {k: v for k, v in self._next_chat.items() if v > now}
-        delay = start - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+            if now < self._next_global:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self._next_global - now, self._release)
+                return
+            _lane_value, _n, future = heapq.heappop(self._waiting)
+            if future.done():
+                continue
+            future.set_result(None)
+            self._next_global = now + self._interval
 
 
 @dataclass
@@ -126,6 +204,7 @@ class FlushReport:
     retried: int = 0
     failed: int = 0
     blocked: int = 0
+    skipped: int = 0  # withheld at sending time (the user opted out meanwhile)
     recovered: int = 0
     skipped_quiet: bool = False
     ids: list[int] = field(default_factory=list)
@@ -165,6 +244,8 @@ class OutboxWorker:
         limiters: Mapping[str, RateLimiter] | None = None,
         worker_id: str | None = None,
     ) -> None:
+        # Run after a flush that settled messages (e.g. tell a broadcast's author it is done).
+        self.after_flush: list[Callable[[FlushReport], Awaitable[object]]] = []
         self.db = db
         self.senders = dict(senders)
         self.settings = settings
@@ -211,19 +292,38 @@ class OutboxWorker:
                     quiet=quiet,
                     lock=not self.db.is_sqlite,
                 )
-                batch = [(row.id, row.user_id, row.payload, row.attempts) for row in claimed]
+                batch = [
+                    (row.id, row.user_id, row.payload, row.attempts, row.kind, Lane(row.lane))
+                    for row in claimed
+                ]
             if not batch:
                 break
             outcomes = await asyncio.gather(*(self._send(*item) for item in batch))
-            for (message_id, _user, _payload, _attempts), outcome in zip(
-                batch, outcomes, strict=True
-            ):
+            for (message_id, *_rest), outcome in zip(batch, outcomes, strict=True):
                 report.ids.append(message_id)
                 setattr(report, outcome, getattr(report, outcome) + 1)
+        if report.ids:
+            for hook in self.after_flush:
+                try:
+                    await hook(report)
+                except Exception:
+                    log.exception("after-flush hook failed; the next flush tries again")
         return report
 
     async def _send(
-        self, message_id: int, user_id: int, payload: dict[str, Any], attempts: int
+        self,
+        message_id: int,
+        user_id: int,
+        payload: dict[str, Any],
+        attempts: int,
+        kind: str = "",
+        lane: Lane = Lane.interactive,
+    ) -> str:
+        with sending_in(lane):
+            return await self._send_in_lane(message_id, user_id, payload, attempts, kind)
+
+    async def _send_in_lane(
+        self, message_id: int, user_id: int, payload: dict[str, Any], attempts: int, kind: str
     ) -> str:
         async with self.db.session() as session:
             user = await Repos.of(session).users.get(user_id)
@@ -243,6 +343,10 @@ class OutboxWorker:
         if user.unreachable:
             await self._settle(message_id, OutboxState.blocked, "user unreachable")
             return "blocked"
+        if user.opted_out and kind in OPT_OUT_KINDS:
+            # They sent /stop after this was queued: their choice holds at sending time.
+            await self._settle(message_id, OutboxState.cancelled, OPTED_OUT)
+            return "skipped"
         replies = from_payload(payload)
         limiter = self.limiters.get(user.channel)
         for reply in replies:
@@ -312,6 +416,44 @@ class OutboxWorker:
                 conversation = await repos.conversations.load(user_id, now=now)
                 if conversation.step is None:
                     conversation.choices = [[c.payload, c.label] for c in shown[-1]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """How to write a proactive message: the catalogs and the language when none is chosen."""
+
+    catalogs: Catalogs
+    default_language: str
+
+
+async def queue_rendered(
+    repos: Repos,
+    rendering: Rendering,
+    user: User,
+    build: Callable[[], Reply | Sequence[Reply]],
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    lane: Lane,
+) -> bool:
+    """Render `build()` in the user's language and queue it now (once per key); True if new.
+
+    For services queuing outside a handler (the engine's `Context.notify` does the same there).
+    """
+    with i18n.use(rendering.catalogs, user.language or rendering.default_language):
+        built = build()
+    replies = [built] if isinstance(built, Reply) else list(built)
+    return await repos.outbox.enqueue(
+        key=key,
+        user_id=user.id,
+        kind=kind,
+        payload=to_payload(replies),
+        due_at=now,
+        urgent=False,
+        now=now,
+        lane=lane,
+    )
 
 
 async def messages_for(db: Database, user_id: int) -> list[OutboxMessage]:

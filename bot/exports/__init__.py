@@ -8,7 +8,7 @@ the gettext catalog's Vietnamese, so the files name things as the chat does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -33,6 +33,11 @@ class Vocabulary:
 
     activities: Mapping[str, str]
     roles: Mapping[str, str]
+    themes: Mapping[str, str] = field(default_factory=dict)
+
+    def theme(self, code: str) -> str:
+        """The label of a Dự án 8 topic (an operator's own words are their own label)."""
+        return self.themes.get(code, code)
 
     def activity(self, code: str) -> str:
         """The label of an activity kind (the code itself when unknown)."""

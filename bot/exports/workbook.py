@@ -61,7 +61,7 @@ def _append(sheet: Worksheet, values: Sequence[Cell]) -> None:
 def _reports(
     sheet: Worksheet, summary: Summary, vocabulary: Vocabulary, headers: Sequence[str]
 ) -> None:
-    _header(sheet, headers, (10, 13, 26, 18, 30, 24, 12, 12, 10, 60, 16, 8, 40))
+    _header(sheet, headers, (10, 13, 26, 18, 30, 24, 12, 12, 10, 30, 12, 12, 60, 16, 8, 40))
     for row in summary.rows:
         _append(
             sheet,
@@ -75,6 +75,9 @@ def _reports(
                 row.participants,
                 row.ethnic_minority,
                 row.women,
+                "; ".join(map(vocabulary.theme, row.themes)) or None,
+                row.young_people,
+                row.children,
                 row.description,
                 vocabulary.roles.get(row.reporter_role, row.reporter_role),
                 len(row.photos),

@@ -178,6 +178,9 @@ class ReportRow:
     participants: int
     ethnic_minority: int | None
     women: int | None
+    themes: tuple[str, ...]  # Dự án 8 topics, where the reporter named them
+    young_people: int | None
+    children: int | None
     description: str
     reporter_role: str
     photos: tuple[Photo, ...]
@@ -336,12 +339,18 @@ def _row(
         day=report.activity_date,
         unit_id=report.unit_id,
         unit_name=unit.name if unit is not None else report.unit_id,
-        village=unit.name if unit is not None and unit.kind == UnitKind.village.value else "",
+        village=(
+            report.place_text
+            or (unit.name if unit is not None and unit.kind == UnitKind.village.value else "")
+        ),
         activity=report.activity or "other",
         activity_other=report.activity_other,
         participants=report.participants or 0,
         ethnic_minority=report.ethnic_minority,
         women=report.women,
+        themes=tuple(report.themes or ()),
+        young_people=report.young_people,
+        children=report.children,
         description=report.description,
         reporter_role=reporter.role if reporter is not None else "",
         photos=tuple(

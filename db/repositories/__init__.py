@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.audit import AuditRepository
+from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
@@ -37,6 +38,7 @@ class Repos:
     audit: AuditRepository
     media: MediaRepository
     tickets: TicketRepository
+    broadcasts: BroadcastRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -55,4 +57,5 @@ class Repos:
             audit=AuditRepository(session),
             media=MediaRepository(session),
             tickets=TicketRepository(session),
+            broadcasts=BroadcastRepository(session),
         )

@@ -95,7 +95,7 @@ class DeadlineRepository:
         """Deadlines due on or after `since`, soonest first."""
         stmt = (
             select(Deadline)
-            .where(Deadline.due_date >= since)
+            .where(Deadline.due_date >= since, Deadline.cancelled_at.is_(None))
             .order_by(Deadline.due_date, Deadline.id)
         )
         return list((await self.session.execute(stmt)).scalars())
@@ -192,6 +192,20 @@ class DeadlineRepository:
             .where(User.unit_id.in_(list(unit_ids)), User.role.in_(RESPONSIBLE_ROLES))
             .order_by(User.id)
         )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def unannounced(self, *, lock: bool) -> list[Submission]:
+        """Submissions the overseers have not been told about, oldest first.
+
+        With `lock` (PostgreSQL), rows another planner is announcing are skipped, not repeated.
+        """
+        stmt = (
+            select(Submission)
+            .where(Submission.notified_at.is_(None))
+            .order_by(Submission.at, Submission.id)
+        )
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
         return list((await self.session.execute(stmt)).scalars())
 
     async def admins(self) -> list[User]:

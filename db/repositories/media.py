@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.models import ReportMedia, Submission, Ticket
+from db.models import Broadcast, ReportMedia, Submission, Ticket
 
 # Every column holding the storage key ("ab/cd/<sha256>.<ext>") of a file under MEDIA_DIR. A
 # file is deleted only when none of them names its sha256: a new table with files adds its
@@ -19,6 +19,7 @@ KEY_COLUMNS: tuple[InstrumentedAttribute[str] | InstrumentedAttribute[str | None
     ReportMedia.thumb_path,
     Submission.document_path,
     Ticket.media_path,
+    Broadcast.photo_path,  # an absolute path: its file name still names the sha256
 )
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")

@@ -30,8 +30,12 @@ class OutboxRepository:
         due_at: datetime,
         urgent: bool,
         now: datetime,
+        lane: int = 0,
     ) -> bool:
-        """Add a message unless one with the same key exists; True when added."""
+        """Add a message unless one with the same key exists; True when added.
+
+        `lane` 0 is interactive, 1 bulk (bot/delivery/outbox.py: Lane).
+        """
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
@@ -42,6 +46,7 @@ class OutboxRepository:
                 kind=kind,
                 payload=payload,
                 urgent=urgent,
+                lane=lane,
                 due_at=due_at,
                 state=OutboxState.pending.value,
                 attempts=0,
@@ -74,7 +79,8 @@ class OutboxRepository:
     async def claim(
         self, *, now: datetime, limit: int, worker: str, quiet: bool, lock: bool
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due rows for this worker (only urgent ones during quiet hours).
+        """Take up to `limit` due rows for this worker (only urgent ones during quiet hours),
+        the interactive lane first.
 
         With `lock` (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim
         concurrently without taking the same row twice.
@@ -82,7 +88,11 @@ class OutboxRepository:
         due = and_(OutboxMessage.state == OutboxState.pending.value, OutboxMessage.due_at <= now)
         if quiet:
             due = and_(due, OutboxMessage.urgent.is_(True))
-        stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.due_at, OutboxMessage.id)
+        stmt = (
+            select(OutboxMessage)
+            .where(due)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
+        )
         stmt = stmt.limit(limit)
         if lock:
             stmt = stmt.with_for_update(skip_locked=True)
@@ -143,6 +153,16 @@ class OutboxRepository:
         """Delete messages (sent or not) whose dedupe key starts with `key_prefix`: their text
         quotes someone who asked to be forgotten."""
         result = await self.session.execute(delete(OutboxMessage).where(_keyed(key_prefix)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_pending(self, key_prefix: str) -> int:
+        """Forget messages not yet sent whose key starts with `key_prefix`, so the same keys can
+        be planned again with new content (a changed deadline's reminders)."""
+        result = await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.state == OutboxState.pending.value, _keyed(key_prefix)
+            )
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def for_user(self, user_id: int) -> list[OutboxMessage]:

@@ -8,9 +8,10 @@ khi có yêu cầu" in the plan). Reminders themselves are planned by bot/deadli
     /submit → deadline → [file | note | "without a file"] → confirm → recorded
     /record → deadline → unit → [file | note | "without a file"] → confirm → recorded
     /deadline → title → due date → all units | pick units → confirm → created
+    /status → change or cancel (admins) → deadline → title | due date | cancel (changes.py)
 """
 
-from handlers.deadlines import adhoc, board, submissions
+from handlers.deadlines import adhoc, board, changes, submissions
 from handlers.deadlines.flow import DeadlineStep, router
 
-__all__ = ["DeadlineStep", "adhoc", "board", "router", "submissions"]
+__all__ = ["DeadlineStep", "adhoc", "board", "changes", "router", "submissions"]

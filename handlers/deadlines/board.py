@@ -100,6 +100,7 @@ async def status(event: Incoming, ctx: Context) -> Reply:
     if ctx.role is Role.admin:
         if shown:
             choices.append(choice("dlrec", label=_("📝 Record a submission")))
+            choices.append(choice("dle", label=_("✏️ Change or cancel a deadline")))
         choices.append(choice("dln", label=_("➕ Ask for a report (new deadline)")))
     return Reply("\n".join(lines), choices=(*choices, *menu_only(ctx)))
 

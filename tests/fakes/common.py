@@ -200,6 +200,9 @@ class FakeServer(abc.ABC):
                     failure.status, failure.description, failure.retry_after, failure.http_status
                 )
                 return self.answer(call, error)
+        refusal = self.refuse(method)
+        if refusal is not None:
+            return self.answer(call, refusal)
         handler = getattr(self, "_m_" + re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower(), None)
         if handler is None:
             return self.answer(call, ApiError(404, "Not Found"))
@@ -208,6 +211,10 @@ class FakeServer(abc.ABC):
         except ApiError as error:
             return self.answer(call, error)
         return self.result(request, call, result)
+
+    def refuse(self, method: str) -> ApiError | None:
+        """An error the platform gives on its own (flood control) before handling `method`."""
+        return None
 
     def result(self, request: web.Request, call: Call, result: Any) -> web.Response:
         """The answer to a call that worked."""

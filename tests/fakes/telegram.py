@@ -7,11 +7,14 @@ and read by getUpdates (confirmed when a later call's offset passes them; 409 wh
 set) or POSTed to the webhook with the secret header, one at a time, each waiting for the
 answer and retried on a non-2xx (like tdlib/telegram-bot-api's WebhookActor). Sends are
 validated (text length after entity parsing, HTML tags, keyboards, callback_data bytes) and
-recorded; `fail()` injects 429/5xx/403 answers or delays.
+recorded; `fail()` injects 429/5xx/403 answers or delays. With `rate_cap`, more sends than
+that in any one second are refused with 429 and `retry_after`, as Telegram refuses floods
+(about 30 a second; tests raise it to stay quick) and counted in `flood_refusals`.
 """
 
 from __future__ import annotations
 
+import collections
 import html
 import itertools
 import re
@@ -111,8 +114,14 @@ class FakeTelegram(FakeServer):
     webhook_attempts = 5  # tdlib/telegram-bot-api retries a webhook that did not answer 2xx
     blocked: set[int]
 
-    def __init__(self, token: str = TOKEN, *, max_poll_wait: float = 0.5) -> None:
+    def __init__(
+        self, token: str = TOKEN, *, max_poll_wait: float = 0.5, rate_cap: float | None = None
+    ) -> None:
         super().__init__(token, max_poll_wait)
+        # Like Telegram's flood control: more sends than `rate_cap` in a second are refused.
+        self.rate_cap = rate_cap
+        self.flood_refusals = 0
+        self._recent_sends: collections.deque[float] = collections.deque()
         self.webhook_secret: str | None = None
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.files: dict[str, StoredFile] = {}
@@ -287,6 +296,19 @@ class FakeTelegram(FakeServer):
         raise AssertionError(f"no button {label!r} in {self.keyboard(chat_id)}")
 
     # --- the API
+
+    def refuse(self, method: str) -> ApiError | None:
+        """A 429 when one more send now would exceed `rate_cap` sends in the last second."""
+        if self.rate_cap is None or method not in self.send_methods:
+            return None
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.rate_cap:
+            self.flood_refusals += 1
+            return ApiError(429, "Too Many Requests: retry after 1", 1)
+        self._recent_sends.append(now)
+        return None
 
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

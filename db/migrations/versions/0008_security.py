@@ -1,7 +1,7 @@
 """security: invite revocation and the audit log
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-05 16:40:00.000000
 """
 
@@ -14,7 +14,7 @@ import db.base
 
 
 revision: str = '0008'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Broadcasts and polls: audiences, queuing each recipient's copy, figures, answers, results."""
