@@ -3,6 +3,8 @@ slate per test, a started Loa, and a `Chat` that plays a user through the engine
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -40,6 +42,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     downgrade_schema(url, "base")
     upgrade_schema(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+async def _finish_leftover_connections() -> AsyncIterator[None]:
+    """Collect what a test left behind while its event loop still runs.
+
+    A database connection dropped without being closed is closed by SQLAlchemy when it is
+    garbage-collected, on whatever loop runs then; aiosqlite answers on the loop that opened it.
+    Left to a later test's loop, that close never finishes and the later test hangs at teardown.
+    """
+    yield
+    gc.collect()
+    await asyncio.sleep(0.05)
 
 
 @pytest.fixture
