@@ -72,9 +72,7 @@ class DeskSite:
         self.base_url = base_url
         self.clock = clock
 
-    async def person(
-        self, role: Role, unit: str | None = None, name: str = "Y Blong", language: str = "vi"
-    ) -> Person:
+    async def person(self, role: Role, unit: str | None = None) -> Person:
         """A new Telegram user who chose Vietnamese and, for a role, joined with an invite."""
         telegram_id = next(_users)
         chat = Chat(self.loa.engine, user=str(telegram_id), channel="telegram")

@@ -23,7 +23,7 @@ from tests.web.desk import DeskSite, hidden_fields
 async def test_an_officer_signs_in_with_the_link_from_desk_and_signs_out(
     desk: DeskSite,
 ) -> None:
-    officer = await desk.person(Role.officer, "ia-toi", name="Y Blong")
+    officer = await desk.person(Role.officer, "ia-toi")
     link = await desk.link_for(officer)
     assert link.startswith(desk.base_url + "/desk/signin/")
     assert "Đường dẫn chỉ dùng được một lần, trong vòng 15 phút" in desk.messages_to(officer)[-1]
