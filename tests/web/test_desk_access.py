@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 from PIL import Image
 from sqlalchemy import select, update
 
 from bot.app import Loa
 from bot.core.config import Settings
 from db.models import DeskLink, Report, ReportMedia, ReportStatus, Role, User
+from tests.fakes.runtime import LOA, free_port, loa_env
 from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
 from tests.test_cli import run_loa
@@ -217,3 +220,40 @@ async def test_sessions_expire_and_a_revoked_role_ends_them(
         async with desk.loa.db.session() as session:
             await session.execute(update(User).where(User.id == admin_id).values(role="officer"))
         assert (await client.get("/desk/"))[0] == 401
+
+
+async def test_web_listen_serves_the_desk_in_polling_mode_and_beside_the_console(
+    desk: DeskSite, settings: Settings
+) -> None:
+    async with desk.client() as client:
+        status, _kind, health = await client.get_bytes("/healthz")
+        assert status == 200 and json.loads(health)["channels"] == ["telegram"]
+
+    port = free_port()
+    env = loa_env(settings, WEB_LISTEN=f"127.0.0.1:{port}")
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def answers() -> int:
+                for _ in range(300):
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/desk/") as response:
+                            return response.status
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                return 0
+
+            assert await answers() == 401  # the desk, asking to sign in
+        assert process.stdin is not None
+        process.stdin.write(b"/start\n")
+        process.stdin.close()
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0
+        assert "Tiếng Việt" in out.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
