@@ -20,7 +20,7 @@ from tests.fakes.runtime import LOA, free_port, loa_env
 from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
 from tests.test_cli import run_loa
-from tests.web.desk import DeskSite, hidden_fields
+from tests.web.desk import DeskSite, desk_site, hidden_fields
 
 
 async def test_an_officer_signs_in_with_the_link_from_desk_and_signs_out(
@@ -257,3 +257,14 @@ async def test_web_listen_serves_the_desk_in_polling_mode_and_beside_the_console
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_over_https_the_session_cookie_is_secure(loa: Loa, settings: Settings) -> None:
+    async with desk_site(loa, settings, public_base_url="https://desk.example.vn") as site:
+        officer = await site.person(Role.officer, "ia-toi")
+        link = await site.link_for(officer)
+        assert link.startswith("https://desk.example.vn/desk/signin/")
+        async with site.client() as client:
+            assert await client.sign_in(link) == 303
+            (cookie,) = [c for c in client.session.cookie_jar if c.key == "loa_desk"]
+            assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"
