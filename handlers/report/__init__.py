@@ -21,6 +21,7 @@ The package reads bottom-up: `parse` (what people type), `views` (what they read
 (villages officers add). Importing it registers every handler on `router`.
 """
 
+from bot.reports.freshness import review_round
 from handlers.report import entry, places, steps
 from handlers.report.entry import RECENT
 from handlers.report.flow import REPORTERS, ReportStep, router
@@ -30,7 +31,6 @@ from handlers.report.views import (
     activity_label,
     load_view,
     review_replies,
-    review_round,
     status_label,
 )
 
