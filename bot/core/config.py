@@ -138,6 +138,9 @@ class Settings(BaseSettings):
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32))
     )
     media_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    # GET /metrics (bot/web/metrics.py): with a token, for whoever sends it as a bearer token;
+    # without, only for a client on this host that connects directly (not through a proxy).
+    metrics_token: SecretStr | None = None
     # Hosts users' files are fetched from on Zalo (a name and its subdomains), always over
     # https; a loopback host (127.0.0.1, localhost) may be listed for tests and uses http.
     zalo_media_hosts: Annotated[tuple[str, ...], NoDecode] = ("zdn.vn", "zalo.me", "zadn.vn")
@@ -167,6 +170,7 @@ class Settings(BaseSettings):
         "zalo_webhook_url",
         "webhook_listen",
         "public_base_url",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -184,6 +188,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MEDIA_URL_SECRET must be at least 32 characters (or unset: a random key)"
             )
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters (or unset)")
         return value
 
     @field_validator("zalo_media_hosts", mode="before")

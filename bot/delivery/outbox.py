@@ -33,7 +33,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.core import i18n
+from bot.core import i18n, metrics
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -352,13 +352,17 @@ class OutboxWorker:
         for reply in replies:
             if limiter is not None:
                 await limiter.acquire(user.external_id)
+            raised = False
             try:
                 delivery = await sender.deliver(user.external_id, reply)
             except Exception as exc:  # a sender bug must not kill the worker
                 log.exception("outbox message %s: sender raised", message_id)
                 delivery = Delivery(DeliveryStatus.retry, type(exc).__name__)
+                raised = True
             if delivery.status is DeliveryStatus.sent:
                 continue
+            reason = "error" if raised else delivery.status.value
+            metrics.SEND_FAILURES.labels(user.channel, reason).inc()
             return await self._after_failure(message_id, user.id, attempts, delivery)
         await self._settle(message_id, OutboxState.sent, "", offered=replies, user_id=user.id)
         return "sent"

@@ -1,7 +1,8 @@
 """Loa's own web server (webhook mode): both webhooks, a health check and signed media links.
 
 Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
-`GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
+`GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503),
+`GET /metrics` (Prometheus text; bot/web/metrics.py says who may read it) and
 `GET /media/{token}/{path}` (a file under MEDIA_DIR, only with an unexpired token signed for
 that exact path, bot/core/signing.py; images as EXIF-free copies; no listing, no way out of the
 directory), and
@@ -23,6 +24,7 @@ from bot.channels.files import PublicFiles
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.delivery.links import resolve_link
+from bot.web.metrics import MetricsPage
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class WebServer:
         for name, channel in self.channels.items():
             app.router.add_post(f"/webhook/{name}", _guarded(name, channel.webhook))
         app.router.add_get("/healthz", self.health)
+        app.router.add_get("/metrics", MetricsPage(self.db, self.settings, self.clock).handle)
         app.router.add_get("/media/{token}/{path:.+}", self.media)
         app.router.add_get("/files/{expires}/{token}/{path:.+}", self.private)
         return app
