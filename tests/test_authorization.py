@@ -108,7 +108,7 @@ async def test_every_command_for_every_role(loa: Loa) -> None:
                 wrong.append(f"/{command} as {role}: {problem}")
             if role in allowed and await in_a_step(loa, chat.user):
                 await chat.send("/cancel")  # leave whatever flow the command opened
-    assert wrong == []
+    assert not wrong, "\n".join(wrong)
 
 
 async def test_every_button_for_every_role_bare_and_forged(loa: Loa) -> None:
@@ -125,7 +125,7 @@ async def test_every_button_for_every_role_bare_and_forged(loa: Loa) -> None:
                     wrong.append(f"{payload} as {role}: {problem}")
                 if role in allowed and await in_a_step(loa, chat.user):
                     await chat.send("/cancel")  # leave whatever flow the button opened
-    assert wrong == []
+    assert not wrong, "\n".join(wrong)
 
 
 async def test_replies_to_an_officers_notice_for_every_role(loa: Loa) -> None:
@@ -151,4 +151,4 @@ async def test_replies_to_an_officers_notice_for_every_role(loa: Loa) -> None:
         officer = await stored_user(loa, "test", Cast.officer)
         assert officer is not None
         assert (after.status, after.answered_by) == ("answered", officer.id)
-    assert wrong == []
+    assert not wrong, "\n".join(wrong)

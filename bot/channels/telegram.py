@@ -59,6 +59,7 @@ from bot.channels.base import (
     FailureKind,
     RetryPolicy,
     Tally,
+    clean_update,
     deliver_counted,
     wait_bounded,
     with_retries,
@@ -597,7 +598,7 @@ class TelegramChannel(Adapter):
             return web.Response(status=503, text="shutting down")  # Telegram will resend it
         try:
             data = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             log.warning("telegram webhook: body is not JSON")
             return web.Response(status=400, text="bad request")
         if not isinstance(data, dict):
@@ -614,6 +615,7 @@ class TelegramChannel(Adapter):
 
     def accept(self, update: Json) -> asyncio.Task[bool] | None:
         """Take one update: queue its work in the user's lane (None: nothing to wait for)."""
+        update = clean_update(update)
         update_id = _int(update.get("update_id"))
         if update_id is None:
             log.warning("telegram: update without update_id ignored")

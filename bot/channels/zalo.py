@@ -36,6 +36,7 @@ from bot.channels.base import (
     FailureKind,
     RetryPolicy,
     Tally,
+    clean_update,
     deliver_counted,
     with_retries,
 )
@@ -458,7 +459,7 @@ class ZaloChannel(Adapter):
             return web.json_response({"ok": True})
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             log.warning("zalo webhook: body is not JSON")
             return web.json_response({"ok": False, "error": "bad request"}, status=400)
         self.accept(body)
@@ -469,7 +470,7 @@ class ZaloChannel(Adapter):
 
     def accept(self, body: Any) -> asyncio.Task[bool] | None:
         """Take one update (either envelope); queue its work in the user's lane."""
-        update = unwrap(body)
+        update = unwrap(clean_update(body))
         if update is None:
             log.debug("zalo: body without a message ignored")
             return None
