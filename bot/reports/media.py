@@ -66,6 +66,7 @@ class MediaProblem(StrEnum):
     unsupported = "unsupported"
     too_many_pixels = "too_many_pixels"
     broken = "broken"
+    too_much_inside = "too_much_inside"  # an archive (.docx, .xlsx): too many parts, or too big
 
 
 class MediaRejected(Exception):  # noqa: N818  (a verdict on the file, not a failure of ours)

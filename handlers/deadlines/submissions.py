@@ -171,6 +171,11 @@ def _document_problem(ctx: Context, problem: MediaProblem) -> str:
         return _("I could not receive that file. Please send it again.")
     if problem is MediaProblem.broken:
         return _("That file seems damaged or incomplete. Please send it again.")
+    if problem is MediaProblem.too_much_inside:
+        return _(
+            "That file holds too much once unpacked (too many parts, or too large inside). "
+            "Please save it as a PDF and send that, or type a note."
+        )
     return _(
         "I can only take PDF, Word (.docx) or Excel (.xlsx) files. Send one of those, or "
         "type a note."
