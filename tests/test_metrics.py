@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -136,18 +138,25 @@ async def test_figures_move_when_people_use_loa(
     assert figure(drained, "loa_outbox_oldest_pending_seconds") == 0
 
 
+@asynccontextmanager
+async def telegram_webhook(
+    settings: Settings, loa: Loa, tg: FakeTelegram, **overrides: Any
+) -> AsyncIterator[tuple[str, TelegramDriver]]:
+    """Loa running Telegram in webhook mode against `tg`; its base URL and the driver."""
+    driver = TelegramDriver(settings, "webhook", tg)
+    async with driver.running(loa, **overrides):
+        yield f"http://{driver.config.webhook_listen}", driver
+
+
 async def test_a_telegram_update_over_the_webhook_is_counted(
     settings: Settings, loa: Loa, http: aiohttp.ClientSession
 ) -> None:
-    async with FakeTelegram() as tg:
-        driver = TelegramDriver(settings, "webhook", tg)
-        async with driver.running(loa):
-            base = f"http://{driver.config.webhook_listen}"
-            labels = {"channel": "telegram", "kind": "command", "outcome": "ok"}
-            before = figure(await scrape(http, base), "loa_updates_total", **labels)
-            await driver.say("/start")
-            await driver.wait_messages(1)
-            after = figure(await scrape(http, base), "loa_updates_total", **labels)
+    labels = {"channel": "telegram", "kind": "command", "outcome": "ok"}
+    async with FakeTelegram() as tg, telegram_webhook(settings, loa, tg) as (base, driver):
+        before = figure(await scrape(http, base), "loa_updates_total", **labels)
+        await driver.say("/start")
+        await driver.wait_messages(1)
+        after = figure(await scrape(http, base), "loa_updates_total", **labels)
     assert after == before + 1
     assert tg.sent(USER)
 
@@ -156,21 +165,19 @@ async def test_metrics_are_for_the_host_or_a_token_holder_only(
     settings: Settings, loa: Loa, http: aiohttp.ClientSession
 ) -> None:
     async with FakeTelegram() as tg:
-        driver = TelegramDriver(settings, "webhook", tg)
-        async with driver.running(loa):
-            url = f"http://{driver.config.webhook_listen}/metrics"
+        async with telegram_webhook(settings, loa, tg) as (base, _):
             # Through a reverse proxy, even one on this host: not served.
-            async with http.get(url, headers={"X-Forwarded-For": "203.0.113.9"}) as response:
+            proxied = {"X-Forwarded-For": "203.0.113.9"}
+            async with http.get(f"{base}/metrics", headers=proxied) as response:
                 assert response.status == 404
-        async with driver.running(loa, metrics_token=METRICS_TOKEN):
-            url = f"http://{driver.config.webhook_listen}/metrics"
-            async with http.get(url) as response:
+        async with telegram_webhook(settings, loa, tg, metrics_token=METRICS_TOKEN) as (base, _):
+            async with http.get(f"{base}/metrics") as response:
                 assert response.status == 404
             wrong = {"Authorization": "Bearer " + "x" * len(METRICS_TOKEN)}
-            async with http.get(url, headers=wrong) as response:
+            async with http.get(f"{base}/metrics", headers=wrong) as response:
                 assert response.status == 404
             right = {"Authorization": f"Bearer {METRICS_TOKEN}", "X-Forwarded-For": "10.0.0.7"}
-            async with http.get(url, headers=right) as response:
+            async with http.get(f"{base}/metrics", headers=right) as response:
                 assert response.status == 200
                 assert "loa_outbox_depth" in await response.text()
 

@@ -113,8 +113,10 @@ def photo(data: bytes | Callable[[Path], bytes], **extra: object) -> Send:
     return lambda tg, user, tmp: tg.photo(user, data(tmp) if callable(data) else data, **extra)
 
 
-def image_file(data: bytes | Callable[[Path], bytes], mime: str, file_name: str) -> Send:
-    """Sent as a file the phone calls an image (uncompressed, as people send originals)."""
+def document(
+    data: bytes | Callable[[Path], bytes], file_name: str, mime: str = "application/pdf"
+) -> Send:
+    """Sent as a file (an image sent so is not re-encoded: people send originals this way)."""
 
     def send(tg: FakeTelegram, user: int, tmp: Path) -> object:
         raw = data(tmp) if callable(data) else data
@@ -130,6 +132,7 @@ def voice(data: bytes) -> Send:
 
 CUT_JPEG = jpeg(640, 480)[: len(jpeg(640, 480)) // 2]
 
+# fmt: off
 UPLOADS: tuple[Upload, ...] = (
     # Photos at a report's photos step.
     Upload("truncated JPEG", "reporter", photo(CUT_JPEG), Reads(DAMAGED)),
@@ -145,151 +148,89 @@ UPLOADS: tuple[Upload, ...] = (
     Upload(
         "SVG with a script",
         "reporter",
-        image_file(SVG, "image/svg+xml", "a.svg"),
+        document(SVG, "a.svg", "image/svg+xml"),
         Reads(NOT_PHOTO),
     ),
     Upload(
-        "HTML named .jpg", "reporter", image_file(HTML, "image/jpeg", "a.jpg"), Reads(NOT_PHOTO)
+        "HTML named .jpg", "reporter", document(HTML, "a.jpg", "image/jpeg"), Reads(NOT_PHOTO)
     ),
     Upload(
         "PNG bomb, 100 000 × 100 000",
         "reporter",
-        image_file(lambda tmp: bomb_png(tmp, 100_000), "image/png", "bomb.png"),
+        document(lambda tmp: bomb_png(tmp, 100_000), "bomb.png", "image/png"),
         Reads(TOO_MANY_PIXELS),
     ),
     Upload(
         "PNG of 5000 × 5000 (over the lossless limit)",
         "reporter",
-        image_file(lambda tmp: bomb_png(tmp, 5000), "image/png", "big.png"),
+        document(lambda tmp: bomb_png(tmp, 5000), "big.png", "image/png"),
         Reads(TOO_MANY_PIXELS),
     ),
     Upload(
         "WebP claiming 16383 × 16383",
         "reporter",
-        image_file(webp_claiming(16383, 16383), "image/webp", "big.webp"),
+        document(webp_claiming(16383, 16383), "big.webp", "image/webp"),
         Reads(TOO_MANY_PIXELS),
     ),
     Upload(
         "BMP claiming 100 000 × 100 000",
         "reporter",
-        image_file(bmp_claiming(100_000, 100_000), "image/bmp", "big.bmp"),
+        document(bmp_claiming(100_000, 100_000), "big.bmp", "image/bmp"),
         Reads(TOO_MANY_PIXELS),
     ),
     # Documents at a deadline's file step.
-    Upload(
-        "path traversal in a file name",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, PDF, mime="application/pdf", file_name="../../../../../etc/cron.d/loa.pdf"
-        ),
-        Reads("Tệp: loa.pdf", literal=True),
-        kept=True,
-    ),
-    Upload(
-        "Windows path traversal in a file name",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, PDF, mime="application/pdf", file_name="..\\..\\Windows\\win.ini.pdf"
-        ),
-        Reads("Tệp: win.ini.pdf", literal=True),
-        kept=True,
-    ),
-    Upload(
-        "markup in a file name",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, PDF, mime="application/pdf", file_name="<b>bc</b><img src=x onerror=1>.pdf"
-        ),
-        Reads("Tệp: b><img src=x onerror=1>.pdf", literal=True),  # shown as typed
-        kept=True,
-    ),
-    Upload(
-        "right-to-left override in a file name",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, PDF, mime="application/pdf", file_name="bao-cao\u202efdp.exe"
-        ),
-        Reads("Tệp: bao-caofdp.exe.pdf", literal=True),  # named after what it is
-        kept=True,
-    ),
-    Upload(
-        ".docx with too many entries",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user,
-            ooxml(DOCUMENT_LIMITS.max_entries + 1, WORD_TYPE, "word/"),
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            file_name="bao-cao.docx",
-        ),
-        Reads(TOO_MUCH_INSIDE),
-    ),
-    Upload(
-        ".xlsx with too many entries",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user,
-            ooxml(DOCUMENT_LIMITS.max_entries + 1, SHEET_TYPE, "xl/"),
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            file_name="so-lieu.xlsx",
-        ),
-        Reads(TOO_MUCH_INSIDE),
-    ),
-    Upload(
-        "HTML named .pdf",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, HTML, mime="application/pdf", file_name="bao-cao.pdf"
-        ),
-        Reads(ONLY_DOCUMENTS),
-    ),
-    Upload(
-        "a program named .pdf",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, b"MZ\x90\0" + b"\0" * 200, mime="application/pdf", file_name="bao-cao.pdf"
-        ),
-        Reads(ONLY_DOCUMENTS),
-    ),
-    Upload(
-        "a PDF cut off in transit",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, PDF[:20], mime="application/pdf", file_name="bao-cao.pdf"
-        ),
-        Reads(DOCUMENT_DAMAGED),
-    ),
-    Upload(
-        "an empty document",
-        "officer",
-        lambda tg, user, tmp: tg.document(
-            user, b"", mime="application/pdf", file_name="bao-cao.pdf"
-        ),
-        Reads(ONLY_DOCUMENTS),
-    ),
+    Upload("path traversal in a file name", "officer",
+           document(PDF, "../../../../../etc/cron.d/loa.pdf"),
+           Reads("Tệp: loa.pdf", literal=True), kept=True),
+    Upload("Windows path traversal in a file name", "officer",
+           document(PDF, "..\\..\\Windows\\win.ini.pdf"),
+           Reads("Tệp: win.ini.pdf", literal=True), kept=True),
+    Upload("markup in a file name", "officer",
+           document(PDF, "<b>bc</b><img src=x onerror=1>.pdf"),
+           Reads("Tệp: b><img src=x onerror=1>.pdf", literal=True), kept=True),  # as typed
+    Upload("right-to-left override in a file name", "officer",
+           document(PDF, "bao-cao\u202efdp.exe"),
+           Reads("Tệp: bao-caofdp.exe.pdf", literal=True), kept=True),  # named as what it is
+    Upload(".docx with too many entries", "officer",
+           document(ooxml(DOCUMENT_LIMITS.max_entries + 1, WORD_TYPE, "word/"), "bc.docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+           Reads(TOO_MUCH_INSIDE)),
+    Upload(".xlsx with too many entries", "officer",
+           document(ooxml(DOCUMENT_LIMITS.max_entries + 1, SHEET_TYPE, "xl/"), "so-lieu.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+           Reads(TOO_MUCH_INSIDE)),
+    Upload("HTML named .pdf", "officer", document(HTML, "bao-cao.pdf"), Reads(ONLY_DOCUMENTS)),
+    Upload("a program named .pdf", "officer", document(b"MZ\x90\0" + b"\0" * 200, "bc.pdf"),
+           Reads(ONLY_DOCUMENTS)),
+    Upload("a PDF cut off in transit", "officer", document(PDF[:20], "bao-cao.pdf"),
+           Reads(DOCUMENT_DAMAGED)),
+    Upload("an empty document", "officer", document(b"", "bao-cao.pdf"), Reads(ONLY_DOCUMENTS)),
     # Voice at a question's step.
     Upload("a JPEG as voice", "villager", voice(jpeg()), Reads(NOT_VOICE)),
     Upload("a web page as voice", "villager", voice(HTML), Reads(NOT_VOICE)),
     Upload("random bytes as voice", "villager", voice(bytes(range(256)) * 8), Reads(NOT_VOICE)),
 )
+# fmt: on
+
+
+async def member(loa: Loa, user: str, role: Role, unit: str) -> Chat:
+    """A Telegram user who joined with an invite for `role` of `unit`, in Vietnamese."""
+    chat = Chat(loa.engine, user=user, channel="telegram")
+    (code,) = await invite_codes(loa, role, unit)
+    await chat.send("/start")
+    await chat.press("Tiếng Việt")
+    await chat.send(f"/join {code}")
+    return chat
 
 
 async def reporter_at_photos(loa: Loa, user: str) -> None:
-    """A Telegram user made a reporter of Ia Tơi, at a new report's photos step."""
-    chat = Chat(loa.engine, user=user, channel="telegram")
-    (code,) = await invite_codes(loa, Role.reporter, "ia-toi")
-    await chat.send("/start")
-    await chat.press("Tiếng Việt")
-    await chat.send(f"/join {code}")
-    await _to_photos(chat)
+    """A reporter of Ia Tơi at a new report's photos step."""
+    await _to_photos(await member(loa, user, Role.reporter, "ia-toi"))
 
 
 async def officer_at_file(loa: Loa, user: str) -> None:
-    """A Telegram user made an officer of Ia Dom, asked for the half-year report's file."""
-    chat = Chat(loa.engine, user=user, channel="telegram")
-    (code,) = await invite_codes(loa, Role.officer, "ia-dom")
-    await chat.send("/start")
-    await chat.press("Tiếng Việt")
-    await chat.send(f"/join {code}")
+    """An officer of Ia Dom asked for the half-year report's file."""
+    chat = await member(loa, user, Role.officer, "ia-dom")
     await chat.send("/submit")
     await chat.press("Báo cáo 6 tháng")
     assert "tệp" in chat.text.casefold(), chat.text
