@@ -14,7 +14,6 @@ import asyncio
 import hmac
 import logging
 import random
-import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -405,24 +404,3 @@ def secret_matches(given: str | None, expected: str) -> bool:
     return hmac.compare_digest(
         given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
     )
-
-
-# Characters no database or platform takes: NUL (PostgreSQL text refuses it) and lone UTF-16
-# surrogates (a JSON "\ud800" escape decodes to one; UTF-8 cannot encode it).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# Real updates nest a few levels; anything deeper is dropped rather than walked.
-UPDATE_DEPTH = 32
-
-
-def clean_update(value: Any, depth: int = 0) -> Any:
-    """A platform's decoded JSON with every string storable: NUL removed, a lone surrogate
-    replaced by U+FFFD; subtrees nested deeper than UPDATE_DEPTH become None."""
-    if isinstance(value, str):
-        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
-    if depth >= UPDATE_DEPTH and isinstance(value, dict | list):
-        return None
-    if isinstance(value, dict):
-        return {clean_update(k, depth): clean_update(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean_update(item, depth + 1) for item in value]
-    return value

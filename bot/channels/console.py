@@ -21,6 +21,7 @@ from bot.core.chat import (
     Kind,
     MediaRef,
     Reply,
+    clean_update,
     parse_command,
     split_text,
     to_plain,
@@ -68,6 +69,7 @@ class ConsoleChannel:
 
     def incoming(self, line: str) -> Incoming | None:
         """Turn a typed line into an event; console commands are handled here (None)."""
+        line = clean_update(line)  # bytes that were no UTF-8 arrive as lone surrogates
         update_id = uuid.uuid4().hex
         command, args = parse_command(line)
         if command == "user":

@@ -36,12 +36,20 @@ from bot.channels.base import (
     FailureKind,
     RetryPolicy,
     Tally,
-    clean_update,
     deliver_counted,
     with_retries,
 )
 from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
-from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
+from bot.core.chat import (
+    AttachmentKind,
+    Incoming,
+    Kind,
+    MediaRef,
+    Reply,
+    clean_update,
+    split_text,
+    to_plain,
+)
 from bot.core.config import Settings
 from bot.core.logging import redact
 from bot.delivery.outbox import RateLimiter

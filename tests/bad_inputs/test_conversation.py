@@ -8,6 +8,7 @@ Telegram refuses, so a name that broke the markup would break the notice.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +16,19 @@ from sqlalchemy import select
 
 from bot.app import Loa
 from bot.core.chat import CHOICE_VERSION, to_plain
-from bot.core.config import Settings
+from bot.core.config import ROOT, Settings
 from db.models import JoinFailure, Report, Role, Ticket
-from tests.bad_inputs.common import FORBIDDEN, Expect, Reads, judged
+from tests.bad_inputs.common import (
+    FORBIDDEN,
+    ONLY_WORDS,
+    TOO_LONG,
+    Answered,
+    Expect,
+    Reads,
+    judged,
+)
 from tests.channels.telegram import TelegramDriver
-from tests.fakes.runtime import stored_user
+from tests.fakes.runtime import LOA, loa_env, stored_user, vi
 from tests.fakes.telegram import FakeTelegram
 from tests.fixtures.cast import Cast, cast, press
 from tests.fixtures.reporting import invite_codes, joined
@@ -267,3 +276,35 @@ QUESTION_STEPS = (
     ("press", "kèm tên"),
     ("text", "Khi nào thôn tôi có điện?"),
 )
+
+
+ONLY_WORDS_OR_ANSWER = ""  # any polite answer: searched, or "only words and numbers"
+# Lines typed (or piped) into the console, as raw bytes: each is answered, none stops it.
+CONSOLE_LINES: tuple[tuple[str, bytes, str], ...] = (
+    ("bytes that are no UTF-8", b"\xff\xfe xin ch\xe0o", ONLY_WORDS_OR_ANSWER),
+    ("an encoded surrogate", b"h\xed\xa0\x80 tr\xe1\xbb\xa3", ONLY_WORDS_OR_ANSWER),
+    ("NUL and bell", b"\x00\x07 nha toi duoc ho tro", ONLY_WORDS_OR_ANSWER),
+    ("a 50 kB line", "nhà ".encode() * 12_500, TOO_LONG),
+    ("escape sequences only", b"\x1b\x1b\x1b\x07", ONLY_WORDS),
+)
+
+
+async def test_console_takes_any_bytes(settings: Settings, loa: Loa) -> None:
+    script = b"/start\n" + b"".join(line + b"\n" for _, line, _ in CONSOLE_LINES) + b"/help\n"
+    process = await asyncio.create_subprocess_exec(
+        str(LOA),
+        "run",
+        env=loa_env(settings, LANG="C.UTF-8"),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(script), 120)
+    shown = out.decode("utf-8", "replace")
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert judged(loa, Answered(), [shown]) is None, shown[-2000:]
+    for _, _, expected in CONSOLE_LINES:
+        if expected != ONLY_WORDS_OR_ANSWER:
+            assert vi(loa, expected).split("{")[0] in shown
+    assert "/help" in shown.rsplit("Tôi là Loa", 1)[-1]  # the last line was still answered
