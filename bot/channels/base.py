@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.channels.files import Spool
-from bot.core.chat import Incoming, Kind, Reply
+from bot.core.chat import Incoming, Kind, Reply, clean_update
 from bot.core.config import Settings
 from bot.core.logging import redact
 from bot.delivery.outbox import Delivery, DeliveryStatus
@@ -360,6 +360,11 @@ class Adapter:
     """
 
     name: str
+
+    @staticmethod
+    def storable(body: Any) -> Any:
+        """A platform's decoded JSON with every string storable (no NUL, no lone surrogate)."""
+        return clean_update(body)
 
     def __init__(
         self,

@@ -72,7 +72,6 @@ from bot.core.chat import (
     Location,
     MediaRef,
     Reply,
-    clean_update,
     split_text,
     text_length,
     to_html,
@@ -615,7 +614,7 @@ class TelegramChannel(Adapter):
 
     def accept(self, update: Json) -> asyncio.Task[bool] | None:
         """Take one update: queue its work in the user's lane (None: nothing to wait for)."""
-        update = clean_update(update)
+        update = self.storable(update)
         update_id = _int(update.get("update_id"))
         if update_id is None:
             log.warning("telegram: update without update_id ignored")

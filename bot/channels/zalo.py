@@ -40,16 +40,7 @@ from bot.channels.base import (
     with_retries,
 )
 from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
-from bot.core.chat import (
-    AttachmentKind,
-    Incoming,
-    Kind,
-    MediaRef,
-    Reply,
-    clean_update,
-    split_text,
-    to_plain,
-)
+from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
 from bot.delivery.outbox import RateLimiter
@@ -478,7 +469,7 @@ class ZaloChannel(Adapter):
 
     def accept(self, body: Any) -> asyncio.Task[bool] | None:
         """Take one update (either envelope); queue its work in the user's lane."""
-        update = unwrap(clean_update(body))
+        update = unwrap(self.storable(body))
         if update is None:
             log.debug("zalo: body without a message ignored")
             return None
