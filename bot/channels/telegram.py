@@ -80,7 +80,7 @@ from bot.core.chat import (
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.core.logging import redact
-from bot.delivery.outbox import DeliveryStatus, RateLimiter
+from bot.delivery.outbox import DeliveryStatus, RateLimiter, current_progress
 from bot.engine import Engine
 from db.session import Database
 
@@ -283,17 +283,21 @@ class TelegramSender:
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
         sent = 0
+        # An outbox row cut off earlier goes on from the first message not yet sent.
+        progress = current_progress()
 
         async def send(tally: Tally) -> None:
             nonlocal sent
-            for out in plan(reply):
-                await call_api(
+            outs = plan(reply)
+            for index, out in enumerate(outs):
+                call = partial(
+                    call_api,
                     partial(self._send, chat_id, out),
                     self.policy,
                     tally,
                     what=f"telegram {out.method} to {chat_id}",
                 )
-                sent += 1
+                sent += await progress.send(call, last=index == len(outs) - 1)
 
         result = await deliver_counted(send)
         if result.status != DeliveryStatus.sent and sent:
