@@ -162,6 +162,9 @@ class OutboxMessage(Base):
     # Lane.interactive (0) rows are claimed before Lane.bulk (1) ones (bot/delivery/outbox.py).
     lane: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # After a failed attempt, not before this; the row keeps its place (due_at) in its
+    # recipient's line, and their later messages wait behind it: they arrive in order.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)

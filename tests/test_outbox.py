@@ -140,7 +140,7 @@ async def test_retry_then_success_and_giving_up(loa: Loa, clock: FrozenClock) ->
     clock.advance(timedelta(minutes=5))
     assert (await worker.flush()).retried == 1  # 429: waits retry_after
     row = (await _rows(loa))[0]
-    assert row.due_at == clock.now() + timedelta(seconds=7)
+    assert row.retry_at == clock.now() + timedelta(seconds=7)
     clock.advance(timedelta(seconds=7))
     assert (await worker.flush()).sent == 1
     row = (await _rows(loa))[0]
@@ -201,9 +201,10 @@ async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight
     loa: Loa, clock: FrozenClock
 ) -> None:
     engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    for _n in range(20):
-        await Chat(engine, user="reporter").send("/page officer")
+    officers = [f"officer{n}" for n in range(10)]
+    await _users(loa, engine, *officers, "reporter")
+    for name in officers * 2:  # two messages each, in line
+        await Chat(engine, user="reporter").send(f"/page {name}")
     hang = asyncio.Event()
 
     class HangingSender(RecordingSender):
@@ -223,9 +224,10 @@ async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight
     # Another process, on another host, while the killed one's last heartbeat is recent.
     survivor = _worker(loa, sender, clock, name="survivor", host="host-b", beats=beats)
     report = await survivor.flush()
-    # It may be alive (several workers on PostgreSQL): its rows are not touched...
+    # It may be alive (several workers on PostgreSQL): its rows are not touched, and those
+    # recipients' second messages wait behind them...
     assert report.recovered == 0
-    assert len(sender.sent) == 20 - len(in_flight)
+    assert len(sender.sent) == 20 - 2 * len(in_flight)
     # ...until it has not been seen for the timeout (far less than the lease).
     beats.advance(timedelta(seconds=loa.settings.outbox_worker_timeout_seconds + 1))
     report = await survivor.flush()
@@ -240,9 +242,10 @@ async def test_a_restarted_process_takes_back_its_claims_at_once(
     loa: Loa, clock: FrozenClock
 ) -> None:
     engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    for _n in range(5):
-        await Chat(engine, user="reporter").send("/page officer")
+    officers = [f"officer{n}" for n in range(5)]
+    await _users(loa, engine, *officers, "reporter")
+    for name in officers:
+        await Chat(engine, user="reporter").send(f"/page {name}")
     never = asyncio.Event()
 
     class HangingSender(RecordingSender):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import OutboxMessage, OutboxState
 from db.models import OutboxWorker as WorkerRow
@@ -142,30 +143,53 @@ class OutboxRepository:
         self, *, now: datetime, limit: int, worker: str, quiet: bool, lock: bool
     ) -> list[OutboxMessage]:
         """Take up to `limit` due rows for this worker (only urgent ones during quiet hours),
-        the interactive lane first.
+        the interactive lane first, and of each recipient only the first in their line.
 
-        With `lock` (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim
-        concurrently without taking the same row twice.
+        A recipient's messages go out one at a time, in order (lane, due time, id): a row that
+        is being sent, or waits to be retried, holds back the ones behind it. With `lock`
+        (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim concurrently
+        without taking the same row twice.
         """
-        due = and_(OutboxMessage.state == OutboxState.pending.value, OutboxMessage.due_at <= now)
-        if quiet:
-            due = and_(due, OutboxMessage.urgent.is_(True))
+        row, ahead = OutboxMessage, aliased(OutboxMessage)
+
+        def sendable(message: Any) -> ColumnElement[bool]:  # the table or its alias
+            due = and_(message.state == OutboxState.pending.value, message.due_at <= now)
+            return and_(due, message.urgent.is_(True)) if quiet else due
+
+        in_front = or_(
+            ahead.lane < row.lane,
+            and_(ahead.lane == row.lane, ahead.due_at < row.due_at),
+            and_(ahead.lane == row.lane, ahead.due_at == row.due_at, ahead.id < row.id),
+        )
+        held_back = (
+            select(ahead.id)
+            .where(
+                ahead.user_id == row.user_id,
+                ahead.id != row.id,
+                or_(
+                    ahead.state == OutboxState.sending.value,
+                    and_(sendable(ahead), in_front),
+                ),
+            )
+            .exists()
+        )
+        retry_due = or_(row.retry_at.is_(None), row.retry_at <= now)
         stmt = (
-            select(OutboxMessage)
-            .where(due)
-            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
+            select(row)
+            .where(sendable(row), retry_due, ~held_back)
+            .order_by(row.lane, row.due_at, row.id)
         )
         stmt = stmt.limit(limit)
         if lock:
             stmt = stmt.with_for_update(skip_locked=True)
-        rows = list((await self.session.execute(stmt)).scalars())
-        for row in rows:
-            row.state = OutboxState.sending.value
-            row.claimed_at = now
-            row.claimed_by = worker
-            row.attempts += 1
+        claimed = list((await self.session.execute(stmt)).scalars())
+        for message in claimed:
+            message.state = OutboxState.sending.value
+            message.claimed_at = now
+            message.claimed_by = worker
+            message.attempts += 1
         await self.session.flush()
-        return rows
+        return claimed
 
     async def settle(
         self,
@@ -183,7 +207,7 @@ class OutboxRepository:
             "claimed_by": None,
         }
         if retry_at is not None:
-            values.update(state=OutboxState.pending.value, due_at=retry_at)
+            values.update(state=OutboxState.pending.value, retry_at=retry_at)
         else:
             values["state"] = state.value
             if state is OutboxState.sent:

@@ -1,4 +1,4 @@
-"""outbox recovery: worker heartbeats and the parts of a message already sent
+"""outbox recovery: worker heartbeats, the parts of a message already sent, retries in line
 
 Revision ID: 0011
 Revises: 0008
@@ -31,10 +31,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_outbox_workers_name'), 'outbox_workers', ['name'], unique=False)
     with op.batch_alter_table('outbox') as batch:
         batch.add_column(sa.Column('parts_sent', sa.Integer(), server_default='0', nullable=False))
+        batch.add_column(sa.Column('retry_at', db.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox') as batch:
+        batch.drop_column('retry_at')
         batch.drop_column('parts_sent')
     op.drop_index(op.f('ix_outbox_workers_name'), table_name='outbox_workers')
     op.drop_table('outbox_workers')
