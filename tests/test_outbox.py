@@ -197,21 +197,27 @@ async def test_quiet_hours_hold_non_urgent_messages_until_morning(
     assert (await worker.flush()).sent == 1
 
 
+class HangingSender(RecordingSender):
+    """Sends that never end: the process "dies" with them in flight."""
+
+    async def deliver(self, chat_id: str, reply: Reply) -> object:
+        await asyncio.Event().wait()  # never set
+        return Delivery(DeliveryStatus.sent)
+
+
+async def _pages(loa: Loa, *, officers: int, each: int = 1) -> None:
+    """Officers officer0… paged `each` times by a reporter (outbox rows in each one's line)."""
+    engine = _engine_with_pager(loa)
+    names = [f"officer{n}" for n in range(officers)]
+    await _users(loa, engine, *names, "reporter")
+    for name in names * each:
+        await Chat(engine, user="reporter").send(f"/page {name}")
+
+
 async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    engine = _engine_with_pager(loa)
-    officers = [f"officer{n}" for n in range(10)]
-    await _users(loa, engine, *officers, "reporter")
-    for name in officers * 2:  # two messages each, in line
-        await Chat(engine, user="reporter").send(f"/page {name}")
-    hang = asyncio.Event()
-
-    class HangingSender(RecordingSender):
-        async def deliver(self, chat_id: str, reply: Reply) -> object:
-            await hang.wait()  # never set: the process "dies" with these in flight
-            return Delivery(DeliveryStatus.sent)
-
+    await _pages(loa, officers=10, each=2)  # two messages each, in line
     beats = FrozenClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
     killed = _worker(loa, HangingSender(), clock, name="killed", host="host-a", beats=beats)
     task = asyncio.create_task(killed.flush())
@@ -241,18 +247,7 @@ async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight
 async def test_a_restarted_process_takes_back_its_claims_at_once(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    engine = _engine_with_pager(loa)
-    officers = [f"officer{n}" for n in range(5)]
-    await _users(loa, engine, *officers, "reporter")
-    for name in officers:
-        await Chat(engine, user="reporter").send(f"/page {name}")
-    never = asyncio.Event()
-
-    class HangingSender(RecordingSender):
-        async def deliver(self, chat_id: str, reply: Reply) -> object:
-            await never.wait()
-            return Delivery(DeliveryStatus.sent)
-
+    await _pages(loa, officers=5)
     beats = FrozenClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
     # A third worker elsewhere, alive and busy: what it holds must stay its own.
     busy = _worker(loa, HangingSender(), clock, name="busy", host="host-b", beats=beats)

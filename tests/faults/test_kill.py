@@ -5,6 +5,7 @@ nothing confirmed is lost, and nothing is shown twice but the messages in flight
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import asyncpg
@@ -13,16 +14,17 @@ from sqlalchemy import select
 from bot.app import Loa
 from bot.core.chat import Reply
 from bot.core.config import Settings
-from bot.delivery.outbox import Lane, to_payload
-from db.models import OutboxMessage, OutboxState, Report, Role, User
+from bot.delivery.outbox import BULK_KINDS, Lane, to_payload
+from db.models import OutboxState, Report, Role, User
 from db.repositories import Repos
 from tests.fakes.common import Call
 from tests.fakes.runtime import eventually
 from tests.fakes.telegram import TOKEN, FakeTelegram
-from tests.faults.conftest import PrivateCluster
 from tests.faults.harness import arrived, loa_process, repeats, row_lock, shown
-from tests.fixtures.reporting import invite_codes, jpeg, ref, send_photos
+from tests.faults.postgres import PrivateCluster
+from tests.fixtures.reporting import joined, jpeg, ref, send_photos
 from tests.helpers import Chat, isolated_settings
+from tests.test_outbox import _rows
 from tests.test_report_flow import _to_photos
 
 REPORTER, OFFICER = 5550101, 5550102
@@ -53,13 +55,25 @@ def summaries(tg: FakeTelegram, chat_id: int) -> list[Call]:
 
 async def on_telegram(loa: Loa, user_id: int, role: Role, unit: str) -> Chat:
     """A Telegram user who joined with an invite for `role` (through the engine)."""
-    chat = Chat(loa.engine, user=str(user_id), channel="telegram")
-    (code,) = await invite_codes(loa, role, unit)
-    await chat.send("/start")
-    await chat.press("Tiếng Việt")
-    await chat.send(f"/join {code}")
-    assert "Chào mừng" in chat.text, chat.text
-    return chat
+    return await joined(loa, str(user_id), role, unit, channel="telegram")
+
+
+async def queue_texts(loa: Loa, messages: Iterable[tuple[str, str]], *, kind: str) -> None:
+    """Queue one outbox message (`text`) for each (Telegram user id, text), in this order."""
+    lane = Lane.bulk if kind in BULK_KINDS else Lane.interactive
+    async with loa.db.session() as session:
+        repos = Repos.of(session)
+        now = loa.services.clock.now()
+        for n, (chat_id, text) in enumerate(messages):
+            user = await repos.users.get_or_create(
+                "telegram", chat_id, display_name=f"Người nhận {chat_id}", now=now
+            )
+            user.language = "vi"
+            payload = to_payload([Reply(text)])
+            await repos.outbox.enqueue(
+                key=f"fault:{n}", user_id=user.id, kind=kind, payload=payload, due_at=now,
+                urgent=False, now=now, lane=lane,
+            )  # fmt: skip
 
 
 async def report_ready(loa: Loa, tmp_path: Path, photos: int = 3) -> str:
@@ -75,11 +89,6 @@ async def report_ready(loa: Loa, tmp_path: Path, photos: int = 3) -> str:
     await reporter.send("xong")
     await reporter.press("Bỏ qua")
     return reporter.choice("Gửi báo cáo")
-
-
-async def _rows(loa: Loa) -> list[OutboxMessage]:
-    async with loa.db.session() as session:
-        return list((await session.execute(select(OutboxMessage))).scalars())
 
 
 async def test_killed_mid_notice_the_officer_gets_the_rest_at_once_and_no_part_twice(
@@ -126,24 +135,8 @@ async def test_killed_mid_flush_each_message_arrives_once_but_those_in_flight(
     settings: Settings, loa: Loa
 ) -> None:
     recipients = [5551000 + n for n in range(24)]
-    async with loa.db.session() as session:
-        repos = Repos.of(session)
-        now = loa.services.clock.now()
-        for n, chat_id in enumerate(recipients):
-            user = await repos.users.get_or_create(
-                "telegram", str(chat_id), display_name=f"Người nhận {n}", now=now
-            )
-            user.language = "vi"
-            await repos.outbox.enqueue(
-                key=f"fault:{n}",
-                user_id=user.id,
-                kind="broadcast",
-                payload=to_payload([Reply(f"Tin số {n}")]),
-                due_at=now,
-                urgent=False,
-                now=now,
-                lane=Lane.bulk,
-            )
+    texts = [(str(chat), f"Tin số {n}") for n, chat in enumerate(recipients)]
+    await queue_texts(loa, texts, kind="broadcast")
     concurrency = 4
     async with (
         FakeTelegram() as tg,

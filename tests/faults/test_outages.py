@@ -18,19 +18,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Loa
-from bot.core.chat import Reply
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
-from bot.delivery.outbox import Lane, to_payload
 from db.models import OutboxMessage, OutboxState, Report, ReportMedia, Role
-from db.repositories import Repos
 from tests.channels.telegram import TelegramDriver
 from tests.channels.telegram import polling as tg_polling
 from tests.fakes.common import ApiError
 from tests.fakes.runtime import eventually, jpeg, running
 from tests.fakes.telegram import FakeTelegram
 from tests.faults.postgres import PrivateCluster
-from tests.faults.test_kill import on_telegram
+from tests.faults.test_kill import on_telegram, queue_texts
 from tests.helpers import isolated_settings
 from tests.test_report_flow import _to_photos
 
@@ -140,22 +137,9 @@ async def test_while_the_bot_api_is_down_messages_wait_and_catch_up_in_order(
         return None
 
     tg.refuse = refuse  # type: ignore[method-assign]
-    async with loa.db.session() as session:
-        repos = Repos.of(session)
-        user = await repos.users.find("telegram", officer.user)
-        assert user is not None
-        now = loa.services.clock.now()
-        for n in range(1, 6):
-            await repos.outbox.enqueue(
-                key=f"down:{n}",
-                user_id=user.id,
-                kind="report_review",
-                payload=to_payload([Reply(f"Thông báo số {n}")]),
-                due_at=now,
-                urgent=False,
-                now=now,
-                lane=Lane.interactive,
-            )
+    await queue_texts(
+        loa, [(officer.user, f"Thông báo số {n}") for n in range(1, 6)], kind="report_review"
+    )
     config = tg_polling(
         settings,
         tg,
