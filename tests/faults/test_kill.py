@@ -58,18 +58,22 @@ async def on_telegram(loa: Loa, user_id: int, role: Role, unit: str) -> Chat:
     return await joined(loa, str(user_id), role, unit, channel="telegram")
 
 
-async def queue_texts(loa: Loa, messages: Iterable[tuple[str, str]], *, kind: str) -> None:
-    """Queue one outbox message (`text`) for each (Telegram user id, text), in this order."""
+async def queue_texts(
+    loa: Loa, messages: Iterable[tuple[str, str | list[str]]], *, kind: str
+) -> None:
+    """Queue an outbox message for each (Telegram user id, its text or its parts' texts), in
+    this order."""
     lane = Lane.bulk if kind in BULK_KINDS else Lane.interactive
     async with loa.db.session() as session:
         repos = Repos.of(session)
         now = loa.services.clock.now()
-        for n, (chat_id, text) in enumerate(messages):
+        for n, (chat_id, texts) in enumerate(messages):
             user = await repos.users.get_or_create(
                 "telegram", chat_id, display_name=f"Người nhận {chat_id}", now=now
             )
             user.language = "vi"
-            payload = to_payload([Reply(text)])
+            parts = [texts] if isinstance(texts, str) else texts
+            payload = to_payload([Reply(text) for text in parts])
             await repos.outbox.enqueue(
                 key=f"fault:{n}", user_id=user.id, kind=kind, payload=payload, due_at=now,
                 urgent=False, now=now, lane=lane,
