@@ -6,13 +6,14 @@ was not committed, and planning twice sends once. `OutboxWorker.flush` claims du
 locks with SKIP LOCKED on PostgreSQL, so several workers never take the same row), sends them,
 and records the outcome. A worker killed mid-send leaves its rows "sending"; they return to the
 queue flagged `possible_duplicate` as soon as the worker is known dead: at once when the process
-starts again under the same name (`WORKER_NAME`, the host's by default: on SQLite, one process
-on one host, every claim at start), when it stopped
-beating for `outbox_worker_timeout_seconds` (another worker on PostgreSQL takes them over), and
-after the lease in any case. A row of several platform messages (a text and its photos, a long
-text in parts) records each one sent (`parts_sent`), and a new attempt goes on from the next one:
-the only messages that can go out twice are the ones in flight at the kill, at most
-`outbox_concurrency` of them, since no Bot API takes an idempotency key.
+starts again under the same name (`WORKER_NAME`, the host's by default: on SQLite, one process on
+one host, that is every claim at start), when it stopped beating for
+`outbox_worker_timeout_seconds` (another worker on PostgreSQL takes them over), and after the
+lease in any case. A row of several platform messages (a text and its photos, a long text in
+parts) records each one sent (`parts_sent`), and a new attempt goes on from the next one: the
+only messages that can go out twice are the ones in flight at the kill, at most
+`outbox_concurrency` of them, since no Bot API takes an idempotency key. A recipient's messages
+go out one at a time, in order; one waiting to be retried holds back the ones behind it.
 
 Two lanes share each platform's one rate limit: interactive messages (a reply to what a person
 just sent, an officer's answer, a review result) and bulk ones (broadcasts, polls, reminders).
