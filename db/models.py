@@ -162,9 +162,15 @@ class OutboxMessage(Base):
     # Lane.interactive (0) rows are claimed before Lane.bulk (1) ones (bot/delivery/outbox.py).
     lane: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # After a failed attempt, not before this; the row keeps its place (due_at) in its
+    # recipient's line, and their later messages wait behind it: they arrive in order.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many of the row's platform messages (text parts, photos) went out: a send cut off by
+    # a kill or a failure goes on from the next one instead of repeating them.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -172,6 +178,22 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_outbox_state_due_at", "state", "due_at"),)
+
+
+class OutboxWorker(Base):
+    """A running outbox worker (one per process start), alive while it beats.
+
+    Its rows "sending" are dead once it stops beating, stopped, or a later start under the
+    same name (the same process restarted) registered: they go back to the queue at once.
+    """
+
+    __tablename__ = "outbox_workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 # --- invites and field reports (handlers/admin.py, report.py, review.py) --------------------

@@ -26,7 +26,7 @@ from bot.core.chat import (
     split_text,
     to_plain,
 )
-from bot.delivery.outbox import Delivery, DeliveryStatus
+from bot.delivery.outbox import Delivery, DeliveryStatus, current_progress
 
 CHANNEL = "console"
 TEXT_LIMIT = 4096
@@ -147,7 +147,11 @@ class ConsoleSender:
         self._out = out
 
     async def deliver(self, chat_id: str, reply: Reply) -> Delivery:
-        """Print the message for `chat_id`."""
-        self._out.write(f"(console) message for {chat_id}:\n{render([reply])}\n\n")
-        self._out.flush()
+        """Print the message for `chat_id` (unless an earlier attempt printed it)."""
+
+        async def show() -> None:
+            self._out.write(f"(console) message for {chat_id}:\n{render([reply])}\n\n")
+            self._out.flush()
+
+        await current_progress().send(show, last=True)
         return Delivery(DeliveryStatus.sent)

@@ -43,7 +43,7 @@ from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
-from bot.delivery.outbox import RateLimiter
+from bot.delivery.outbox import Progress, RateLimiter, current_progress
 from bot.engine import Engine
 from db.session import Database
 
@@ -215,14 +215,22 @@ class ZaloSender:
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
 
+        # An outbox row cut off earlier goes on from the first message not yet sent.
+        progress = current_progress()
+
         async def send(tally: Tally) -> None:
-            for part in render(reply):
-                await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
-            await self._send_attachment(chat_id, reply, tally)
+            parts = render(reply)
+            for index, part in enumerate(parts):
+                params = {"chat_id": chat_id, "text": part}
+                last = index == len(parts) - 1 and reply.attachment is None
+                await progress.send(partial(self._call, "sendMessage", params, tally), last=last)
+            await self._send_attachment(chat_id, reply, tally, progress)
 
         return await deliver_counted(send)
 
-    async def _send_attachment(self, chat_id: str, reply: Reply, tally: Tally) -> None:
+    async def _send_attachment(
+        self, chat_id: str, reply: Reply, tally: Tally, progress: Progress
+    ) -> None:
         attachment = reply.attachment
         if attachment is None:
             return
@@ -245,18 +253,20 @@ class ZaloSender:
             log.debug("zalo: no PUBLIC_BASE_URL; %s not sent", attachment.kind)
             return
         caption = unicodedata.normalize("NFC", to_plain(attachment.caption)).strip()
+        time_limit = 0.0
         if attachment.kind is AttachmentKind.photo:
-            params: Json = {"chat_id": chat_id, "photo": url}
+            method, params = "sendPhoto", {"chat_id": chat_id, "photo": url}
             if caption:
                 params["caption"] = split_text(caption, TEXT_LIMIT)[0]
-            await self._call("sendPhoto", params, tally, time_limit=SEND_PHOTO_TIMEOUT)
-            return
-        if attachment.kind in (AttachmentKind.audio, AttachmentKind.voice):
-            await self._call("sendVoice", {"chat_id": chat_id, "voice_url": url}, tally)
-            return
-        # No documents on Zalo: a link they can open.
-        label = caption or path.name
-        await self._call("sendMessage", {"chat_id": chat_id, "text": f"{label}\n{url}"}, tally)
+            time_limit = SEND_PHOTO_TIMEOUT
+        elif attachment.kind in (AttachmentKind.audio, AttachmentKind.voice):
+            method, params = "sendVoice", {"chat_id": chat_id, "voice_url": url}
+        else:
+            # No documents on Zalo: a link they can open.
+            label = caption or path.name
+            method, params = "sendMessage", {"chat_id": chat_id, "text": f"{label}\n{url}"}
+        call = partial(self._call, method, params, tally, time_limit=time_limit)
+        await progress.send(call, last=True)
 
     async def _call(
         self, method: str, params: Json, tally: Tally, *, time_limit: float = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = Field(default=30.0, ge=0)
     outbox_lease_seconds: int = Field(default=300, ge=10)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # Recovery after a kill: each process's outbox worker beats every quarter of this; a worker
+    # not seen for this long is dead and its messages "sending" go back to the queue. A process
+    # restarted under the same WORKER_NAME takes back its own at once (one SQLite process: all).
+    # Several processes on one host need a WORKER_NAME each.
+    outbox_worker_timeout_seconds: float = Field(default=60.0, ge=1)
+    worker_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=200)
     # Idempotency records of handled updates are kept this long (platforms redeliver in hours).
     processed_updates_keep_days: int = Field(default=7, ge=1)
     # Reporting deadlines (bot/deadlines.py, bot/scheduler.py): the plan's reporting calendar and

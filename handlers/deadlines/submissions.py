@@ -160,6 +160,11 @@ def _document_problem(ctx: Context, problem: MediaProblem) -> str:
         ).format(size=ctx.services.settings.max_document_bytes // (1024 * 1024))
     if problem is MediaProblem.download_failed:
         return _("I could not receive that file. Please send it again.")
+    if problem is MediaProblem.no_space:
+        return _(
+            "I could not store that file just now because of a problem on our side. Please "
+            "send it again in a few minutes."
+        )
     if problem is MediaProblem.broken:
         return _("That file seems damaged or incomplete. Please send it again.")
     if problem is MediaProblem.too_much_inside:

@@ -381,6 +381,11 @@ def problem_text(problem: MediaProblem, limit_bytes: int) -> str:
         )
     if problem is MediaProblem.download_failed:
         return _("it could not be received. Please send it again.")
+    if problem is MediaProblem.no_space:
+        return _(
+            "it could not be stored just now because of a problem on our side. Please send it "
+            "again in a few minutes."
+        )
     if problem is MediaProblem.not_image:
         return _("it is not a photo.")
     if problem is MediaProblem.unsupported:
