@@ -222,6 +222,7 @@ _PASSING_DF = 0.6  # a body-only mention counts as this much of a document
 _BODY_TF_GAIN = 0.15  # extra body strength from repeated mentions, saturating
 _STOP_PAIR_SHARE = 0.5  # a pair with a function word counts this share of its word
 _ORPHAN_SHARE = 0.5  # a syllable that pairs with none of its neighbours
+_LOOSE_SHARE = 0.7  # a syllable found on a page only outside the word the query makes of it
 _PHRASE_WEIGHT = 0.5  # share of its words' weight a whole matched phrase adds
 _MAX_PHRASE = 6
 _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
@@ -233,6 +234,9 @@ _CONFIDENT_MARGIN = 0.1
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
 _CONFIDENT_HIGH = 0.9
 _CONFIDENT_LEAD_HIGH = 0.2  # …or 80 % of a winner that matches nearly all of the query
+
+_LONG_MESSAGE = 12  # words; from here a message may carry reasons besides its ask
+_REASON_WEIGHT = 0.4  # share of weight of a word in a clause giving a reason
 
 _MAX_QUERY_CHARS = 2000
 _MAX_QUERY_TOKENS = 80  # far more than the longest real question
@@ -266,6 +270,7 @@ class _Slot:
     readings: list[_Reading]
     stop: bool
     surface: str
+    weight: float = 1.0  # less in a clause that gives a reason rather than the ask
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +279,9 @@ class _Unit:
 
     weight: float
     options: tuple[tuple[str, float], ...]  # (term, conf·idf) alternatives
+    # Bigrams the syllable forms with its neighbours in the query ("thanh" in "thanh niên"):
+    # a page that has the syllable only in other words ("phát thanh") earns a share of it.
+    bound: frozenset[str] = frozenset()
 
 
 class SearchIndex:
@@ -399,6 +407,11 @@ class SearchIndex:
                     got = value * strength
                     if got > best.get(topic, 0.0):
                         best[topic] = got
+            if unit.bound:
+                whole = {t for key in unit.bound for t, _ in self._postings[key]}
+                for topic in best:
+                    if topic not in whole:
+                        best[topic] *= _LOOSE_SHARE
             for topic, got in best.items():
                 gained[topic] += got
         # Vague queries ("ho tro", "chuong trinh") carry little IDF mass: damp them.
@@ -479,18 +492,24 @@ class SearchIndex:
     def _read(self, query: str) -> list[_Slot]:
         """Turn the query into word slots with weighted readings."""
         words: list[tuple[str, bool, float]] = []  # (term, exact, conf)
+        weights: list[float] = []
         ends: set[int] = set()  # positions of words that end a sentence or clause
         budget = _MAX_QUERY_TOKENS  # a pasted page must not cost more than a long question
-        for phrase in _split_phrases(_fold(query[:_MAX_QUERY_CHARS])):
+        phrases = _split_phrases(_fold(query[:_MAX_QUERY_CHARS]))
+        long_message = sum(len(p) for p in phrases) >= _LONG_MESSAGE
+        for phrase in phrases:
             tokens = self._merge_split_words(phrase[:budget])
             budget -= len(tokens)
             if not tokens:
                 break
+            reason = _reason_starts(tokens) if long_message else len(tokens)
             for i, tok in enumerate(tokens):
                 near_number = (i > 0 and tokens[i - 1].isdigit()) or (
                     i + 1 < len(tokens) and tokens[i + 1].isdigit()
                 )
-                words.extend(self._resolve(tok, near_number))
+                read = self._resolve(tok, near_number)
+                words.extend(read)
+                weights.extend([_REASON_WEIGHT if i >= reason else 1.0] * len(read))
             ends.add(len(words) - 1)
         stops = _mark_fillers([w for w, _, _ in words])
         slots: list[_Slot] = []
@@ -498,7 +517,7 @@ class SearchIndex:
             # "nhé" closes a sentence; mid-sentence the same letters are "nhẹ" ("nhẹ cân").
             stop = stop or term in _STOP or (term in _PARTICLES and k in ends)
             readings = [_Reading(term, conf, exact=True)] if exact or stop else self._fuzzy(term)
-            slots.append(_Slot(readings, stop, term))
+            slots.append(_Slot(readings, stop, term, weights[k]))
         self._settle_fuzzy(slots)
         for slot in slots:
             # "nhnug" read as "nhung" is a function word like any other
@@ -717,9 +736,11 @@ class SearchIndex:
                 # The slot weighs what its likeliest reading's word weighs, so a guess earns
                 # only its confidence's share.
                 term, _ = max(options, key=lambda option: option[1])
-                units.append(_Unit(self._idf[term], options))
+                w = slot.weight
+                options = tuple((t, v * w) for t, v in options)
+                units.append(_Unit(w * self._idf[term], options, self._bound(slots, i)))
             elif len(slot.surface) >= 2:
-                units.append(_Unit(_UNKNOWN_WEIGHT, ()))
+                units.append(_Unit(slot.weight * _UNKNOWN_WEIGHT, ()))
         units.extend(self._phrase_units(slots))
         for left, right in itertools.pairwise(slots):
             # Two question words ("cái gì", "hỏi ai", "năm nào") say nothing, unless a page
@@ -748,10 +769,25 @@ class SearchIndex:
                                 self._idf[key],
                                 self._idf.get(a.term, 0.0) + self._idf.get(b.term, 0.0),
                             )
-                        pairs.append((key, a.conf * b.conf * idf))
+                        pairs.append((key, a.conf * b.conf * idf * min(left.weight, right.weight)))
             if pairs:
                 units.append(_Unit(max(v for _, v in pairs), tuple(pairs)))
         return units
+
+    def _bound(self, slots: list[_Slot], i: int) -> frozenset[str]:
+        """Known bigrams slot i forms with its content neighbours: the word it is part of."""
+        keys: set[str] = set()
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(slots) or slots[j].stop:
+                continue
+            left, right = (slots[j], slots[i]) if j < i else (slots[i], slots[j])
+            keys.update(
+                key
+                for a in left.readings
+                for b in right.readings
+                if (key := f"{a.term} {b.term}") in self._bigrams
+            )
+        return frozenset(keys)
 
     def _orphan(self, slots: list[_Slot], i: int) -> bool:
         """Tell whether slot i has content neighbours but forms a known bigram with none."""
@@ -776,7 +812,8 @@ class SearchIndex:
                 words = terms[start : start + size]
                 key = _phrase_key(words)
                 if key in self._postings:
-                    weight = _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
+                    share = min(slot.weight for slot in slots[start : start + size])
+                    weight = share * _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
                     yield _Unit(weight, ((key, weight),))
 
 
@@ -949,6 +986,29 @@ def _untelex(tok: str) -> str | None:
     if len(s) > 1 and s[-1] in _TONE_KEYS and set(s[:-1]) & _VOWELS:
         s = s[:-1]
     return s if s != tok and s else None
+
+
+# Words that open a clause giving the reason for an ask ("… vì mùa khô bà con phải đi xa"): in
+# a long message the ask is what to rank by, its reason is context that names other subjects.
+_REASON_OPENERS = frozenset(("vi", "boi", "do"))
+# "vì" folded is also a syllable of other words ("đơn vị", "vi phạm", "vì sao" is a question).
+_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "la", "chinh"))
+_NOT_REASON_AFTER = frozenset(("pham", "tri", "du", "sao", "the", "vay", "tinh", "khuan", "mo"))
+
+
+def _reason_starts(tokens: list[str]) -> int:
+    """Where a reason clause ("vì", "bởi vì", "do" first) starts in a phrase, else its end."""
+    for i, tok in enumerate(tokens):
+        if tok not in _REASON_OPENERS or i + 1 >= len(tokens):
+            continue
+        if tokens[i + 1] in _NOT_REASON_AFTER or (i and tokens[i - 1] in _NOT_REASON_BEFORE):
+            continue
+        if tok == "do" and i > 0:
+            continue  # "độ", "đó", "đỏ" mid-phrase; "do" opens a reason only at a clause start
+        if tok == "boi" and tokens[i + 1] != "vi" and i > 0:
+            continue
+        return i
+    return len(tokens)
 
 
 def _mark_fillers(words: list[str]) -> list[bool]:
