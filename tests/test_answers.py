@@ -157,6 +157,13 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         ("Đề nghị tăng phụ cấp cho cán bộ thôn", OutOfScope.officials_pay),
         ("nop thue dat o dau", OutOfScope.tax),
         ("sao hay mat dien vay", OutOfScope.electricity),
+        ("che do cho thuong binh liet si", OutOfScope.merit),
+        ("tro cap cho nguoi khuyet tat bao nhieu", OutOfScope.social_assistance),
+        ("con toi 18 tuoi co phai di nghia vu quan su khong", OutOfScope.military_service),
+        ("thu tuc ly hon o dau", OutOfScope.justice),
+        ("thi bang lai xe may o dau", OutOfScope.police),
+        ("hang xom lan chiem dat nha toi", OutOfScope.land),
+        ("ho can ngheo la gi", OutOfScope.poor_household),
         # what Loa covers, in the same words
         ("ho ngheo duoc ho tro gi", None),
         ("ho tro dat san xuat cho ho ngheo", None),
@@ -164,7 +171,17 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         ("bao hiem y te cho nguoi dan toc", None),
         ("dang ky ket hon o dau", None),
         ("dien luoi ve thon", None),
+        ("Phòng Lao động - Thương binh và Xã hội huyện làm gì", None),
+        ("cap dat o cho ho ngheo", None),
     ],
 )
 def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) -> None:
     assert out_of_scope(question) == subject
+
+
+def test_a_question_no_page_comes_near_is_said_not_covered(answerer: Answerer) -> None:
+    assert answerer.analyse("con meo nha hang xom").out_of_scope is OutOfScope.uncovered
+    # gibberish is not a subject: it is told it was not understood
+    gibberish = answerer.analyse("asdkjh qwe zzz")
+    assert gibberish.gibberish and gibberish.out_of_scope is None
+    assert answerer.analyse("vay von uu dai").out_of_scope is None

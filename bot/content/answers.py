@@ -10,7 +10,7 @@ date) is not on it, `fact_found` is false, so Loa says so instead of implying th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.content.search import SearchHit, SearchIndex, normalize
@@ -51,6 +51,13 @@ class OutOfScope(StrEnum):
     officials_pay = "officials_pay"
     tax = "tax"
     electricity = "electricity"
+    merit = "merit"
+    social_assistance = "social_assistance"
+    military_service = "military_service"
+    justice = "justice"
+    police = "police"
+    # No subject named, but no page comes near the question: Loa says it seems not covered.
+    uncovered = "uncovered"
 
 
 class SmallTalk(StrEnum):
@@ -233,18 +240,25 @@ def states_fact(page_text: str, fact: Fact) -> bool:
 _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
     (subject, re.compile(pattern))
     for subject, pattern in (
-        (OutOfScope.pension, r"\b(?:luong huu|huu tri|ve huu|nghi huu|tro cap huu)\b"),
+        (
+            OutOfScope.pension,
+            r"\b(?:luong huu|huu tri|ve huu|nghi huu|tro cap huu|tuoi huu|che do huu)\b",
+        ),
         (
             OutOfScope.social_insurance,
             r"\b(?:bao hiem xa hoi|bhxh|so bao hiem|bao hiem that nghiep|thai san|"
-            r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep)\b",
+            r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep|"
+            r"tu tuat|mai tang phi|tro cap mai tang)\b",
         ),
         (
             OutOfScope.land,
             r"\b(?:so do|so hong|bia do|quyen su dung dat|giay chung nhan (?:quyen )?su dung|"
             r"tach thua|sang ten|chuyen nhuong dat|cap so dat|lam so dat|lam so|tranh chap dat|"
             r"do dac dat|cap giay dat|giay do|giay to dat|thu hoi dat|dat bi thu hoi|den bu|"
-            r"boi thuong (?:dat|giai phong)|giai phong mat bang|chuyen muc dich su dung)\b",
+            r"boi thuong (?:dat|giai phong|khi nha nuoc)|tien boi thuong|giai phong mat bang|"
+            r"chuyen muc dich su dung|tranh chap(?: \w+){0,2} dat|ranh gioi dat|mua ban dat|"
+            r"gia dat|"
+            r"lan chiem(?: \w+)? dat|lan dat)\b",
         ),
         (
             OutOfScope.poor_household,
@@ -253,7 +267,9 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
             r"rut khoi|loai khoi) (?:dien |danh sach )?(?:ho )?(?:can )?ngheo|"
             r"(?:ai|the nao|nhu the nao|ho nao|nha nao) (?:la|duoc coi la|duoc xep) (?:ho )?"
             r"(?:can )?ngheo|(?:so|giay chung nhan|the|giay xac nhan) ho (?:can )?ngheo|"
-            r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo)\b",
+            r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo|"
+            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|ho (?:can )?ngheo (?:duoc )?xet|"
+            r"ho (?:can )?ngheo la (?:gi|the nao|sao|nhu the nao))\b",
         ),
         (
             OutOfScope.civil_papers,
@@ -265,6 +281,8 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         (
             OutOfScope.officials_pay,
             r"\b(?:(?:phu cap|luong|che do|tang luong)(?: \w+){0,3} can bo|"
+            r"(?:phu cap|luong)(?: \w+){0,2} "
+            r"(?:truong thon|thon truong|bi thu chi bo|cong an vien)|"
             r"can bo khong chuyen trach|nguoi hoat dong khong chuyen trach|luong co so|"
             r"luong (?:giao vien|cong chuc|vien chuc|can bo)|"
             r"tinh gian bien che)\b",
@@ -277,6 +295,35 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         (
             OutOfScope.electricity,
             r"\b(?:tien dien|hoa don dien|gia dien|cup dien|mat dien|cong to dien)\b",
+        ),
+        (
+            OutOfScope.merit,
+            r"\b(?:nguoi co cong|co cong (?:voi )?cach mang|"
+            # not the "Thương binh" of the labour department's name
+            r"(?<!lao dong )thuong binh(?! va xa hoi)|benh binh|liet si|"
+            r"chat doc da cam|me viet nam anh hung|gia dinh chinh sach)\b",
+        ),
+        (
+            OutOfScope.social_assistance,
+            r"\b(?:tro cap xa hoi|bao tro xa hoi|khuyet tat|nguoi cao tuoi|tro cap (?:cho )?"
+            r"(?:nguoi gia|nguoi cao tuoi|nguoi khuyet tat|tre mo coi|hang thang)|mo coi|"
+            r"tro cap tuoi gia|cuu doi|tro cap gao)\b",
+        ),
+        (
+            OutOfScope.military_service,
+            r"\b(?:nghia vu quan su|di bo doi|nhap ngu|tuyen quan|kham tuyen quan su|"
+            r"dan quan tu ve|xuat ngu)\b",
+        ),
+        (
+            OutOfScope.justice,
+            r"\b(?:ly hon|ly di|thua ke|di chuc|khoi kien|kien tung|toa an|ban an|"
+            r"cong chung|chung thuc|lam di chuc|chia tai san)\b",
+        ),
+        (
+            OutOfScope.police,
+            r"\b(?:trom|trom cap|mat trom|bi trom|cuop|ma tuy|co bac|danh bac|lua dao qua mang|"
+            r"bang lai|giay phep lai xe|dang ky xe|bien so xe|vi pham giao thong|"
+            r"tai nan giao thong)\b",
         ),
     )
 )
@@ -386,10 +433,13 @@ class Answerer:
         gibberish = (
             urgent is None
             and talk is None
-            and main.out_of_scope is None
+            and main.out_of_scope in (None, OutOfScope.uncovered)
             and not main.confident
             and self._index.word_share(text) < _GIBBERISH_SHARE
         )
+        if main.out_of_scope is OutOfScope.uncovered and (urgent or talk or gibberish):
+            # answered as danger, small talk or not understood: not as a subject left out
+            main = replace(main, out_of_scope=None)
         asks = split_asks(text)
         parts = tuple(self.ask(piece, limit) for piece in asks) if len(asks) > 1 else (main,)
         return Analysis(text, main, parts, urgent=urgent, small_talk=talk, gibberish=gibberish)
@@ -398,6 +448,8 @@ class Answerer:
         """Read one ask: its ranking, whether it is clear, its scope and the fact it wants."""
         hits = tuple(self._index.search(text, limit=limit))
         subject = out_of_scope(text)
+        if subject is None and self._index.uncovered(text, hits):
+            subject = OutOfScope.uncovered
         confident = subject is None and self._index.is_confident(hits)
         fact = asked_fact(text)
         page = self._pages.get(hits[0].topic_id) if hits else None

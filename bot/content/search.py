@@ -182,7 +182,7 @@ _STOP = frozenset((
     "minh", "em", "ong", "chau", "bac", "co", "cai", "khong", "duoc", "chua", "roi", "dang", "se",
     "vua", "gi", "nao", "sao", "nhu", "ai", "ay", "kia", "nay", "hom", "nhung", "cac", "mot",
     "xin", "chao", "muon", "phai", "nen", "hay", "hoac", "neu", "khi", "den", "ra", "vao", "len",
-    "xuong", "cung", "nua", "luon", "boi",
+    "xuong", "cung", "nua", "luon", "boi", "cho", "may",
 ))
 
 # Sentence-final particles that are content words elsewhere: "nhé" / "nhẹ cân", "hả" / "hạ tầng".
@@ -222,14 +222,18 @@ _PASSING_DF = 0.6  # a body-only mention counts as this much of a document
 _BODY_TF_GAIN = 0.15  # extra body strength from repeated mentions, saturating
 _STOP_PAIR_SHARE = 0.5  # a pair with a function word counts this share of its word
 _ORPHAN_SHARE = 0.5  # a syllable that pairs with none of its neighbours
-_LOOSE_SHARE = 0.7  # a syllable found on a page only outside the word the query makes of it
+_ORPHAN_COMMON_IDF = 2.0  # orphans this common count at _ORPHAN_SHARE…
+_ORPHAN_RARE_SPAN = 1.0  # …rising to full weight this much rarer
+_LOOSE_SHARE = 0.5  # a syllable found on a page only outside the word the query makes of it
 _PHRASE_WEIGHT = 0.5  # share of its words' weight a whole matched phrase adds
 _MAX_PHRASE = 6
 _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
 _REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
+_UNCOVERED_SCORE = 0.25  # a question the best page matches less than this is not covered…
+_UNCOVERED_WORDS = 3  # …when it has at least this many content words
 _MIN_SCORE = 0.04  # below this a hit is noise
 _PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
-_CONFIDENT_SCORE = 0.45  # confidence rule, calibrated on tests/data/search-eval.yaml
+_CONFIDENT_SCORE = 0.55  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
 _CONFIDENT_HIGH = 0.9
@@ -458,6 +462,19 @@ class SearchIndex:
             and top - second >= _CONFIDENT_MARGIN
             and second <= top * (1.0 - lead)
         )
+
+    def uncovered(self, query: str, hits: Sequence[SearchHit]) -> bool:
+        """Tell whether a question says enough, yet no page comes near it.
+
+        A question of several content words that the best page matches only in small part is
+        about something the pages do not cover ("con mèo nhà hàng xóm", "thi bằng lái xe"):
+        better said plainly than answered with the nearest page.
+        """
+        if hits and hits[0].score >= _UNCOVERED_SCORE:
+            return False
+        slots = self._read(query)
+        content = sum(1 for slot in slots if not slot.stop and len(slot.surface) >= 2)
+        return content >= _UNCOVERED_WORDS
 
     def word_share(self, query: str) -> float:
         """Share of a message's tokens that read as words (1.0 for a message without any).
@@ -726,7 +743,7 @@ class SearchIndex:
             # Adjacent syllables usually make one word: when a syllable pairs with none of its
             # neighbours in the index ("thời tiết" → "thời", "tiết"), its matches are likely
             # parts of other words ("thời gian", "tiết kiệm") and count for less.
-            share = _ORPHAN_SHARE if self._orphan(slots, i) else 1.0
+            share = self._orphan_share(slot) if self._orphan(slots, i) else 1.0
             options = tuple(
                 (r.term, share * r.conf * self._idf[r.term])
                 for r in slot.readings
@@ -788,6 +805,12 @@ class SearchIndex:
                 if (key := f"{a.term} {b.term}") in self._bigrams
             )
         return frozenset(keys)
+
+    def _orphan_share(self, slot: _Slot) -> float:
+        """What an orphan syllable's matches are worth: rare words ("chiêng") stand alone."""
+        idf = max((self._idf.get(r.term, 0.0) for r in slot.readings), default=0.0)
+        rarity = min(1.0, max(0.0, (idf - _ORPHAN_COMMON_IDF) / _ORPHAN_RARE_SPAN))
+        return _ORPHAN_SHARE + (1.0 - _ORPHAN_SHARE) * rarity
 
     def _orphan(self, slots: list[_Slot], i: int) -> bool:
         """Tell whether slot i has content neighbours but forms a known bigram with none."""
