@@ -182,7 +182,7 @@ _STOP = frozenset((
     "minh", "em", "ong", "chau", "bac", "co", "cai", "khong", "duoc", "chua", "roi", "dang", "se",
     "vua", "gi", "nao", "sao", "nhu", "ai", "ay", "kia", "nay", "hom", "nhung", "cac", "mot",
     "xin", "chao", "muon", "phai", "nen", "hay", "hoac", "neu", "khi", "den", "ra", "vao", "len",
-    "xuong", "cung", "nua", "luon", "boi", "cho", "may",
+    "xuong", "cung", "nua", "luon", "boi", "cho", "may", "gio",
 ))
 
 # Sentence-final particles that are content words elsewhere: "nhé" / "nhẹ cân", "hả" / "hạ tầng".
@@ -719,6 +719,10 @@ class SearchIndex:
             after = slots[i + 1].readings if i + 1 < len(slots) else []
             settled: list[_Reading] = []
             for r in slot.readings:
+                if shaped and not _plausible_slip(slot.surface, r.term):
+                    # A real syllable is read as another only for a slip of the fingers: "hoa
+                    # tro" is "hỗ trợ", but "mái nhà" is not "tại nhà".
+                    continue
                 support = any(
                     f"{a.term} {r.term}" in self._bigrams for a in before if a.exact
                 ) + any(f"{r.term} {b.term}" in self._bigrams for b in after if b.exact)
@@ -994,6 +998,31 @@ def _edit_confidence(typed: str, word: str, dist: int) -> float:
 
 
 _RUN_OF_TWO = re.compile(r"(.)\1")
+# Neighbouring keys on a phone's QWERTY keyboard: a finger slips to these.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR_KEYS: dict[str, frozenset[str]] = {
+    key: frozenset(
+        other
+        for r2, row2 in enumerate(_KEY_ROWS)
+        for c2, other in enumerate(row2)
+        if abs(r - r2) <= 1 and abs(c - c2) <= 1 and other != key
+    )
+    for r, row in enumerate(_KEY_ROWS)
+    for c, key in enumerate(row)
+}
+
+
+def _plausible_slip(typed: str, word: str) -> bool:
+    """Tell whether `typed` is `word` with a letter missed, added, swapped or hit next to."""
+    if len(typed) != len(word):
+        return True  # a letter missed or added
+    diff = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(diff) != 1:
+        return sorted(typed) == sorted(word)  # two letters swapped
+    a, b = diff[0]
+    return b in _NEAR_KEYS.get(a, frozenset())
+
+
 _TONE_KEYS = frozenset("sfrxj")
 
 
