@@ -80,6 +80,13 @@ OUT_OF_SCOPE = {
         "Loa does not cover theft, crime, driving licences or vehicle registration. Ask the "
         "commune police; in an emergency call 113."
     ),
+    OutOfScope.permits: N_(
+        "Loa does not cover building or business permits. Ask the commune People's Committee."
+    ),
+    OutOfScope.prices: N_(
+        "Loa does not cover market prices. Ask the agriculture officer of the commune People's "
+        "Committee, or traders at the market."
+    ),
 }
 
 # What to say when the page does not state the kind of fact asked for.

@@ -164,6 +164,9 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         ("thi bang lai xe may o dau", OutOfScope.police),
         ("hang xom lan chiem dat nha toi", OutOfScope.land),
         ("ho can ngheo la gi", OutOfScope.poor_household),
+        ("ho ngheo nam nay xet khi nao", OutOfScope.poor_household),
+        ("giay phep xay nha", OutOfScope.permits),
+        ("gia lua nam nay", OutOfScope.prices),
         # what Loa covers, in the same words
         ("ho ngheo duoc ho tro gi", None),
         ("ho tro dat san xuat cho ho ngheo", None),
@@ -173,6 +176,7 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         ("dien luoi ve thon", None),
         ("Phòng Lao động - Thương binh và Xã hội huyện làm gì", None),
         ("cap dat o cho ho ngheo", None),
+        ("ho ngheo duoc xet ho tro lam nha khong", None),
     ],
 )
 def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) -> None:

@@ -56,6 +56,8 @@ class OutOfScope(StrEnum):
     military_service = "military_service"
     justice = "justice"
     police = "police"
+    permits = "permits"
+    prices = "prices"
     # No subject named, but no page comes near the question: Loa says it seems not covered.
     uncovered = "uncovered"
 
@@ -268,8 +270,10 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
             r"(?:ai|the nao|nhu the nao|ho nao|nha nao) (?:la|duoc coi la|duoc xep) (?:ho )?"
             r"(?:can )?ngheo|(?:so|giay chung nhan|the|giay xac nhan) ho (?:can )?ngheo|"
             r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo|"
-            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|ho (?:can )?ngheo (?:duoc )?xet|"
-            r"ho (?:can )?ngheo la (?:gi|the nao|sao|nhu the nao))\b",
+            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|"
+            r"ho (?:can )?ngheo la (?:gi|the nao|sao|nhu the nao)|"
+            r"ho (?:can )?ngheo(?: \w+){0,3} (?:binh )?xet (?:khi nao|bao gio|lai|the nao|"
+            r"nhu the nao|ra sao|may nam|bao lau|hang nam))\b",
         ),
         (
             OutOfScope.civil_papers,
@@ -294,7 +298,8 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         ),
         (
             OutOfScope.electricity,
-            r"\b(?:tien dien|hoa don dien|gia dien|cup dien|mat dien|cong to dien)\b",
+            r"\b(?:tien dien|hoa don dien|gia dien|cup dien|mat dien|cong to dien|cat dien|"
+            r"dien bi cat)\b",
         ),
         (
             OutOfScope.merit,
@@ -322,8 +327,18 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         (
             OutOfScope.police,
             r"\b(?:trom|trom cap|mat trom|bi trom|cuop|ma tuy|co bac|danh bac|lua dao qua mang|"
-            r"bang lai|giay phep lai xe|dang ky xe|bien so xe|vi pham giao thong|"
+            r"mat xe|mat cap|bang lai|giay phep lai xe|dang ky xe|bien so xe|vi pham giao thong|"
             r"tai nan giao thong)\b",
+        ),
+        (
+            OutOfScope.permits,
+            r"\b(?:giay phep (?:xay dung|xay nha|kinh doanh|mo)|dang ky kinh doanh|ho kinh doanh|"
+            r"mo quan|giay phep con)\b",
+        ),
+        (
+            OutOfScope.prices,
+            r"\b(?:gia (?:lua|gao|ca phe|cao su|mi|san|heo|lon|bo|ga|phan bon|xang|vang|"
+            r"nong san|thit|dieu|tieu|hat dieu|ho tieu)|thi truong nong san)\b",
         ),
     )
 )
