@@ -185,6 +185,8 @@ def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) 
 
 def test_a_question_no_page_comes_near_is_said_not_covered(answerer: Answerer) -> None:
     assert answerer.analyse("con meo nha hang xom").out_of_scope is OutOfScope.uncovered
+    # matched in part, but about words no page uses
+    assert answerer.analyse("cach dang ky sim chinh chu").out_of_scope is OutOfScope.uncovered
     # gibberish is not a subject: it is told it was not understood
     gibberish = answerer.analyse("asdkjh qwe zzz")
     assert gibberish.gibberish and gibberish.out_of_scope is None

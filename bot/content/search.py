@@ -231,6 +231,8 @@ _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as
 _REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
 _UNCOVERED_SCORE = 0.25  # a question the best page matches less than this is not covered…
 _UNCOVERED_WORDS = 3  # …when it has at least this many content words
+_UNCOVERED_UNKNOWN_SCORE = 0.4  # below this, a question mostly in words no page uses…
+_UNCOVERED_UNKNOWN_SHARE = 0.25  # …(this share of its weight) is not covered either
 _MIN_SCORE = 0.04  # below this a hit is noise
 _PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
 _CONFIDENT_SCORE = 0.55  # confidence rule, calibrated on tests/data/search-eval.yaml
@@ -470,11 +472,20 @@ class SearchIndex:
         about something the pages do not cover ("con mèo nhà hàng xóm", "thi bằng lái xe"):
         better said plainly than answered with the nearest page.
         """
-        if hits and hits[0].score >= _UNCOVERED_SCORE:
+        top = hits[0].score if hits else 0.0
+        if top >= _UNCOVERED_UNKNOWN_SCORE:
             return False
         slots = self._read(query)
         content = sum(1 for slot in slots if not slot.stop and len(slot.surface) >= 2)
-        return content >= _UNCOVERED_WORDS
+        if content < _UNCOVERED_WORDS:
+            return False
+        if top < _UNCOVERED_SCORE:
+            return True
+        # Words no page uses ("wifi", "covid", "phân bón") are what a question is about when
+        # the pages match it only in part.
+        units = self._units(slots)
+        unknown = sum(u.weight for u in units if not u.options)
+        return unknown >= _UNCOVERED_UNKNOWN_SHARE * sum(u.weight for u in units)
 
     def word_share(self, query: str) -> float:
         """Share of a message's tokens that read as words (1.0 for a message without any).
