@@ -183,6 +183,16 @@ def test_subjects_loa_does_not_cover(question: str, subject: OutOfScope | None) 
     assert out_of_scope(question) == subject
 
 
+def test_a_subject_named_only_as_the_reason_for_an_ask_is_not_what_is_asked(
+    answerer: Answerer,
+) -> None:
+    asked = answerer.analyse("Đề nghị hỗ trợ làm nhà cho hộ nghèo, vì nhiều hộ chưa có sổ đỏ.")
+    assert asked.out_of_scope is None and asked.hits[0].topic_id == "du-an-1"
+    # "ti vi" is a television, not "vì"
+    tv = "Gia đình tôi có xe máy và ti vi thì có bị loại khỏi danh sách hộ nghèo không?"
+    assert answerer.analyse(tv).out_of_scope is OutOfScope.poor_household
+
+
 def test_a_question_no_page_comes_near_is_said_not_covered(answerer: Answerer) -> None:
     assert answerer.analyse("con meo nha hang xom").out_of_scope is OutOfScope.uncovered
     # matched in part, but about words no page uses

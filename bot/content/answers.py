@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.content.search import SearchHit, SearchIndex, normalize
+from bot.content.search import SearchHit, SearchIndex, normalize, without_reasons
 from bot.content.urgent import Urgency, detect_urgent
 
 __all__ = [
@@ -462,7 +462,8 @@ class Answerer:
     def ask(self, text: str, limit: int = 5) -> Ask:
         """Read one ask: its ranking, whether it is clear, its scope and the fact it wants."""
         hits = tuple(self._index.search(text, limit=limit))
-        subject = out_of_scope(text)
+        # a subject named only as the reason for the ask is not what is asked
+        subject = out_of_scope(without_reasons(text))
         if subject is None and self._index.uncovered(text, hits):
             subject = OutOfScope.uncovered
         confident = subject is None and self._index.is_confident(hits)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["SearchDoc", "SearchHit", "SearchIndex", "normalize"]
+__all__ = ["SearchDoc", "SearchHit", "SearchIndex", "normalize", "without_reasons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,18 @@ _RUN = re.compile(r"([^\W\d_])\1{2,}")
 def normalize(text: str) -> str:
     """Lower-case, strip diacritics (đ→d), drop punctuation and collapse spaces."""
     return " ".join(_NON_WORD.sub(" ", _fold(text)).split())
+
+
+def without_reasons(text: str) -> str:
+    """A long message, normalised, without its clauses that give reasons ("… vì …").
+
+    What a message asks is in its other clauses: "đề nghị làm đường vì học sinh không đến
+    trường được" asks for a road, not about school.
+    """
+    phrases = _split_phrases(_fold(text[:_MAX_QUERY_CHARS]))
+    if sum(len(p) for p in phrases) < _LONG_MESSAGE:
+        return normalize(text)
+    return " ".join(" ".join(p[: _reason_starts(p)]) for p in phrases).strip()
 
 
 def _fold(text: str) -> str:
@@ -1055,8 +1067,10 @@ def _untelex(tok: str) -> str | None:
 # a long message the ask is what to rank by, its reason is context that names other subjects.
 _REASON_OPENERS = frozenset(("vi", "boi", "do"))
 # "vì" folded is also a syllable of other words ("đơn vị", "vi phạm", "vì sao" is a question).
-_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "la", "chinh"))
-_NOT_REASON_AFTER = frozenset(("pham", "tri", "du", "sao", "the", "vay", "tinh", "khuan", "mo"))
+_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "la", "chinh", "ti"))
+_NOT_REASON_AFTER = frozenset(
+    ("pham", "tri", "du", "sao", "the", "vay", "tinh", "khuan", "mo", "sinh", "rut")
+)
 
 
 def _reason_starts(tokens: list[str]) -> int:
