@@ -50,6 +50,9 @@ class SearchHit:
     topic_id: str
     score: float
     title: str
+    # Share of the question's content words the page matches (a direct answer needs more
+    # than one of several words: "tiền nước mấy tháng nay" is not about the report schedule).
+    words: float = 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +197,7 @@ _STOP = frozenset((
     "minh", "em", "ong", "chau", "bac", "co", "cai", "khong", "duoc", "chua", "roi", "dang", "se",
     "vua", "gi", "nao", "sao", "nhu", "ai", "ay", "kia", "nay", "hom", "nhung", "cac", "mot",
     "xin", "chao", "muon", "phai", "nen", "hay", "hoac", "neu", "khi", "den", "ra", "vao", "len",
-    "xuong", "cung", "nua", "luon", "boi", "cho", "may", "gio",
+    "xuong", "cung", "nua", "luon", "boi", "cho", "may", "gio", "bi",
 ))
 
 # Sentence-final particles that are content words elsewhere: "nhé" / "nhẹ cân", "hả" / "hạ tầng".
@@ -249,6 +252,8 @@ _MIN_SCORE = 0.04  # below this a hit is noise
 _PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
 _CONFIDENT_SCORE = 0.55  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
+_CONFIDENT_WORDS = 0.4  # …and the winner must match this share of the question's words
+_WORD_MATCH = 0.25  # a word counts as matched by a page giving it this share of its weight
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
 _CONFIDENT_HIGH = 0.9
 _CONFIDENT_LEAD_HIGH = 0.2  # …or 80 % of a winner that matches nearly all of the query
@@ -300,6 +305,7 @@ class _Unit:
     # Bigrams the syllable forms with its neighbours in the query ("thanh" in "thanh niên"):
     # a page that has the syllable only in other words ("phát thanh") earns a share of it.
     bound: frozenset[str] = frozenset()
+    word: bool = False  # one content word of the query (not a pair or a phrase)
 
 
 class SearchIndex:
@@ -418,6 +424,8 @@ class SearchIndex:
         if total <= 0.0:
             return []
         gained: dict[int, float] = defaultdict(float)
+        matched: dict[int, int] = defaultdict(int)  # content words each topic matches
+        words = sum(1 for unit in units if unit.word)
         for unit in units:
             best: dict[int, float] = {}
             for term, value in unit.options:
@@ -432,6 +440,8 @@ class SearchIndex:
                         best[topic] *= _LOOSE_SHARE
             for topic, got in best.items():
                 gained[topic] += got
+                if unit.word and got >= _WORD_MATCH * unit.weight:
+                    matched[topic] += 1
         # Vague queries ("ho tro", "chuong trinh") carry little IDF mass: damp them.
         vagueness = min(1.0, total / _REF_WEIGHT) ** 0.5
         scored = sorted(
@@ -440,7 +450,12 @@ class SearchIndex:
         )
         self._prefer_parts(scored)
         return [
-            SearchHit(self._topics[topic], round(score, 4), self._titles[topic])
+            SearchHit(
+                self._topics[topic],
+                round(score, 4),
+                self._titles[topic],
+                round(matched[topic] / words, 4) if words else 1.0,
+            )
             for score, topic in scored[:limit]
             if score >= _MIN_SCORE
         ]
@@ -475,6 +490,7 @@ class SearchIndex:
             top >= _CONFIDENT_SCORE
             and top - second >= _CONFIDENT_MARGIN
             and second <= top * (1.0 - lead)
+            and hits[0].words >= _CONFIDENT_WORDS
         )
 
     def uncovered(self, query: str, hits: Sequence[SearchHit]) -> bool:
@@ -782,9 +798,9 @@ class SearchIndex:
                 term, _ = max(options, key=lambda option: option[1])
                 w = slot.weight
                 options = tuple((t, v * w) for t, v in options)
-                units.append(_Unit(w * self._idf[term], options, self._bound(slots, i)))
+                units.append(_Unit(w * self._idf[term], options, self._bound(slots, i), True))
             elif len(slot.surface) >= 2:
-                units.append(_Unit(slot.weight * _UNKNOWN_WEIGHT, ()))
+                units.append(_Unit(slot.weight * _UNKNOWN_WEIGHT, (), word=True))
         units.extend(self._phrase_units(slots))
         for left, right in itertools.pairwise(slots):
             # Two question words ("cái gì", "hỏi ai", "năm nào") say nothing, unless a page
