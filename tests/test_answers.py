@@ -193,6 +193,16 @@ def test_a_subject_named_only_as_the_reason_for_an_ask_is_not_what_is_asked(
     assert answerer.analyse(tv).out_of_scope is OutOfScope.poor_household
 
 
+def test_words_out_of_scope_that_a_page_names_go_to_that_page(answerer: Answerer) -> None:
+    # identity cards are not covered, but what Loa keeps about you is
+    kept = answerer.analyse("Loa có lưu số căn cước của tôi không?")
+    assert kept.out_of_scope is None and kept.hits[0].topic_id == "bao-ve-du-lieu"
+    assert answerer.analyse("lam can cuoc cong dan cho con o dau").out_of_scope is not None
+    elder = answerer.analyse("can bo nghi huu co duoc cong nhan la nguoi co uy tin khong")
+    assert elder.out_of_scope is None and elder.hits[0].topic_id == "nguoi-co-uy-tin"
+    assert answerer.analyse("bo toi nghi huu roi thi lanh luong o dau").out_of_scope is not None
+
+
 def test_a_question_no_page_comes_near_is_said_not_covered(answerer: Answerer) -> None:
     assert answerer.analyse("con meo nha hang xom").out_of_scope is OutOfScope.uncovered
     # matched in part, but about words no page uses

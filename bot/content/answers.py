@@ -244,17 +244,20 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
     for subject, pattern in (
         (
             OutOfScope.pension,
-            r"\b(?:luong huu|huu tri|ve huu|nghi huu|tro cap huu|tuoi huu|che do huu)\b",
+            r"\b(?:(?:luong|ve|nghi|lanh|linh|tien|che do|huong|tuoi|nhan|tro cap) huu|huu tri)\b",
         ),
         (
             OutOfScope.social_insurance,
-            r"\b(?:bao hiem xa hoi|bhxh|so bao hiem|bao hiem that nghiep|thai san|"
+            r"\b(?:bao hiem xa hoi|bao hiem xh|bhxh|so bao hiem|"
+            r"(?:dong|mua|nop|rut|huong|lanh|nhan) bao hiem(?! y te| yte| suc khoe)|"
+            r"bao hiem that nghiep|thai san|"
             r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep|"
             r"tu tuat|mai tang phi|tro cap mai tang)\b",
         ),
         (
             OutOfScope.land,
-            r"\b(?:so do|so hong|bia do|quyen su dung dat|giay chung nhan (?:quyen )?su dung|"
+            r"\b(?:so do|so hong|bia do|so dat|bia dat|giay dat|quyen su dung dat|"
+            r"giay chung nhan (?:quyen )?su dung|"
             r"tach thua|sang ten|chuyen nhuong dat|cap so dat|lam so dat|lam so|tranh chap dat|"
             r"do dac dat|cap giay dat|giay do|giay to dat|thu hoi dat|dat bi thu hoi|den bu|"
             r"boi thuong (?:dat|giai phong|khi nha nuoc)|tien boi thuong|giai phong mat bang|"
@@ -270,7 +273,7 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
             r"(?:ai|the nao|nhu the nao|ho nao|nha nao) (?:la|duoc coi la|duoc xep) (?:ho )?"
             r"(?:can )?ngheo|(?:so|giay chung nhan|the|giay xac nhan) ho (?:can )?ngheo|"
             r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo|"
-            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|"
+            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|phuc tra ho (?:can )?ngheo|"
             r"ho (?:can )?ngheo la (?:gi|the nao|sao|nhu the nao)|"
             r"ho (?:can )?ngheo(?: \w+){0,3} (?:binh )?xet (?:khi nao|bao gio|lai|the nao|"
             r"nhu the nao|ra sao|may nam|bao lau|hang nam))\b",
@@ -346,10 +349,16 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
 
 def out_of_scope(text: str) -> OutOfScope | None:
     """The subject Loa does not cover that a message is about, if any."""
-    folded = normalize(text)
+    found = _out_of_scope_words(normalize(text))
+    return found[0] if found else None
+
+
+def _out_of_scope_words(folded: str) -> tuple[OutOfScope, list[str], str] | None:
+    """The subject out of scope, the words that name it, and the text without them."""
     for subject, pattern in _OUT_OF_SCOPE:
-        if pattern.search(folded):
-            return subject
+        words = [m.group(0) for m in pattern.finditer(folded)]
+        if words:
+            return subject, words, pattern.sub(" ", folded)
     return None
 
 
@@ -459,11 +468,29 @@ class Answerer:
         parts = tuple(self.ask(piece, limit) for piece in asks) if len(asks) > 1 else (main,)
         return Analysis(text, main, parts, urgent=urgent, small_talk=talk, gibberish=gibberish)
 
+    def _out_of_scope(self, folded: str, hits: tuple[SearchHit, ...]) -> OutOfScope | None:
+        """The subject out of scope, unless the best page names those words and is the answer.
+
+        "căn cước" is a subject Loa does not cover, but "does Loa keep my identity card
+        number?" is about Loa's page on data, which names identity cards among its keywords:
+        when the rest of the question points clearly to that page, the page answers.
+        """
+        found = _out_of_scope_words(folded)
+        if found is None:
+            return None
+        subject, words, rest = found
+        if not hits or not all(self._index.names(hits[0].topic_id, w) for w in words):
+            return subject
+        others = self._index.search(rest, limit=3)
+        if others and others[0].topic_id == hits[0].topic_id and self._index.is_confident(others):
+            return None
+        return subject
+
     def ask(self, text: str, limit: int = 5) -> Ask:
         """Read one ask: its ranking, whether it is clear, its scope and the fact it wants."""
         hits = tuple(self._index.search(text, limit=limit))
         # a subject named only as the reason for the ask is not what is asked
-        subject = out_of_scope(without_reasons(text))
+        subject = self._out_of_scope(without_reasons(text), hits)
         if subject is None and self._index.uncovered(text, hits):
             subject = OutOfScope.uncovered
         confident = subject is None and self._index.is_confident(hits)

@@ -493,6 +493,21 @@ class SearchIndex:
             and hits[0].words >= _CONFIDENT_WORDS
         )
 
+    def names(self, topic_id: str, words: str) -> bool:
+        """Tell whether a page names these words in its title or keywords ("căn cước")."""
+        tokens = _raw_tokens(words)
+        if topic_id not in self._topics or not tokens:
+            return False
+        topic = self._topics.index(topic_id)
+        terms = [f"{a} {b}" for a, b in itertools.pairwise(tokens)] or tokens
+        return all(
+            any(
+                t == topic and strength >= _FIELD_KEYWORD
+                for t, strength in self._postings.get(term, ())
+            )
+            for term in terms
+        )
+
     def uncovered(self, query: str, hits: Sequence[SearchHit]) -> bool:
         """Tell whether a question says enough, yet no page comes near it.
 
