@@ -14,7 +14,13 @@ keystrokes left in ("nhaf owr") and missing spaces ("hotrolamnha"). How it works
   neighbours confirm them; question formulas and particles are set aside.
 - Score: the IDF-weighted share of the query's syllables, bigrams and phrases that a topic
   covers, so it lies in 0..1 and is comparable across queries; words the index has never seen
-  still count as asked, and vague queries are damped.
+  still count as asked, and vague queries are damped. A syllable counts fully only on pages
+  that have the word the query makes of it ("thanh" of "thanh niên" is not that of "phát
+  thanh"); in a long message, a clause giving a reason ("… vì học sinh không đến trường được")
+  weighs less than the ask.
+- Confidence: a direct answer needs a good score, a clear lead, and a page that matches a fair
+  share of the question's words; a question the pages match only in small part, or mostly in
+  words no page uses, is not covered (`uncovered`).
 """
 
 from __future__ import annotations
@@ -1098,7 +1104,7 @@ def _untelex(tok: str) -> str | None:
 # a long message the ask is what to rank by, its reason is context that names other subjects.
 _REASON_OPENERS = frozenset(("vi", "boi", "do"))
 # "vì" folded is also a syllable of other words ("đơn vị", "vi phạm", "vì sao" is a question).
-_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "la", "chinh", "ti"))
+_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "ti"))
 _NOT_REASON_AFTER = frozenset(
     ("pham", "tri", "du", "sao", "the", "vay", "tinh", "khuan", "mo", "sinh", "rut")
 )
