@@ -259,6 +259,7 @@ _PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferre
 _CONFIDENT_SCORE = 0.55  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
 _CONFIDENT_WORDS = 0.4  # …and the winner must match this share of the question's words
+_RIVAL_SHARE = 0.5  # no direct answer when a runner-up this close matches more words
 _WORD_MATCH = 0.25  # a word counts as matched by a page giving it this share of its weight
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
 _CONFIDENT_HIGH = 0.9
@@ -497,6 +498,8 @@ class SearchIndex:
             and top - second >= _CONFIDENT_MARGIN
             and second <= top * (1.0 - lead)
             and hits[0].words >= _CONFIDENT_WORDS
+            # a runner-up that matches more of the question's words is a real alternative
+            and not (hits[1:] and hits[1].words > hits[0].words and second >= top * _RIVAL_SHARE)
         )
 
     def names(self, topic_id: str, words: str) -> bool:
