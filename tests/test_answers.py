@@ -25,14 +25,17 @@ DATA = Path(__file__).parent / "data"
 SHARED = ROOT.parent / "shared"
 # Held-out sets (see their headers for how they were used), the project's evaluation set and the
 # shared samples of short typed and long real questions, each with a floor for the top-1 and top-3
-# shares a little under what search reaches on today's pages, against regressions (the issue's
-# targets, 95 % and 99 %, are not reached yet; the README's search section gives the figures).
+# shares a little under what search reaches on today's pages, against regressions (the README's
+# search section gives the figures).
+# The last figure is the floor for the share of out-of-scope questions told so: held-out C,
+# written blind after this search was built, is below the 90 % (see the README).
 SETS = {
-    "held-out A": (DATA / "search-heldout.yaml", 0.85, 0.9),
-    "held-out B": (DATA / "search-heldout-b.yaml", 0.8, 0.9),
-    "eval": (DATA / "search-eval.yaml", 0.9, 0.95),
-    "dev": (SHARED / "dev-questions.yaml", 1.0, 1.0),
-    "dev real": (SHARED / "dev-questions-real.yaml", 0.66, 1.0),
+    "held-out A": (DATA / "search-heldout.yaml", 0.95, 0.98, 0.9),
+    "held-out B": (DATA / "search-heldout-b.yaml", 0.95, 0.98, 0.9),
+    "held-out C": (DATA / "search-heldout-c.yaml", 0.95, 0.97, 0.7),
+    "eval": (DATA / "search-eval.yaml", 0.95, 0.98, 0.9),
+    "dev": (SHARED / "dev-questions.yaml", 1.0, 1.0, 0.9),
+    "dev real": (SHARED / "dev-questions-real.yaml", 0.83, 1.0, 0.9),
 }
 
 
@@ -70,7 +73,9 @@ def measure(answerer: Answerer, name: str, path: Path) -> Figures:
     for item in yaml.safe_load(path.read_text(encoding="utf-8")):
         analysis = answerer.analyse(item["q"], limit=5)
         ids = [hit.topic_id for hit in analysis.hits]
-        if item["topics"] == ["none"]:
+        # `topics: [none]` or `out_of_scope: true` (held-out C) for a subject Loa does not cover
+        wanted = item.get("topics") or [item.get("topic", "none")]
+        if wanted == ["none"] or item.get("out_of_scope"):
             figures.outside += 1
             figures.outside_told += analysis.out_of_scope is not None
             # a page given directly for a subject Loa does not cover is a confident mistake
@@ -78,33 +83,33 @@ def measure(answerer: Answerer, name: str, path: Path) -> Figures:
             if analysis.out_of_scope is None:
                 figures.misses.append(f"  not told out of scope: {item['q']!r} got {ids[:3]}")
             continue
-        ok1 = bool(ids) and ids[0] in item["topics"]
+        ok1 = bool(ids) and ids[0] in wanted
         figures.total += 1
         figures.top1 += ok1
-        figures.top3 += bool(set(ids[:3]) & set(item["topics"]))
+        figures.top3 += bool(set(ids[:3]) & set(wanted))
         figures.confident += analysis.confident
         figures.confident_wrong += analysis.confident and not ok1
         if analysis.out_of_scope is not None:
             figures.misses.append(f"  told out of scope: {item['q']!r}")
         elif not ok1:
-            figures.misses.append(f"  {item['q']!r} want {item['topics']} got {ids[:3]}")
+            figures.misses.append(f"  {item['q']!r} want {wanted} got {ids[:3]}")
     return figures
 
 
 def test_search_quality_on_seen_and_unseen_questions(answerer: Answerer) -> None:
     measured = [
-        (measure(answerer, name, path), top1, top3)
-        for name, (path, top1, top3) in SETS.items()
+        (measure(answerer, name, path), top1, top3, told)
+        for name, (path, top1, top3, told) in SETS.items()
         if path.exists()
     ]
-    report = "\n".join(f.line() + "\n" + "\n".join(f.misses) for f, _, _ in measured)
+    report = "\n".join(f.line() + "\n" + "\n".join(f.misses) for f, *_ in measured)
     print(report)  # the figures the README quotes: `pytest -s -k search_quality`
-    for f, top1, top3 in measured:
+    for f, top1, top3, told in measured:
         asked = f.total + f.outside
         assert f.top1 >= top1 * f.total, report
         assert f.top3 >= top3 * f.total, report
         assert f.confident_wrong <= max(1, 0.02 * asked), report
-        assert f.outside_told >= 0.9 * f.outside, report
+        assert f.outside_told >= told * f.outside, report
 
 
 @pytest.mark.parametrize(
