@@ -208,6 +208,11 @@ def test_words_out_of_scope_that_a_page_names_go_to_that_page(answerer: Answerer
     assert answerer.analyse("bo toi nghi huu roi thi lanh luong o dau").out_of_scope is not None
 
 
+def test_subjects_out_of_scope_are_seen_through_run_together_words(answerer: Answerer) -> None:
+    assert answerer.analyse("luonghuu cua me toi").out_of_scope is OutOfScope.pension
+    assert answerer.analyse("lam sodo mat bao lau").out_of_scope is OutOfScope.land
+
+
 def test_a_question_no_page_comes_near_is_said_not_covered(answerer: Answerer) -> None:
     assert answerer.analyse("con meo nha hang xom").out_of_scope is OutOfScope.uncovered
     # matched in part, but about words no page uses

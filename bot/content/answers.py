@@ -475,7 +475,7 @@ class Answerer:
         number?" is about Loa's page on data, which names identity cards among its keywords:
         when the rest of the question points clearly to that page, the page answers.
         """
-        found = _out_of_scope_words(folded)
+        found = _out_of_scope_words(folded) or _out_of_scope_words(self._index.reading(folded))
         if found is None:
             return None
         subject, words, rest = found

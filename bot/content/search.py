@@ -502,6 +502,16 @@ class SearchIndex:
             and not (hits[1:] and hits[1].words > hits[0].words and second >= top * _RIVAL_SHARE)
         )
 
+    def reading(self, query: str) -> str:
+        """The words search reads in a message: chat forms, run-together words and slips undone.
+
+        "luonghuu", "lam so do ko" read as "luong huu", "lam so do khong": rules over words
+        (the subjects Loa does not cover) can then see them.
+        """
+        return " ".join(
+            slot.readings[0].term if slot.readings else slot.surface for slot in self._read(query)
+        )
+
     def names(self, topic_id: str, words: str) -> bool:
         """Tell whether a page names these words in its title or keywords ("căn cước")."""
         tokens = _raw_tokens(words)
