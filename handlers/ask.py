@@ -80,6 +80,14 @@ OUT_OF_SCOPE = {
         "Loa does not cover theft, crime, driving licences or vehicle registration. Ask the "
         "commune police; in an emergency call 113."
     ),
+    OutOfScope.labour: N_(
+        "Loa does not cover work contracts, wages owed or workers' rights. Ask the culture and "
+        "social affairs officer of the commune People's Committee."
+    ),
+    OutOfScope.environment: N_(
+        "Loa does not cover pollution, waste or mining. Ask the land and environment officer "
+        "(địa chính - môi trường) of the commune People's Committee."
+    ),
     OutOfScope.permits: N_(
         "Loa does not cover building or business permits. Ask the commune People's Committee."
     ),

@@ -172,6 +172,8 @@ def test_a_long_message_is_cut_into_its_asks_keeping_context() -> None:
         ("ho ngheo nam nay xet khi nao", OutOfScope.poor_household),
         ("giay phep xay nha", OutOfScope.permits),
         ("gia lua nam nay", OutOfScope.prices),
+        ("cong ty no luong 3 thang", OutOfScope.labour),
+        ("nha may xa thai ra suoi gay o nhiem", OutOfScope.environment),
         # what Loa covers, in the same words
         ("ho ngheo duoc ho tro gi", None),
         ("ho tro dat san xuat cho ho ngheo", None),

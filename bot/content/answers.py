@@ -58,6 +58,8 @@ class OutOfScope(StrEnum):
     police = "police"
     permits = "permits"
     prices = "prices"
+    labour = "labour"
+    environment = "environment"
     # No subject named, but no page comes near the question: Loa says it seems not covered.
     uncovered = "uncovered"
 
@@ -332,6 +334,17 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
             r"\b(?:trom|trom cap|mat trom|bi trom|cuop|ma tuy|co bac|danh bac|lua dao qua mang|"
             r"mat xe|mat cap|bang lai|giay phep lai xe|dang ky xe|bien so xe|vi pham giao thong|"
             r"tai nan giao thong)\b",
+        ),
+        (
+            OutOfScope.labour,
+            r"\b(?:hop dong lao dong|sa thai|cong ty no luong|no luong|tai nan lao dong|"
+            r"luong toi thieu|nghi phep|bi duoi viec|cong nhan nha may|luat lao dong)\b",
+        ),
+        (
+            OutOfScope.environment,
+            r"\b(?:o nhiem|rac thai|xa thai|thu gom rac|bai rac|khai thac cat|"
+            r"khai thac khoang san|"
+            r"moi truong song)\b",
         ),
         (
             OutOfScope.permits,
