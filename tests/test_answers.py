@@ -210,6 +210,19 @@ def test_words_out_of_scope_that_a_page_names_go_to_that_page(answerer: Answerer
     assert answerer.analyse("bo toi nghi huu roi thi lanh luong o dau").out_of_scope is not None
 
 
+def test_in_a_long_message_a_subject_out_of_scope_may_be_context(answerer: Answerer) -> None:
+    house = answerer.analyse(
+        "Nhà tôi chưa có sổ đỏ nhưng là hộ nghèo dân tộc thiểu số chưa có nhà ở, xin hỏi có "
+        "được hỗ trợ làm nhà không?"
+    )
+    assert house.out_of_scope is None and house.hits[0].topic_id == "du-an-1"
+    land = answerer.analyse(
+        "Xin hỏi thủ tục cấp đổi giấy chứng nhận quyền sử dụng đất khi tách thửa cho con cần "
+        "những giấy tờ gì?"
+    )
+    assert land.out_of_scope is OutOfScope.land
+
+
 def test_subjects_out_of_scope_are_seen_through_run_together_words(answerer: Answerer) -> None:
     assert answerer.analyse("luonghuu cua me toi").out_of_scope is OutOfScope.pension
     assert answerer.analyse("lam sodo mat bao lau").out_of_scope is OutOfScope.land

@@ -409,6 +409,7 @@ def small_talk(text: str) -> SmallTalk | None:
 
 # --- parts of a long message -------------------------------------------------------------------
 
+_LONG_ASK_WORDS = 15  # words; a subject out of scope may be context in a message this long
 _MIN_PART_WORDS = 4  # shorter pieces are not asks of their own
 _MIN_SPLIT_WORDS = 12  # shorter messages are one ask
 # Where a second ask may start: sentence ends, and joins that introduce another request.
@@ -482,7 +483,7 @@ class Answerer:
         return Analysis(text, main, parts, urgent=urgent, small_talk=talk, gibberish=gibberish)
 
     def _out_of_scope(self, folded: str, hits: tuple[SearchHit, ...]) -> OutOfScope | None:
-        """The subject out of scope, unless the best page names those words and is the answer.
+        """The subject out of scope, unless a page the rest of the question points to answers.
 
         "căn cước" is a subject Loa does not cover, but "does Loa keep my identity card
         number?" is about Loa's page on data, which names identity cards among its keywords:
@@ -492,7 +493,12 @@ class Answerer:
         if found is None:
             return None
         subject, words, rest = found
-        if not hits or not all(self._index.names(hits[0].topic_id, w) for w in words):
+        if not hits:
+            return subject
+        # In a long message the words may be context ("nhà tôi chưa có sổ đỏ, …"): the rest of
+        # it can still point clearly to a page.
+        context = len(folded.split()) >= _LONG_ASK_WORDS
+        if not context and not all(self._index.names(hits[0].topic_id, w) for w in words):
             return subject
         others = self._index.search(rest, limit=3)
         if others and others[0].topic_id == hits[0].topic_id and self._index.is_confident(others):
