@@ -1,0 +1,247 @@
+"""Announcements and polls on the desk: compose, preview the audience and its count, send,
+watch the sending, read a poll's results as a chart.
+
+Everything goes through the service chat's /broadcast and /poll and `loa broadcast` use
+(bot/broadcasts/service.py): the same audiences (officers address only their own communes),
+the same limits (`check`), the same opt-out and quiet hours, one outbox row per recipient.
+As in chat, an author sees the figures and results of their own announcements and polls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from bot.broadcasts.results import PollResults, poll_results
+from bot.broadcasts.service import (
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    OPTION_MAX,
+    TEXT_MAX,
+    Audience,
+    BroadcastError,
+    Draft,
+    Figures,
+    Reach,
+    check,
+    create,
+    figures,
+    reach,
+    render,
+    send_time,
+    subtree,
+)
+from bot.core import i18n
+from bot.core.chat import Reply
+from bot.core.i18n import _
+from bot.engine import Services
+from bot.web.desk.charts import Bar, bars
+from db.models import Broadcast, BroadcastKind, Role, UnitKind, User
+from db.repositories import Repos
+from handlers.admin import ROLE_LABELS
+
+POLL_DAYS = (1, 3, 7)  # as in chat: the poll closes at 17:00 that many days ahead
+CLOSING_HOUR = time(17, 0)
+MORNING = time(8, 0)
+LISTED = 20
+
+
+class FormError(ValueError):
+    """The form cannot be sent as filled in; the message says why, in the reader's language."""
+
+
+def scope_of(user: User) -> str | None:
+    """The unit an author's audience stays inside: their own for officers, none for admins."""
+    return None if user.role == Role.admin.value else user.unit_id
+
+
+def may_compose(user: User) -> bool:
+    """Officers bound to a unit and admins may send (chat says the same to the others)."""
+    return user.role == Role.admin.value or (
+        user.role == Role.officer.value and user.unit_id is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceChoice:
+    """One line of the audience list: the value the service parses, and its label."""
+
+    value: str
+    label: str
+
+
+def audiences(services: Services, user: User) -> list[AudienceChoice]:
+    """Who this author may address, as chat offers it (labels in the current language)."""
+    scope = scope_of(user)
+    allowed = subtree(services.org, scope) if scope is not None else None
+    everyone = _("Everyone") if scope is None else _("Everyone in my communes")
+    found = [AudienceChoice("all", everyone)]
+    found += [
+        AudienceChoice(f"unit:{unit.id}", unit.name)
+        for unit in services.org.units
+        if unit.kind is UnitKind.commune and (allowed is None or unit.id in allowed)
+    ]
+    found += [
+        AudienceChoice(
+            f"language:{lang.code}",
+            _("Everyone who reads {language}").format(language=lang.label),
+        )
+        for lang in services.catalogs.languages
+    ]
+    found += [
+        AudienceChoice(f"role:{role.value}", _("Every {role}").format(role=_(label)))
+        for role, label in ROLE_LABELS.items()
+    ]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """What the compose form sent (texts by language, options, times as chosen)."""
+
+    kind: str = BroadcastKind.announcement.value
+    audience: str = "all"
+    texts: Mapping[str, str] = field(default_factory=dict)
+    options: tuple[str, ...] = ()
+    closes: str = ""  # "1", "3", "7" (days) or "" with closes_at
+    closes_at: str = ""  # datetime-local "2026-12-20T17:00"
+    send: str = "now"  # "now", "morning" or "at"
+    send_at: str = ""  # datetime-local
+
+
+def _local(text: str, services: Services) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=services.settings.tz) if moment.tzinfo is None else moment
+
+
+def draft_of(form: Form, services: Services, user: User, now: datetime) -> Draft:
+    """The form as the service's draft, checked as chat checks it (FormError: why not)."""
+    settings = services.settings
+    tz = settings.tz
+    kind = BroadcastKind.poll if form.kind == BroadcastKind.poll.value else None
+    kind = kind or BroadcastKind.announcement
+    allowed = {choice.value for choice in audiences(services, user)}
+    if form.audience not in allowed:
+        raise FormError(_("Please choose who it is for."))
+    texts = {code: text.strip() for code, text in form.texts.items() if text.strip()}
+    if not texts.get(settings.default_language):
+        raise FormError(_("Please type the text."))
+    if any(len(text) > TEXT_MAX for text in texts.values()):
+        raise FormError(_("Please send at most {limit} characters.").format(limit=TEXT_MAX))
+    options = tuple(" ".join(o.split()) for o in form.options if o.strip())
+    closes_at = None
+    if kind is BroadcastKind.poll:
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+            raise FormError(
+                _("A poll needs {low} to {high} answers.").format(
+                    low=MIN_OPTIONS, high=MAX_OPTIONS
+                )
+            )
+        if any(len(option) > OPTION_MAX for option in options):
+            raise FormError(
+                _("An answer may have at most {limit} characters.").format(limit=OPTION_MAX)
+            )
+        if form.closes.isdigit() and int(form.closes) in POLL_DAYS:
+            day = now.astimezone(tz).date() + timedelta(days=int(form.closes))
+            closes_at = datetime.combine(day, CLOSING_HOUR, tzinfo=tz)
+        else:
+            closes_at = _local(form.closes_at, services)
+            if closes_at is None or closes_at <= now + timedelta(hours=1):
+                raise FormError(_("Please choose a closing time at least an hour ahead."))
+    send_at = None
+    if form.send == "morning":
+        tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+        send_at = datetime.combine(tomorrow, MORNING, tzinfo=tz)
+    elif form.send == "at":
+        send_at = _local(form.send_at, services)
+        if send_at is None or send_at < now:
+            raise FormError(_("Please choose a send time still to come."))
+    draft = Draft(
+        kind=kind,
+        audience=Audience.parse(form.audience, services.org, settings.languages),
+        texts=texts,
+        options=options if kind is BroadcastKind.poll else (),
+        send_at=send_at,
+        closes_at=closes_at,
+        scope_unit_id=scope_of(user),
+    )
+    try:
+        check(draft, settings, now)
+    except BroadcastError as error:
+        raise FormError(_("The send or closing time has passed. Please start again.")) from error
+    return draft
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A draft as one recipient reads it (in Vietnamese), whom it reaches, and when."""
+
+    reply: Reply
+    reach: Reach
+    at: datetime
+
+
+async def preview(repos: Repos, services: Services, draft: Draft, now: datetime) -> Preview:
+    """The preview chat shows before sending: the text, the count, the time."""
+    settings = services.settings
+    found = await reach(repos, draft, services.org, settings)
+    with i18n.use(services.catalogs, settings.default_language):
+        shown = render(draft, 0, settings.default_language, settings.tz)
+    return Preview(shown, found, send_time(draft, settings, now))
+
+
+async def send(
+    repos: Repos, services: Services, user: User, draft: Draft, now: datetime
+) -> Broadcast:
+    """Queue one copy per recipient (BroadcastError when a time passed meanwhile)."""
+    return await create(
+        repos,
+        draft,
+        author=user,
+        settings=services.settings,
+        catalogs=services.catalogs,
+        org=services.org,
+        now=now,
+    )
+
+
+def queued(broadcast: Broadcast) -> int:
+    """Copies queued: everyone matched but those skipped."""
+    return broadcast.recipients - broadcast.skipped_opted_out - broadcast.skipped_unreachable
+
+
+async def mine(repos: Repos, user: User) -> list[tuple[Broadcast, Figures]]:
+    """The author's latest announcements and polls with their figures now, newest first."""
+    return [
+        (broadcast, await figures(repos, broadcast))
+        for broadcast in await repos.broadcasts.by_author(user.id, limit=LISTED)
+    ]
+
+
+async def own(repos: Repos, user: User, broadcast_id: int) -> Broadcast | None:
+    """One of the author's own announcements or polls (None for anyone else's)."""
+    broadcast = await repos.broadcasts.get(broadcast_id)
+    if broadcast is None or broadcast.author_id != user.id:
+        return None
+    return broadcast
+
+
+async def results(repos: Repos, services: Services, poll: Broadcast) -> PollResults:
+    """A poll's results now."""
+    return await poll_results(repos, poll, services.org, services.settings.default_language)
+
+
+def results_chart(chart_id: str, results: PollResults) -> str:
+    """The answers as horizontal bars, each with its count and share (current language)."""
+    total = results.total or 1
+    items = [
+        Bar(option, count, note=f"{count} ({round(100 * count / total)}%)")
+        for option, count in zip(results.options, results.counts, strict=True)
+    ]
+    return bars(
+        chart_id, _("Answers to the poll: {question}").format(question=results.question), items
+    )
