@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
 
 from bot.broadcasts.results import PollResults, poll_results
 from bot.broadcasts.service import (
@@ -27,6 +31,7 @@ from bot.broadcasts.service import (
     check,
     create,
     figures,
+    format_moment,
     reach,
     render,
     send_time,
@@ -34,9 +39,12 @@ from bot.broadcasts.service import (
 )
 from bot.core import i18n
 from bot.core.chat import Reply
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.engine import Services
+from bot.web.desk.auth import Desk, redirect, signed_in
 from bot.web.desk.charts import Bar, bars
+from bot.web.desk.render import NavItem, render_page
+from bot.web.desk.review import markup_html
 from db.models import Broadcast, BroadcastKind, Role, UnitKind, User
 from db.repositories import Repos
 from handlers.admin import ROLE_LABELS
@@ -235,7 +243,7 @@ async def results(repos: Repos, services: Services, poll: Broadcast) -> PollResu
     return await poll_results(repos, poll, services.org, services.settings.default_language)
 
 
-def results_chart(chart_id: str, results: PollResults) -> str:
+def results_chart(chart_id: str, results: PollResults) -> Markup:
     """The answers as horizontal bars, each with its count and share (current language)."""
     total = results.total or 1
     items = [
@@ -244,4 +252,164 @@ def results_chart(chart_id: str, results: PollResults) -> str:
     ]
     return bars(
         chart_id, _("Answers to the poll: {question}").format(question=results.question), items
+    )
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+routes = web.RouteTableDef()
+NAV = NavItem(40, N_("Announcements and polls"), "/desk/broadcasts")
+REFRESH_SECONDS = 5  # the progress page reloads itself this often while copies wait
+
+
+def _not_linked(request: web.Request, desk: Desk) -> web.StreamResponse:
+    return render_page(
+        request,
+        "message.html",
+        desk,
+        status=403,
+        title=_("Announcements and polls"),
+        text=_(
+            "Your account is not linked to a unit yet. Ask an administrator for an invite "
+            "code for your unit."
+        ),
+    )
+
+
+@routes.get("/desk/broadcasts")
+@signed_in()
+async def list_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The user's latest announcements and polls with their figures, and the way to a new one."""
+    return render_page(
+        request,
+        "broadcasts.html",
+        desk,
+        items=await mine(desk.repos, desk.user),
+        may_compose=may_compose(desk.user),
+        poll=BroadcastKind.poll.value,
+        default=desk.loa.settings.default_language,
+    )
+
+
+def _read(form: Mapping[str, Any], services: Services) -> Form:
+    default = services.settings.default_language
+    codes = [default, *(c for c in services.settings.languages if c != default)]
+    return Form(
+        kind=str(form.get("kind", BroadcastKind.announcement.value)),
+        audience=str(form.get("audience", "")),
+        texts={code: str(form.get(f"text_{code}", "")) for code in codes},
+        options=tuple(str(form.get(f"option_{n}", "")) for n in range(1, MAX_OPTIONS + 1)),
+        closes=str(form.get("closes", "")),
+        closes_at=str(form.get("closes_at", "")),
+        send=str(form.get("send", "now")),
+        send_at=str(form.get("send_at", "")),
+    )
+
+
+async def _compose(
+    request: web.Request,
+    desk: Desk,
+    form: Form,
+    *,
+    shown: Preview | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> web.StreamResponse:
+    services = desk.loa.services
+    default = services.settings.default_language
+    tz = services.settings.tz
+    return render_page(
+        request,
+        "broadcast_new.html",
+        desk,
+        status=status,
+        form=form,
+        audiences=audiences(services, desk.user),
+        languages=services.catalogs.languages,
+        default=default,
+        poll=BroadcastKind.poll.value,
+        poll_days=POLL_DAYS,
+        options=range(1, MAX_OPTIONS + 1),
+        text_max=TEXT_MAX,
+        option_max=OPTION_MAX,
+        preview=shown,
+        preview_html=markup_html(shown.reply.text) if shown is not None else "",
+        preview_choices=[c.label for c in shown.reply.choices] if shown is not None else [],
+        soon=shown is not None and shown.at > desk.now + timedelta(minutes=1),
+        moment=(lambda at: format_moment(at, tz)),
+        problem=problem,
+    )
+
+
+@routes.get("/desk/broadcasts/new")
+@signed_in()
+async def new_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The compose form (an announcement, or a poll with `?kind=poll`)."""
+    if not may_compose(desk.user):
+        return _not_linked(request, desk)
+    kind = request.query.get("kind", BroadcastKind.announcement.value)
+    return await _compose(request, desk, Form(kind=kind))
+
+
+@routes.post("/desk/broadcasts/new")
+@signed_in()
+async def compose_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """Preview (the text, its audience count, when it goes) or send, as chat's last steps."""
+    if not may_compose(desk.user):
+        return _not_linked(request, desk)
+    posted = await request.post()
+    services = desk.loa.services
+    form = _read(posted, services)
+    try:
+        draft = draft_of(form, services, desk.user, desk.now)
+    except FormError as error:
+        return await _compose(request, desk, form, problem=str(error), status=422)
+    if posted.get("action") != "send":
+        return await _compose(
+            request, desk, form, shown=await preview(desk.repos, services, draft, desk.now)
+        )
+    try:
+        broadcast = await send(desk.repos, services, desk.user, draft, desk.now)
+    except BroadcastError:
+        problem = _("The send or closing time has passed. Please start again.")
+        return await _compose(request, desk, form, problem=problem, status=422)
+    desk.context().notified += queued(broadcast)  # wakes the outbox once the request commits
+    return redirect(f"/desk/broadcasts/{broadcast.id}?sent=1")
+
+
+@routes.get(r"/desk/broadcasts/{broadcast_id:\d+}")
+@signed_in()
+async def progress_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """How the sending goes (the page reloads while copies wait) and, for a poll, its results."""
+    broadcast = await own(desk.repos, desk.user, int(request.match_info["broadcast_id"]))
+    if broadcast is None:
+        return render_page(
+            request,
+            "message.html",
+            desk,
+            status=404,
+            title=_("Not found"),
+            text=_("There is no such announcement or poll among yours."),
+        )
+    services = desk.loa.services
+    numbers = await figures(desk.repos, broadcast)
+    poll = broadcast.kind == BroadcastKind.poll.value
+    answers = await results(desk.repos, services, broadcast) if poll else None
+    done = numbers.sent + numbers.failed + numbers.unreachable + numbers.skipped_opted_out
+    return render_page(
+        request,
+        "broadcast.html",
+        desk,
+        broadcast=broadcast,
+        numbers=numbers,
+        copies=queued(broadcast),
+        done=done,
+        sent=request.query.get("sent") == "1",
+        refresh=REFRESH_SECONDS if numbers.pending else 0,
+        poll=poll,
+        answers=answers,
+        chart=results_chart("poll-chart", answers) if answers is not None else "",
+        answer_rows=list(zip(answers.options, answers.counts, strict=True)) if answers else [],
+        text=broadcast.texts.get(services.settings.default_language, ""),
+        moment=lambda at: format_moment(at, services.settings.tz),
     )

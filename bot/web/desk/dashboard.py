@@ -9,13 +9,17 @@ per month, reports and participants per unit, and the share of ethnic-minority p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from bot.core.i18n import _, format_number
-from bot.engine import Services
-from bot.reports.summary import Period, Summary, Tally, recent_periods, summarize
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.core.i18n import N_, _, format_number
+from bot.reports.summary import Summary, Tally
+from bot.web.desk.auth import Desk, signed_in
 from bot.web.desk.charts import Bar, bars, columns
-from db.repositories import Repos
+from bot.web.desk.exports import not_linked, select, tally
+from bot.web.desk.render import NavItem, render_page
+from handlers.exports import period_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +27,7 @@ class Chart:
     """A chart with its heading (the SVG carries the same title for screen readers)."""
 
     heading: str
-    svg: str
-
-
-def default_period(today: date, services: Services) -> Period:
-    """The period the dashboard opens on: the one in progress, else the last one ended."""
-    periods = recent_periods(today, services.settings)
-    running = [p for p in periods if p.start <= today <= p.end]
-    return running[0] if running else periods[0]
-
-
-async def figures(
-    repos: Repos, services: Services, period: Period, scope_unit: str | None, today: date
-) -> Summary:
-    """The summary the dashboard draws (`scope_unit`: a unit and those under it; None: all)."""
-    return await summarize(repos, services.settings, period, scope=scope_unit, today=today)
+    svg: Markup
 
 
 def percent(share: float) -> str:
@@ -82,3 +72,31 @@ def charts(summary: Summary) -> list[Chart]:
     title = _("Ethnic-minority share of participants, per unit")
     result.append(Chart(title, bars("chart-share", title, shares, scale=100)))
     return result
+
+
+routes = web.RouteTableDef()
+NAV = NavItem(5, N_("Dashboard"), "/desk/dashboard")
+
+
+@routes.get("/desk/dashboard")
+@signed_in()
+async def dashboard_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The figures and charts of a period (the one in progress unless another is chosen)."""
+    chosen = await select(request.query, desk)
+    if chosen is None:
+        return not_linked(request, desk, _("Dashboard"))
+    services = desk.loa.services
+    today = desk.now.astimezone(services.settings.tz).date()
+    summary = await tally(desk.repos, services, chosen.period, chosen.scope, today)
+    share = summary.total.ethnic_minority_share
+    return render_page(
+        request,
+        "dashboard.html",
+        desk,
+        chosen=chosen,
+        period_name=period_name,
+        summary=summary,
+        share=percent(share) if share is not None else "—",
+        charts=charts(summary) if not summary.empty else [],
+        problem=chosen.problem,
+    )

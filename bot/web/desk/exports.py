@@ -11,17 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from aiohttp import web
+
+from bot.core.i18n import N_, _, format_day
 from bot.engine import Services
 from bot.exports import FORMATS, wording, write_exports
-from bot.reports.summary import Period, Summary, recent_periods, summarize
+from bot.reports.summary import (
+    Period,
+    PeriodError,
+    Summary,
+    parse_period,
+    recent_periods,
+    summarize,
+)
+from bot.web.desk.auth import Desk, signed_in
+from bot.web.desk.render import NavItem, render_page
 from db.models import Role, Unit, UnitKind, User
 from db.repositories import Repos
 from db.repositories.units import tree_order
-from handlers.exports import vocabulary
+from handlers.exports import period_name, vocabulary
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -85,3 +98,127 @@ async def write(summary: Summary, kind: str, services: Services, today: date) ->
 
     name, data = await asyncio.to_thread(written)
     return ExportFile(name, CONTENT_TYPES[kind], data)
+
+
+# --- choosing a period and a scope (this page and the dashboard) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A period and a scope as chosen in a page's address, checked against the user's units."""
+
+    period: Period
+    scope: str | None  # a unit and those under it; None: the whole map (admins only)
+    periods: list[Period]
+    units: list[Unit]
+    whole_map: bool  # whether "the whole map" is offered (admins)
+    start: str  # a range typed as two days, shown back in the form
+    end: str
+    problem: str = ""
+
+
+async def select(query: Mapping[str, str], desk: Desk) -> Selection | None:
+    """The period and scope of `query`, defaulting to the period in progress and the user's
+    own unit; None when this user has no unit to look at."""
+    services = desk.loa.services
+    today = desk.now.astimezone(services.settings.tz).date()
+    offered = periods(today, services)
+    units = await scopes(desk.repos, desk.user)
+    admin = desk.role is Role.admin
+    if not units and not admin:
+        return None
+    wanted = query.get("scope", "" if admin else desk.user.unit_id or "")
+    scope = wanted if wanted in {unit.id for unit in units} else None
+    if scope is None and not admin:
+        scope = desk.user.unit_id
+    start, end = query.get("from", ""), query.get("to", "")
+    text = f"{start}..{end}" if start and end else query.get("period", "")
+    problem = ""
+    try:
+        period = parse_period(text, services.settings) if text else _running(offered, today)
+    except PeriodError:
+        period = _running(offered, today)
+        problem = _("I could not read that period. Choose one, or give both days of a range.")
+    return Selection(period, scope, offered, units, admin, start, end, problem)
+
+
+def _running(offered: list[Period], today: date) -> Period:
+    running = [p for p in offered if p.start <= today <= p.end]
+    return running[0] if running else offered[0]
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+routes = web.RouteTableDef()
+NAV = NavItem(50, N_("Periodic report files"), "/desk/exports")
+
+
+def not_linked(request: web.Request, desk: Desk, title: str) -> web.StreamResponse:
+    """The page of a user bound to no unit: there is nothing to count."""
+    return render_page(
+        request,
+        "message.html",
+        desk,
+        status=403,
+        title=title,
+        text=_("You are not bound to a unit, so there is nothing to count."),
+    )
+
+
+@routes.get("/desk/exports")
+@signed_in()
+async def form_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """Choose the period, the scope and the file."""
+    chosen = await select(request.query, desk)
+    if chosen is None:
+        return not_linked(request, desk, _("Periodic report files"))
+    return _form(request, desk, chosen)
+
+
+def _form(
+    request: web.Request, desk: Desk, chosen: Selection, *, problem: str = "", status: int = 200
+) -> web.StreamResponse:
+    return render_page(
+        request,
+        "exports.html",
+        desk,
+        status=status,
+        chosen=chosen,
+        period_name=period_name,
+        problem=problem or chosen.problem,
+    )
+
+
+@routes.get("/desk/exports/file")
+@signed_in()
+async def file_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The workbook or the draft report of the chosen period and scope, as a download."""
+    chosen = await select(request.query, desk)
+    if chosen is None:
+        return not_linked(request, desk, _("Periodic report files"))
+    kind = request.query.get("format", "")
+    if kind not in FORMATS or chosen.problem:
+        return _form(request, desk, chosen, problem=chosen.problem, status=422)
+    services = desk.loa.services
+    today = desk.now.astimezone(services.settings.tz).date()
+    summary = await tally(desk.repos, services, chosen.period, chosen.scope, today)
+    if summary.empty:
+        problem = _(
+            "No approved report of {scope} from {start} to {end}: there is nothing to count "
+            "or export yet. Reports count once an officer approves them."
+        ).format(
+            scope=summary.scope_name,
+            start=format_day(chosen.period.start),
+            end=format_day(chosen.period.end),
+        )
+        return _form(request, desk, chosen, problem=problem, status=404)
+    made = await write(summary, kind, services, today)
+    return web.Response(
+        body=made.data,
+        content_type=made.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{made.name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

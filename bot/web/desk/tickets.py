@@ -153,7 +153,9 @@ async def answer_page(request: web.Request, desk: Desk) -> web.StreamResponse:
 @signed_in()
 async def media_page(request: web.Request, desk: Desk) -> web.StreamResponse:
     """A question's photo (without its metadata) or voice, to those who may answer it."""
-    found = await media(desk.repos, desk.loa.services, desk.user, int(request.match_info["ticket_id"]))
+    found = await media(
+        desk.repos, desk.loa.services, desk.user, int(request.match_info["ticket_id"])
+    )
     if found is None:
         raise web.HTTPNotFound()
     if found.photo:
