@@ -22,10 +22,12 @@ from bot.app import Loa
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from db.models import Role
+from db.repositories import Repos
 from tests.fakes.runtime import channel_settings, free_port, running
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
+from tests.test_review import _submit as submit_report
 
 LINK = re.compile(r"https?://\S+/desk/signin/\S+")
 _users = count(9_100_001)
@@ -70,9 +72,7 @@ class DeskSite:
         self.base_url = base_url
         self.clock = clock
 
-    async def person(
-        self, role: Role, unit: str | None = None, name: str = "Y Blong", language: str = "vi"
-    ) -> Person:
+    async def person(self, role: Role, unit: str | None = None) -> Person:
         """A new Telegram user who chose Vietnamese and, for a role, joined with an invite."""
         telegram_id = next(_users)
         chat = Chat(self.loa.engine, user=str(telegram_id), channel="telegram")
@@ -94,6 +94,21 @@ class DeskSite:
         found = LINK.search(text)
         assert found, text
         return found.group(0)
+
+    async def user_id(self, person: Person) -> int:
+        """`person`'s user number in Loa."""
+        async with self.loa.db.session() as session:
+            user = await Repos.of(session).users.find("telegram", str(person.telegram_id))
+        assert user is not None
+        return user.id
+
+    async def report(self, reporter: Person, folder: Path, name: str = "photo") -> int:
+        """`reporter` files a complete report with one photo in chat; its number."""
+        await submit_report(reporter.chat, folder, name)
+        reporter_id = await self.user_id(reporter)  # (SQLite: one session at a time)
+        async with self.loa.db.session() as session:
+            reports = await Repos.of(session).reports.for_reporter(reporter_id, limit=1)
+        return reports[0].id
 
     def messages_to(self, person: Person) -> list[str]:
         """Every text Telegram delivered to `person`."""
