@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from bot.broadcasts.service import (
     check,
     create,
     figures,
+    figures_text,
     format_moment,
     reach,
     render,
@@ -259,7 +261,7 @@ def results_chart(chart_id: str, results: PollResults) -> Markup:
 
 routes = web.RouteTableDef()
 NAV = NavItem(40, N_("Announcements and polls"), "/desk/broadcasts")
-REFRESH_SECONDS = 5  # the progress page reloads itself this often while copies wait
+STATIC = Path(__file__).parent / "static"
 
 
 def _not_linked(request: web.Request, desk: Desk) -> web.StreamResponse:
@@ -377,39 +379,85 @@ async def compose_page(request: web.Request, desk: Desk) -> web.StreamResponse:
     return redirect(f"/desk/broadcasts/{broadcast.id}?sent=1")
 
 
+def _missing(request: web.Request, desk: Desk) -> web.StreamResponse:
+    return render_page(
+        request,
+        "message.html",
+        desk,
+        status=404,
+        title=_("Not found"),
+        text=_("There is no such announcement or poll among yours."),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the sending is: the figures, the copies settled, and the line saying so."""
+
+    numbers: Figures
+    done: int
+    line: str
+
+    @classmethod
+    async def of(cls, repos: Repos, broadcast: Broadcast) -> Progress:
+        """The progress now, read from the recipients' outbox rows."""
+        numbers = await figures(repos, broadcast)
+        done = numbers.recipients - numbers.pending
+        return cls(numbers, done, figures_text(broadcast, numbers))
+
+
 @routes.get(r"/desk/broadcasts/{broadcast_id:\d+}")
 @signed_in()
 async def progress_page(request: web.Request, desk: Desk) -> web.StreamResponse:
-    """How the sending goes (the page reloads while copies wait) and, for a poll, its results."""
+    """How the sending goes (updated in place by progress.js) and, for a poll, its results."""
     broadcast = await own(desk.repos, desk.user, int(request.match_info["broadcast_id"]))
     if broadcast is None:
-        return render_page(
-            request,
-            "message.html",
-            desk,
-            status=404,
-            title=_("Not found"),
-            text=_("There is no such announcement or poll among yours."),
-        )
+        return _missing(request, desk)
     services = desk.loa.services
-    numbers = await figures(desk.repos, broadcast)
     poll = broadcast.kind == BroadcastKind.poll.value
     answers = await results(desk.repos, services, broadcast) if poll else None
-    done = numbers.sent + numbers.failed + numbers.unreachable + numbers.skipped_opted_out
     return render_page(
         request,
         "broadcast.html",
         desk,
         broadcast=broadcast,
-        numbers=numbers,
+        progress=await Progress.of(desk.repos, broadcast),
         copies=queued(broadcast),
-        done=done,
         sent=request.query.get("sent") == "1",
-        refresh=REFRESH_SECONDS if numbers.pending else 0,
         poll=poll,
         answers=answers,
         chart=results_chart("poll-chart", answers) if answers is not None else "",
         answer_rows=list(zip(answers.options, answers.counts, strict=True)) if answers else [],
         text=broadcast.texts.get(services.settings.default_language, ""),
         moment=lambda at: format_moment(at, services.settings.tz),
+    )
+
+
+@routes.get(r"/desk/broadcasts/{broadcast_id:\d+}/progress")
+@signed_in()
+async def progress_json(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The progress as JSON, for the page's script (the author's own broadcasts only)."""
+    broadcast = await own(desk.repos, desk.user, int(request.match_info["broadcast_id"]))
+    if broadcast is None:
+        raise web.HTTPNotFound()
+    progress = await Progress.of(desk.repos, broadcast)
+    return web.json_response(
+        {
+            **progress.numbers.as_json(),
+            "done": progress.done,
+            "text": progress.line,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@routes.get("/desk/static/progress.js")
+async def progress_script(request: web.Request) -> web.StreamResponse:
+    """The page's one script (no secrets in it, so no session is needed to fetch it)."""
+    return web.FileResponse(
+        STATIC / "progress.js",
+        headers={
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "max-age=3600",
+        },
     )
