@@ -18,33 +18,16 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.broadcasts import service
 from bot.broadcasts.results import PollResults, poll_results
-from bot.broadcasts.service import (
-    MAX_OPTIONS,
-    MIN_OPTIONS,
-    OPTION_MAX,
-    TEXT_MAX,
-    Audience,
-    BroadcastError,
-    Draft,
-    Figures,
-    Reach,
-    check,
-    create,
-    figures,
-    figures_text,
-    format_moment,
-    reach,
-    render,
-    send_time,
-    subtree,
-)
+from bot.broadcasts.service import Audience, BroadcastError, Draft, Figures, Reach
 from bot.core import i18n
 from bot.core.chat import Reply
 from bot.core.i18n import N_, _
 from bot.engine import Services
 from bot.web.desk.auth import Desk, redirect, signed_in
 from bot.web.desk.charts import Bar, bars
+from bot.web.desk.pages import message
 from bot.web.desk.render import NavItem, render_page
 from bot.web.desk.review import markup_html
 from db.models import Broadcast, BroadcastKind, Role, UnitKind, User
@@ -59,6 +42,15 @@ LISTED = 20
 
 class FormError(ValueError):
     """The form cannot be sent as filled in; the message says why, in the reader's language."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A draft as one recipient reads it (in Vietnamese), whom it reaches, and when."""
+
+    reply: Reply
+    reach: Reach
+    at: datetime
 
 
 def scope_of(user: User) -> str | None:
@@ -84,7 +76,7 @@ class AudienceChoice:
 def audiences(services: Services, user: User) -> list[AudienceChoice]:
     """Who this author may address, as chat offers it (labels in the current language)."""
     scope = scope_of(user)
-    allowed = subtree(services.org, scope) if scope is not None else None
+    allowed = service.subtree(services.org, scope) if scope is not None else None
     everyone = _("Everyone") if scope is None else _("Everyone in my communes")
     found = [AudienceChoice("all", everyone)]
     found += [
@@ -140,20 +132,24 @@ def draft_of(form: Form, services: Services, user: User, now: datetime) -> Draft
     texts = {code: text.strip() for code, text in form.texts.items() if text.strip()}
     if not texts.get(settings.default_language):
         raise FormError(_("Please type the text."))
-    if any(len(text) > TEXT_MAX for text in texts.values()):
-        raise FormError(_("Please send at most {limit} characters.").format(limit=TEXT_MAX))
+    if any(len(text) > service.TEXT_MAX for text in texts.values()):
+        raise FormError(
+            _("Please send at most {limit} characters.").format(limit=service.TEXT_MAX)
+        )
     options = tuple(" ".join(o.split()) for o in form.options if o.strip())
     closes_at = None
     if kind is BroadcastKind.poll:
-        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        if not service.MIN_OPTIONS <= len(options) <= service.MAX_OPTIONS:
             raise FormError(
                 _("A poll needs {low} to {high} answers.").format(
-                    low=MIN_OPTIONS, high=MAX_OPTIONS
+                    low=service.MIN_OPTIONS, high=service.MAX_OPTIONS
                 )
             )
-        if any(len(option) > OPTION_MAX for option in options):
+        if any(len(option) > service.OPTION_MAX for option in options):
             raise FormError(
-                _("An answer may have at most {limit} characters.").format(limit=OPTION_MAX)
+                _("An answer may have at most {limit} characters.").format(
+                    limit=service.OPTION_MAX
+                )
             )
         if form.closes.isdigit() and int(form.closes) in POLL_DAYS:
             day = now.astimezone(tz).date() + timedelta(days=int(form.closes))
@@ -180,35 +176,26 @@ def draft_of(form: Form, services: Services, user: User, now: datetime) -> Draft
         scope_unit_id=scope_of(user),
     )
     try:
-        check(draft, settings, now)
+        service.check(draft, settings, now)
     except BroadcastError as error:
         raise FormError(_("The send or closing time has passed. Please start again.")) from error
     return draft
 
 
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """A draft as one recipient reads it (in Vietnamese), whom it reaches, and when."""
-
-    reply: Reply
-    reach: Reach
-    at: datetime
-
-
 async def preview(repos: Repos, services: Services, draft: Draft, now: datetime) -> Preview:
     """The preview chat shows before sending: the text, the count, the time."""
     settings = services.settings
-    found = await reach(repos, draft, services.org, settings)
+    found = await service.reach(repos, draft, services.org, settings)
     with i18n.use(services.catalogs, settings.default_language):
-        shown = render(draft, 0, settings.default_language, settings.tz)
-    return Preview(shown, found, send_time(draft, settings, now))
+        shown = service.render(draft, 0, settings.default_language, settings.tz)
+    return Preview(shown, found, service.send_time(draft, settings, now))
 
 
 async def send(
     repos: Repos, services: Services, user: User, draft: Draft, now: datetime
 ) -> Broadcast:
     """Queue one copy per recipient (BroadcastError when a time passed meanwhile)."""
-    return await create(
+    return await service.create(
         repos,
         draft,
         author=user,
@@ -227,7 +214,7 @@ def queued(broadcast: Broadcast) -> int:
 async def mine(repos: Repos, user: User) -> list[tuple[Broadcast, Figures]]:
     """The author's latest announcements and polls with their figures now, newest first."""
     return [
-        (broadcast, await figures(repos, broadcast))
+        (broadcast, await service.figures(repos, broadcast))
         for broadcast in await repos.broadcasts.by_author(user.id, limit=LISTED)
     ]
 
@@ -265,17 +252,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def _not_linked(request: web.Request, desk: Desk) -> web.StreamResponse:
-    return render_page(
-        request,
-        "message.html",
-        desk,
-        status=403,
-        title=_("Announcements and polls"),
-        text=_(
-            "Your account is not linked to a unit yet. Ask an administrator for an invite "
-            "code for your unit."
-        ),
+    text = _(
+        "Your account is not linked to a unit yet. Ask an administrator for an invite "
+        "code for your unit."
     )
+    return message(request, desk, _("Announcements and polls"), text, status=403)
 
 
 @routes.get("/desk/broadcasts")
@@ -300,7 +281,7 @@ def _read(form: Mapping[str, Any], services: Services) -> Form:
         kind=str(form.get("kind", BroadcastKind.announcement.value)),
         audience=str(form.get("audience", "")),
         texts={code: str(form.get(f"text_{code}", "")) for code in codes},
-        options=tuple(str(form.get(f"option_{n}", "")) for n in range(1, MAX_OPTIONS + 1)),
+        options=tuple(str(form.get(f"option_{n}", "")) for n in range(1, service.MAX_OPTIONS + 1)),
         closes=str(form.get("closes", "")),
         closes_at=str(form.get("closes_at", "")),
         send=str(form.get("send", "now")),
@@ -331,14 +312,14 @@ async def _compose(
         default=default,
         poll=BroadcastKind.poll.value,
         poll_days=POLL_DAYS,
-        options=range(1, MAX_OPTIONS + 1),
-        text_max=TEXT_MAX,
-        option_max=OPTION_MAX,
+        options=range(1, service.MAX_OPTIONS + 1),
+        text_max=service.TEXT_MAX,
+        option_max=service.OPTION_MAX,
         preview=shown,
         preview_html=markup_html(shown.reply.text) if shown is not None else "",
         preview_choices=[c.label for c in shown.reply.choices] if shown is not None else [],
         soon=shown is not None and shown.at > desk.now + timedelta(minutes=1),
-        moment=(lambda at: format_moment(at, tz)),
+        moment=(lambda at: service.format_moment(at, tz)),
         problem=problem,
     )
 
@@ -380,14 +361,8 @@ async def compose_page(request: web.Request, desk: Desk) -> web.StreamResponse:
 
 
 def _missing(request: web.Request, desk: Desk) -> web.StreamResponse:
-    return render_page(
-        request,
-        "message.html",
-        desk,
-        status=404,
-        title=_("Not found"),
-        text=_("There is no such announcement or poll among yours."),
-    )
+    text = _("There is no such announcement or poll among yours.")
+    return message(request, desk, _("Not found"), text, status=404)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,9 +376,9 @@ class Progress:
     @classmethod
     async def of(cls, repos: Repos, broadcast: Broadcast) -> Progress:
         """The progress now, read from the recipients' outbox rows."""
-        numbers = await figures(repos, broadcast)
+        numbers = await service.figures(repos, broadcast)
         done = numbers.recipients - numbers.pending
-        return cls(numbers, done, figures_text(broadcast, numbers))
+        return cls(numbers, done, service.figures_text(broadcast, numbers))
 
 
 @routes.get(r"/desk/broadcasts/{broadcast_id:\d+}")
@@ -429,7 +404,7 @@ async def progress_page(request: web.Request, desk: Desk) -> web.StreamResponse:
         chart=results_chart("poll-chart", answers) if answers is not None else "",
         answer_rows=list(zip(answers.options, answers.counts, strict=True)) if answers else [],
         text=broadcast.texts.get(services.settings.default_language, ""),
-        moment=lambda at: format_moment(at, services.settings.tz),
+        moment=lambda at: service.format_moment(at, services.settings.tz),
     )
 
 

@@ -17,7 +17,7 @@ from bot.core.i18n import N_, _, format_number
 from bot.reports.summary import Summary, Tally
 from bot.web.desk.auth import Desk, signed_in
 from bot.web.desk.charts import Bar, bars, columns
-from bot.web.desk.exports import not_linked, select, tally
+from bot.web.desk.exports import Selection, tally, with_selection
 from bot.web.desk.render import NavItem, render_page
 from handlers.exports import period_name
 
@@ -80,14 +80,12 @@ NAV = NavItem(5, N_("Dashboard"), "/desk/dashboard")
 
 @routes.get("/desk/dashboard")
 @signed_in()
-async def dashboard_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+@with_selection(NAV.label)
+async def dashboard_page(
+    request: web.Request, desk: Desk, chosen: Selection
+) -> web.StreamResponse:
     """The figures and charts of a period (the one in progress unless another is chosen)."""
-    chosen = await select(request.query, desk)
-    if chosen is None:
-        return not_linked(request, desk, _("Dashboard"))
-    services = desk.loa.services
-    today = desk.now.astimezone(services.settings.tz).date()
-    summary = await tally(desk.repos, services, chosen.period, chosen.scope, today)
+    summary = await tally(desk, chosen)
     share = summary.total.ethnic_minority_share
     return render_page(
         request,

@@ -39,9 +39,11 @@ from bot.deadlines.planner import (
 )
 from bot.engine import Services
 from bot.web.desk.auth import Desk, redirect, signed_in
+from bot.web.desk.pages import message
 from bot.web.desk.render import NavItem, render_page
 from db.models import Deadline, Role, Unit, User
 from db.repositories import Repos
+from handlers.deadlines.changes import change_problem
 
 REMINDER_KINDS = ("reminder",)
 
@@ -203,16 +205,9 @@ async def change(
 
 
 def problem(error: DeadlineChangeError) -> str:
-    """Why a deadline form was refused, as the admin reads it."""
-    if error.reason == "title":
-        return _("Please type a title of {low} to {high} characters.").format(
-            low=TITLE_MIN, high=TITLE_MAX
-        )
-    if error.reason == "due":
-        return _(
-            "The date must be at least two days ahead and within a year, so that units have "
-            "a last day."
-        )
+    """Why a deadline form was refused, as the admin reads it (chat's words where it has them)."""
+    if error.reason in ("title", "due"):
+        return change_problem(error)
     if error.reason == "units":
         return _("Choose at least one unit.")
     return _("This deadline is closed or no longer exists.")
@@ -337,14 +332,8 @@ async def _edit(
 ) -> web.StreamResponse:
     deadline = await desk.repos.deadlines.get(deadline_id)
     if deadline is None or deadline.cancelled_at is not None:
-        return render_page(
-            request,
-            "message.html",
-            desk,
-            status=404,
-            title=_("Not found"),
-            text=_("This deadline is closed or no longer exists."),
-        )
+        closed = _("This deadline is closed or no longer exists.")
+        return message(request, desk, _("Not found"), closed, status=404)
     today = desk.now.astimezone(desk.loa.settings.tz).date()
     return render_page(
         request,

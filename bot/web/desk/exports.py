@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import wraps
 from pathlib import Path
 
 from aiohttp import web
@@ -21,15 +22,10 @@ from aiohttp import web
 from bot.core.i18n import N_, _, format_day
 from bot.engine import Services
 from bot.exports import FORMATS, wording, write_exports
-from bot.reports.summary import (
-    Period,
-    PeriodError,
-    Summary,
-    parse_period,
-    recent_periods,
-    summarize,
-)
-from bot.web.desk.auth import Desk, signed_in
+from bot.reports import summary as tallies
+from bot.reports.summary import Period, Summary
+from bot.web.desk.auth import Desk, DeskHandler, signed_in
+from bot.web.desk.pages import message
 from bot.web.desk.render import NavItem, render_page
 from db.models import Role, Unit, UnitKind, User
 from db.repositories import Repos
@@ -44,7 +40,7 @@ CONTENT_TYPES = {
 
 def periods(today: date, services: Services) -> list[Period]:
     """The periods offered: the three that ended last and the one in progress (as in chat)."""
-    return recent_periods(today, services.settings)
+    return tallies.recent_periods(today, services.settings)
 
 
 async def scopes(repos: Repos, user: User) -> list[Unit]:
@@ -67,6 +63,19 @@ async def scopes(repos: Repos, user: User) -> list[Unit]:
     ]
 
 
+def today_of(desk: Desk) -> date:
+    """The day it is for the desk's user (Vietnam time)."""
+    return desk.now.astimezone(desk.loa.settings.tz).date()
+
+
+async def tally(desk: Desk, chosen: Selection) -> Summary:
+    """The summary of the chosen period and scope (what the files and charts show)."""
+    settings = desk.loa.settings
+    return await tallies.summarize(
+        desk.repos, settings, chosen.period, scope=chosen.scope, today=today_of(desk)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ExportFile:
     """A written file, ready to download."""
@@ -74,13 +83,6 @@ class ExportFile:
     name: str
     content_type: str
     data: bytes
-
-
-async def tally(
-    repos: Repos, services: Services, period: Period, scope: str | None, today: date
-) -> Summary:
-    """The summary the files are written from."""
-    return await summarize(repos, services.settings, period, scope=scope, today=today)
 
 
 async def write(summary: Summary, kind: str, services: Services, today: date) -> ExportFile:
@@ -121,7 +123,7 @@ async def select(query: Mapping[str, str], desk: Desk) -> Selection | None:
     """The period and scope of `query`, defaulting to the period in progress and the user's
     own unit; None when this user has no unit to look at."""
     services = desk.loa.services
-    today = desk.now.astimezone(services.settings.tz).date()
+    today = today_of(desk)
     offered = periods(today, services)
     units = await scopes(desk.repos, desk.user)
     admin = desk.role is Role.admin
@@ -135,8 +137,10 @@ async def select(query: Mapping[str, str], desk: Desk) -> Selection | None:
     text = f"{start}..{end}" if start and end else query.get("period", "")
     problem = ""
     try:
-        period = parse_period(text, services.settings) if text else _running(offered, today)
-    except PeriodError:
+        period = (
+            tallies.parse_period(text, services.settings) if text else _running(offered, today)
+        )
+    except tallies.PeriodError:
         period = _running(offered, today)
         problem = _("I could not read that period. Choose one, or give both days of a range.")
     return Selection(period, scope, offered, units, admin, start, end, problem)
@@ -150,28 +154,36 @@ def _running(offered: list[Period], today: date) -> Period:
 # --- the pages ------------------------------------------------------------------------------
 
 routes = web.RouteTableDef()
-NAV = NavItem(50, N_("Periodic report files"), "/desk/exports")
+TITLE = N_("Periodic report files")
+NAV = NavItem(50, TITLE, "/desk/exports")
 
 
-def not_linked(request: web.Request, desk: Desk, title: str) -> web.StreamResponse:
-    """The page of a user bound to no unit: there is nothing to count."""
-    return render_page(
-        request,
-        "message.html",
-        desk,
-        status=403,
-        title=title,
-        text=_("You are not bound to a unit, so there is nothing to count."),
-    )
+SelectionHandler = Callable[[web.Request, Desk, Selection], Awaitable[web.StreamResponse]]
+
+
+def with_selection(title: str) -> Callable[[SelectionHandler], DeskHandler]:
+    """Give a page the period and scope of its address (`title`: the page's msgid, for the
+    refusal a user bound to no unit gets: there is nothing to count)."""
+
+    def wrap(handler: SelectionHandler) -> DeskHandler:
+        @wraps(handler)
+        async def run(request: web.Request, desk: Desk) -> web.StreamResponse:
+            chosen = await select(request.query, desk)
+            if chosen is None:
+                text = _("You are not bound to a unit, so there is nothing to count.")
+                return message(request, desk, _(title), text, status=403)
+            return await handler(request, desk, chosen)
+
+        return run
+
+    return wrap
 
 
 @routes.get("/desk/exports")
 @signed_in()
-async def form_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+@with_selection(TITLE)
+async def form_page(request: web.Request, desk: Desk, chosen: Selection) -> web.StreamResponse:
     """Choose the period, the scope and the file."""
-    chosen = await select(request.query, desk)
-    if chosen is None:
-        return not_linked(request, desk, _("Periodic report files"))
     return _form(request, desk, chosen)
 
 
@@ -191,17 +203,13 @@ def _form(
 
 @routes.get("/desk/exports/file")
 @signed_in()
-async def file_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+@with_selection(TITLE)
+async def file_page(request: web.Request, desk: Desk, chosen: Selection) -> web.StreamResponse:
     """The workbook or the draft report of the chosen period and scope, as a download."""
-    chosen = await select(request.query, desk)
-    if chosen is None:
-        return not_linked(request, desk, _("Periodic report files"))
     kind = request.query.get("format", "")
     if kind not in FORMATS or chosen.problem:
         return _form(request, desk, chosen, problem=chosen.problem, status=422)
-    services = desk.loa.services
-    today = desk.now.astimezone(services.settings.tz).date()
-    summary = await tally(desk.repos, services, chosen.period, chosen.scope, today)
+    summary = await tally(desk, chosen)
     if summary.empty:
         problem = _(
             "No approved report of {scope} from {start} to {end}: there is nothing to count "
@@ -212,7 +220,7 @@ async def file_page(request: web.Request, desk: Desk) -> web.StreamResponse:
             end=format_day(chosen.period.end),
         )
         return _form(request, desk, chosen, problem=problem, status=404)
-    made = await write(summary, kind, services, today)
+    made = await write(summary, kind, desk.loa.services, today_of(desk))
     return web.Response(
         body=made.data,
         content_type=made.content_type,

@@ -102,36 +102,6 @@ async def list_page(request: web.Request, desk: Desk) -> web.StreamResponse:
     return await _list(request, desk, message=message)
 
 
-async def _list(
-    request: web.Request,
-    desk: Desk,
-    *,
-    message: str = "",
-    problem: str = "",
-    answered: int | None = None,
-    draft: str = "",
-    status: int = 200,
-) -> web.StreamResponse:
-    views = await waiting(desk.repos, desk.loa.services, desk.user)
-    if all(view.id != answered for view in views):
-        answered = None  # the problem is shown at the top (the question left the list)
-    return render_page(
-        request,
-        "tickets.html",
-        desk,
-        status=status,
-        tickets=[(view, markup_html(describe(view))) for view in views],
-        photo=MediaKind.photo.value,
-        voice=MediaKind.voice.value,
-        message=message,
-        problem=problem,
-        answered=answered,
-        draft=draft,
-        answer_min=TEXT_MIN,
-        answer_max=ANSWER_MAX,
-    )
-
-
 @routes.post(r"/desk/tickets/{ticket_id:\d+}")
 @signed_in()
 async def answer_page(request: web.Request, desk: Desk) -> web.StreamResponse:
@@ -143,10 +113,37 @@ async def answer_page(request: web.Request, desk: Desk) -> web.StreamResponse:
         ticket = await answerable(ctx, ticket_id)
         await answer_ticket(ctx, ticket, words)
     except BadInput as bad:
-        return await _list(
-            request, desk, problem=bad.message, answered=ticket_id, draft=words, status=409
-        )
+        return await _list(request, desk, refused=Refused(ticket_id, bad.message, words))
     return redirect(f"/desk/tickets?done={ticket_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An answer that was not sent: to which question, why, and the words typed (kept)."""
+
+    ticket_id: int | None
+    problem: str
+    words: str = ""
+
+
+async def _list(
+    request: web.Request, desk: Desk, *, message: str = "", refused: Refused | None = None
+) -> web.StreamResponse:
+    views = await waiting(desk.repos, desk.loa.services, desk.user)
+    if refused is not None and all(view.id != refused.ticket_id for view in views):
+        # The question left the list (answered meanwhile): the reason shows at the top.
+        refused = Refused(None, refused.problem)
+    return render_page(
+        request,
+        "tickets.html",
+        desk,
+        status=409 if refused else 200,
+        tickets=[(view, markup_html(describe(view))) for view in views],
+        kinds=MediaKind,
+        limits=(TEXT_MIN, ANSWER_MAX),
+        message=message,
+        refused=refused,
+    )
 
 
 @routes.get(r"/desk/tickets/{ticket_id:\d+}/media")
