@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 
 from bot.app import Loa
-from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from tests.web.browser import CHROMIUM, BrowserPage, BrowserThread
 from tests.web.desk import ARTIFACTS, DeskSite, Person, desk_site
@@ -24,9 +23,9 @@ SignIn = Callable[[Person], Awaitable[BrowserPage]]
 
 
 @pytest.fixture
-async def desk(loa: Loa, settings: Settings, clock: FrozenClock) -> AsyncIterator[DeskSite]:
+async def desk(loa: Loa, settings: Settings) -> AsyncIterator[DeskSite]:
     """Loa serving the desk (WEB_LISTEN), polling a fake Telegram, on a wiped database."""
-    async with desk_site(settings, clock) as site:
+    async with desk_site(loa, settings) as site:
         yield site
 
 

@@ -7,6 +7,7 @@ over plain HTTP (`DeskClient`) or in Chromium (`BrowserPage`, tests/web/browser.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,8 @@ import aiohttp
 from bot.app import Loa
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
+from bot.engine import Engine, Signal
+from bot.reports.media import MediaChecks
 from db.models import Role
 from db.repositories import Repos
 from tests.fakes.runtime import channel_settings, free_port, running
@@ -66,10 +69,13 @@ def hidden_fields(html: str) -> dict[str, str]:
 class DeskSite:
     """A running Loa serving the desk, with the fake Telegram its people use."""
 
-    def __init__(self, loa: Loa, fake: FakeTelegram, base_url: str, clock: FrozenClock) -> None:
+    def __init__(
+        self, loa: Loa, fake: FakeTelegram, base_url: str, clock: FrozenClock, public: str
+    ) -> None:
         self.loa = loa
         self.fake = fake
-        self.base_url = base_url
+        self.base_url = base_url  # where the desk listens
+        self.public = public  # PUBLIC_BASE_URL: where links point (the same unless overridden)
         self.clock = clock
 
     async def person(self, role: Role, unit: str | None = None) -> Person:
@@ -160,7 +166,7 @@ class DeskClient:
 
     async def sign_in(self, link: str) -> int:
         """Open the link and press its button; the status of the press (303 when signed in)."""
-        path = link.removeprefix(self.site.base_url)
+        path = link.removeprefix(self.site.public)
         _status, page = await self.get(path)
         status, location, _body = await self.post(path, hidden_fields(page))
         if status == 303:
@@ -176,30 +182,38 @@ def _is_text(response: aiohttp.ClientResponse) -> bool:
 def desk_settings(base: Settings, fake: FakeTelegram, **overrides: Any) -> Settings:
     """Polling the fake Telegram, with WEB_LISTEN on a free port and PUBLIC_BASE_URL there."""
     port = free_port()
-    return channel_settings(
-        base,
-        telegram_token=TOKEN,
-        telegram_api_base=fake.url,
-        web_listen=f"127.0.0.1:{port}",
-        public_base_url=f"http://127.0.0.1:{port}",
-        **overrides,
+    values: dict[str, Any] = {
+        "telegram_token": TOKEN,
+        "telegram_api_base": fake.url,
+        "web_listen": f"127.0.0.1:{port}",
+        "public_base_url": f"http://127.0.0.1:{port}",
+    }
+    return channel_settings(base, **(values | overrides))
+
+
+def with_settings(loa: Loa, config: Settings) -> Loa:
+    """`loa` (its database, content and catalogs) running with other settings.
+
+    Starting a second Loa would load the same content again: seconds per test.
+    """
+    services = dataclasses.replace(
+        loa.services, settings=config, queued=Signal(), media=MediaChecks(config)
     )
+    return Loa(config, loa.db, services, Engine(loa.db, services, loa.engine.routers))
 
 
 @asynccontextmanager
-async def desk_site(
-    base: Settings, clock: FrozenClock, **overrides: Any
-) -> AsyncIterator[DeskSite]:
-    """Loa with the desk, polling a fake Telegram, on the (already wiped) test database."""
+async def desk_site(loa: Loa, base: Settings, **overrides: Any) -> AsyncIterator[DeskSite]:
+    """`loa` (started on a wiped database) serving the desk and polling a fake Telegram."""
     async with FakeTelegram() as fake:
         config = desk_settings(base, fake, **overrides)
-        loa = await Loa.start(config, clock=clock)
-        try:
-            async with running(config, loa):
-                assert config.public_base_url is not None
-                yield DeskSite(loa, fake, config.public_base_url, clock)
-        finally:
-            await loa.close()
+        served = with_settings(loa, config)
+        clock = served.services.clock
+        assert isinstance(clock, FrozenClock)
+        async with running(config, served):
+            assert config.public_base_url is not None and config.web_listen is not None
+            address = f"http://{config.web_listen}"
+            yield DeskSite(served, fake, address, clock, config.public_base_url)
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "desk"

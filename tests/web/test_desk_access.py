@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 from PIL import Image
 from sqlalchemy import select, update
 
 from bot.app import Loa
 from bot.core.config import Settings
 from db.models import DeskLink, Report, ReportMedia, ReportStatus, Role, User
+from tests.fakes.runtime import LOA, free_port, loa_env
 from tests.fixtures.reporting import invite_codes
 from tests.helpers import Chat
 from tests.test_cli import run_loa
-from tests.web.desk import DeskSite, hidden_fields
+from tests.web.desk import DeskSite, desk_site, hidden_fields
 
 
 async def test_an_officer_signs_in_with_the_link_from_desk_and_signs_out(
@@ -217,3 +220,51 @@ async def test_sessions_expire_and_a_revoked_role_ends_them(
         async with desk.loa.db.session() as session:
             await session.execute(update(User).where(User.id == admin_id).values(role="officer"))
         assert (await client.get("/desk/"))[0] == 401
+
+
+async def test_web_listen_serves_the_desk_in_polling_mode_and_beside_the_console(
+    desk: DeskSite, settings: Settings
+) -> None:
+    async with desk.client() as client:
+        status, _kind, health = await client.get_bytes("/healthz")
+        assert status == 200 and json.loads(health)["channels"] == ["telegram"]
+
+    port = free_port()
+    env = loa_env(settings, WEB_LISTEN=f"127.0.0.1:{port}")
+    process = await asyncio.create_subprocess_exec(
+        str(LOA), "run", env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def answers() -> int:
+                for _ in range(300):
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/desk/") as response:
+                            return response.status
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                return 0
+
+            assert await answers() == 401  # the desk, asking to sign in
+        assert process.stdin is not None
+        process.stdin.write(b"/start\n")
+        process.stdin.close()
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0
+        assert "Tiếng Việt" in out.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_over_https_the_session_cookie_is_secure(loa: Loa, settings: Settings) -> None:
+    async with desk_site(loa, settings, public_base_url="https://desk.example.vn") as site:
+        officer = await site.person(Role.officer, "ia-toi")
+        link = await site.link_for(officer)
+        assert link.startswith("https://desk.example.vn/desk/signin/")
+        async with site.client() as client:
+            assert await client.sign_in(link) == 303
+            (cookie,) = [c for c in client.session.cookie_jar if c.key == "loa_desk"]
+            assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"

@@ -168,6 +168,7 @@ async def queue(request: web.Request, desk: Desk) -> web.StreamResponse:
         limit=PAGE_SIZE,
         offset=(filters.page - 1) * PAGE_SIZE,
         oldest_first=filters.status == ReportStatus.submitted.value,
+        not_by=desk.user.id,  # as in chat: nobody reviews their own reports
     )
     photos = await desk.repos.reports.photos_of([report.id for report in reports])
     rows = []
@@ -224,6 +225,7 @@ async def _show(
     message: str = "",
     problem: str = "",
     note: str = "",
+    action: str = "",
     status: int = 200,
 ) -> web.StreamResponse:
     ctx = desk.context()
@@ -245,6 +247,7 @@ async def _show(
         message=message,
         problem=problem,
         note=note,
+        failed=action,
         note_min=NOTE_MIN,
         note_max=NOTE_MAX,
     )
@@ -288,7 +291,9 @@ async def decide_report(request: web.Request, desk: Desk) -> web.StreamResponse:
     except BadInput as bad:
         current = await visible_report(desk, report_id)
         assert current is not None  # seen a moment ago, in this transaction
-        return await _show(request, desk, current, problem=bad.message, note=note, status=409)
+        return await _show(
+            request, desk, current, problem=bad.message, note=note, action=action, status=409
+        )
     return redirect(f"/desk/review/{report_id}?done={action}")
 
 

@@ -22,7 +22,7 @@ from bot.web.desk.auth import (
     signed_in,
 )
 from bot.web.desk.render import render_page
-from db.models import Role
+from db.models import Role, User
 from db.repositories import Repos
 from handlers.admin import describe_user
 
@@ -44,28 +44,32 @@ def _signed(request: web.Request) -> bool:
     return signin_link_signed(loa.settings, info["expires"], info["mac"], info["secret"], now)
 
 
+async def _link_user(request: web.Request, repos: Repos, *, use: bool) -> User | None:
+    """The officer or admin a valid link signs in (`use`: and mark the link used)."""
+    if not _signed(request):
+        return None
+    now = request.app[LOA].services.clock.now()
+    hashed = secret_hash(request.match_info["secret"])
+    links = repos.desk
+    user_id = await (links.redeem_link(hashed, now) if use else links.usable_link(hashed, now))
+    user = await repos.users.get(user_id) if user_id is not None else None
+    return user if user is not None and Role(user.role) in DESK_ROLES else None
+
+
 @routes.get(LINK)
 async def signin_page(request: web.Request) -> web.StreamResponse:
     """Say whose link this is and offer the button; nothing is used up by opening it."""
     loa = request.app[LOA]
-    name = ""
-    usable = False
-    if _signed(request):
-        now = loa.services.clock.now()
-        async with loa.db.session() as session:
-            repos = Repos.of(session)
-            user_id = await repos.desk.usable_link(secret_hash(request.match_info["secret"]), now)
-            user = await repos.users.get(user_id) if user_id is not None else None
-            if user is not None and Role(user.role) in DESK_ROLES:
-                usable, name = True, describe_user(user)
+    async with loa.db.session() as session:
+        user = await _link_user(request, Repos.of(session), use=False)
     with i18n.use(loa.services.catalogs, loa.settings.default_language):
         return render_page(
             request,
             "signin.html",
             None,
-            status=200 if usable else 403,
-            usable=usable,
-            name=name,
+            status=200 if user is not None else 403,
+            usable=user is not None,
+            name=describe_user(user) if user is not None else "",
             csrf=_link_csrf(request),
         )
 
@@ -80,14 +84,11 @@ async def signin(request: web.Request) -> web.StreamResponse:
     ):
         raise web.HTTPForbidden(text="CSRF token missing or wrong")
     secret = None
-    if _signed(request):
-        now = loa.services.clock.now()
-        async with loa.db.session() as session:
-            repos = Repos.of(session)
-            user_id = await repos.desk.redeem_link(secret_hash(request.match_info["secret"]), now)
-            user = await repos.users.get(user_id) if user_id is not None else None
-            if user is not None and Role(user.role) in DESK_ROLES:
-                secret = await open_session(repos, loa, user, now)
+    async with loa.db.session() as session:
+        repos = Repos.of(session)
+        user = await _link_user(request, repos, use=True)
+        if user is not None:
+            secret = await open_session(repos, loa, user, loa.services.clock.now())
     if secret is None:
         return await signin_page(request)
     response = redirect("/desk/")
