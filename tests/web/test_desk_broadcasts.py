@@ -117,6 +117,11 @@ async def test_a_poll_shows_its_results_as_a_chart(desk: DeskSite) -> None:
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="poll-chart"' in page
     assert f'<title id="poll-chart-title">Kết quả khảo sát: {question}</title>' in page
     assert "Buổi sáng: 0 (0%); Buổi tối: 2 (100%)" in page  # what a screen reader reads
+    # Another officer sees neither the poll nor its figures.
+    other = await desk.person(Role.officer, "ia-toi")
+    async with desk.client(other) as client:
+        assert (await client.get(f"/desk/broadcasts/{poll.id}"))[0] == 404
+        assert (await client.get_bytes(f"/desk/broadcasts/{poll.id}/progress"))[0] == 404
 
 
 async def test_compose_refuses_what_chat_refuses(desk: DeskSite) -> None:

@@ -334,7 +334,6 @@ async def _edit(
     if deadline is None or deadline.cancelled_at is not None:
         closed = _("This deadline is closed or no longer exists.")
         return message(request, desk, _("Not found"), closed, status=404)
-    today = desk.now.astimezone(desk.loa.settings.tz).date()
     return render_page(
         request,
         "deadline.html",
@@ -343,8 +342,6 @@ async def _edit(
         deadline=deadline,
         due_phrase=due_phrase,
         problem=problem,
-        earliest=(today + timedelta(days=2)).isoformat(),
-        latest=(today + timedelta(days=366)).isoformat(),
         title_min=TITLE_MIN,
         title_max=TITLE_MAX,
     )
