@@ -73,6 +73,7 @@ async def test_an_admin_works_through_the_desk_pages(
     await check_page(page, "broadcasts")
     await page.click("📢 Thông báo mới", role="link")
     await page.run(lambda tab: tab.get_by_label("Gửi cho ai?").select_option("unit:ia-toi"))
+    await page.run(lambda tab: tab.locator("#audience-count", has_text="Gửi đến").wait_for())
     news = "Chiều thứ Sáu có buổi tư vấn sức khỏe sinh sản tại trạm y tế xã."
     await page.fill("Nội dung (tiếng Việt)", news)
     await page.click("Xem trước và đếm người nhận")

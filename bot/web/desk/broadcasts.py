@@ -318,10 +318,46 @@ async def _compose(
         preview=shown,
         preview_html=markup_html(shown.reply.text) if shown is not None else "",
         preview_choices=[c.label for c in shown.reply.choices] if shown is not None else [],
+        reached=reach_text(shown.reach) if shown is not None else "",
         soon=shown is not None and shown.at > desk.now + timedelta(minutes=1),
         moment=(lambda at: service.format_moment(at, tz)),
         problem=problem,
     )
+
+
+async def audience_count(repos: Repos, services: Services, user: User, audience: str) -> str:
+    """Whom an audience reaches now, in the preview's words ("" for one this user may not use)."""
+    if audience not in {item.value for item in audiences(services, user)}:
+        return ""
+    draft = Draft(
+        kind=BroadcastKind.announcement,
+        audience=Audience.parse(audience, services.org, services.settings.languages),
+        texts={},
+        scope_unit_id=scope_of(user),
+    )
+    return reach_text(await service.reach(repos, draft, services.org, services.settings))
+
+
+def reach_text(found: Reach) -> str:
+    """Whom a draft reaches, as the preview says it (chat's words)."""
+    line = _("It goes to {count} people.").format(count=len(found.users))
+    if found.opted_out or found.unreachable:
+        line += " " + _(
+            "Skipped: {opted} who asked for no announcements, {unreachable} unreachable."
+        ).format(opted=found.opted_out, unreachable=found.unreachable)
+    return line
+
+
+@routes.get("/desk/broadcasts/audience")
+@signed_in()
+async def audience_page(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """The count of an audience, for the compose form's script (as the preview says it)."""
+    line = await audience_count(
+        desk.repos, desk.loa.services, desk.user, request.query.get("audience", "")
+    )
+    if not line:
+        raise web.HTTPNotFound()
+    return web.json_response({"text": line}, headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/desk/broadcasts/new")
@@ -426,11 +462,11 @@ async def progress_json(request: web.Request, desk: Desk) -> web.StreamResponse:
     )
 
 
-@routes.get("/desk/static/progress.js")
-async def progress_script(request: web.Request) -> web.StreamResponse:
-    """The page's one script (no secrets in it, so no session is needed to fetch it)."""
+@routes.get(r"/desk/static/{name:(progress|compose)\.js}")
+async def script(request: web.Request) -> web.StreamResponse:
+    """The pages' small scripts (no secrets in them, so no session is needed to fetch them)."""
     return web.FileResponse(
-        STATIC / "progress.js",
+        STATIC / request.match_info["name"],
         headers={
             "Content-Type": "text/javascript; charset=utf-8",
             "Cache-Control": "max-age=3600",
