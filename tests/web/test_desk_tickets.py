@@ -51,7 +51,7 @@ async def test_an_officer_answers_on_the_desk_and_the_villager_gets_it(
         status, page = await client.get("/desk/tickets")
         assert status == 200
         assert "Câu hỏi đang chờ bạn trả lời: 3" in page
-        assert "“Khi nào có lớp học về hôn nhân cận huyết?”" in page
+        assert '<blockquote class="question">Khi nào có lớp học về hôn nhân cận huyết?' in page
         assert "Người hỏi: telegram" in page  # the name it was asked with
         assert f'<img src="/desk/tickets/{second.id}/media"' in page
         assert f'<audio controls preload="none" src="/desk/tickets/{third.id}/media"' in page

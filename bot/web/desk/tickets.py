@@ -18,10 +18,9 @@ from aiohttp import web
 from bot.channels.files import without_metadata
 from bot.core.i18n import N_, _
 from bot.engine import BadInput, Services
-from bot.tickets.notices import TicketView, describe, may_answer, view_of
+from bot.tickets.notices import TicketView, may_answer, view_of
 from bot.web.desk.auth import Desk, redirect, signed_in
 from bot.web.desk.render import NavItem, render_page
-from bot.web.desk.review import markup_html
 from db.models import MediaKind, Ticket, TicketStatus, User
 from db.repositories import Repos
 from handlers.tickets.answering import answer_ticket, answerable
@@ -138,7 +137,7 @@ async def _list(
         "tickets.html",
         desk,
         status=409 if refused else 200,
-        tickets=[(view, markup_html(describe(view))) for view in views],
+        tickets=views,
         kinds=MediaKind,
         limits=(TEXT_MIN, ANSWER_MAX),
         message=message,
