@@ -7,11 +7,12 @@ link used and opens a session: a random cookie value whose SHA-256 is kept in
 scoped to /desk, and Secure when PUBLIC_BASE_URL is https.
 
 Every request of a page goes through `signed_in`: the session must exist, be unexpired, and
-its user must still hold the role they signed in with and one the page allows (a role revoked
-with `loa users revoke` or /revoke ends the session at once; handlers/roles.py also deletes
-it). A POST must carry the session's CSRF token (`csrf` form field): an HMAC of the session
-by Loa's one signer, so nothing more is stored. The handler then runs inside one database
-transaction and the signed-in user's language, with a `Desk` describing who they are.
+its user must still hold the role they signed in with (a role revoked with `loa users revoke`
+or /revoke ends the session at once; handlers/roles.py also deletes it); a page their role
+does not open answers 403 and the session goes on. A POST must carry the session's CSRF
+token (`csrf` form field): an HMAC of the session by Loa's one signer, so nothing more is
+stored. The handler then runs inside one database transaction and the signed-in user's
+language, with a `Desk` describing who they are.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from aiohttp import web
 from bot.app import Loa
 from bot.core import i18n
 from bot.core.chat import Incoming, Kind
+from bot.core.i18n import _
 from bot.core.signing import Signer
 from bot.delivery.signin import secret_hash
 from bot.engine import Context, State
@@ -107,7 +109,8 @@ def csrf_token(loa: Loa, session_hash: str, expires_at: datetime) -> str:
 
 
 def signed_in(*roles: Role) -> Callable[[DeskHandler], WebHandler]:
-    """Give the handler the signed-in `Desk`; refuse without a session, role or CSRF token.
+    """Give the handler the signed-in `Desk`: without a live session 401, with a POST lacking
+    the CSRF token 403, for a role the page does not open 403.
 
     `roles` narrows the desk's roles (officers and admins) for a page; none: both.
     """
@@ -124,16 +127,11 @@ def signed_in(*roles: Role) -> Callable[[DeskHandler], WebHandler]:
             async with loa.db.session() as session:
                 repos = Repos.of(session)
                 found = await repos.desk.find_session(secret_hash(cookie), now) if cookie else None
+                if found is not None and found[1].role != found[0].role:
+                    # The role changed since sign-in (revoked, demoted): this session is over.
+                    await repos.desk.end_session(found[0].token_hash)
+                    found = None
                 if found is not None:
-                    row, user = found
-                    if user.role != row.role or Role(user.role) not in allowed:
-                        if user.role != row.role:
-                            # The role changed since sign-in: this session is over.
-                            await repos.desk.end_session(row.token_hash)
-                        found = None
-                if found is None:
-                    desk = None
-                else:
                     row, user = found
                     csrf = csrf_token(loa, row.token_hash, row.expires_at)
                     desk = Desk(loa, user, repos, now, csrf, row.token_hash)
@@ -142,7 +140,10 @@ def signed_in(*roles: Role) -> Callable[[DeskHandler], WebHandler]:
                     ):
                         raise web.HTTPForbidden(text="CSRF token missing or wrong")
                     with i18n.use(loa.services.catalogs, desk.language):
-                        response = await handler(request, desk)
+                        if desk.role in allowed:
+                            response = await handler(request, desk)
+                        else:
+                            response = not_for_role(request, desk)
             if desk is None:
                 return await refuse(request, loa, expired=bool(cookie))
             if any(ctx.notified for ctx in desk.contexts):
@@ -152,6 +153,20 @@ def signed_in(*roles: Role) -> Callable[[DeskHandler], WebHandler]:
         return guarded
 
     return wrap
+
+
+def not_for_role(request: web.Request, desk: Desk) -> web.StreamResponse:
+    """403: a page the signed-in user's role does not open (the session goes on)."""
+    from bot.web.desk.render import render_page  # render imports this module
+
+    return render_page(
+        request,
+        "message.html",
+        desk,
+        status=403,
+        title=_("Not for your role"),
+        text=_("This page is for administrators only."),
+    )
 
 
 async def refuse(request: web.Request, loa: Loa, *, expired: bool) -> web.StreamResponse:
