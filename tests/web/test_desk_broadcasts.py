@@ -149,6 +149,11 @@ async def test_compose_refuses_what_chat_refuses(desk: DeskSite) -> None:
             "/desk/broadcasts/new", form("Đi họp không?", "all", "send", client.csrf, **poll)
         )
         assert status == 422 and "Một khảo sát cần từ 2 đến 6 phương án trả lời." in page
+        late = poll | {"option_2": "Không", "send": "at", "send_at": "2026-12-01T08:00"}
+        status, _location, page = await client.post(
+            "/desk/broadcasts/new", form("Đi họp không?", "all", "send", client.csrf) | late
+        )
+        assert status == 422 and "Khảo sát phải kết thúc sau khi được gửi đi." in page
         status, _location, page = await client.post(
             "/desk/broadcasts/new", form("  ", "all", "send", client.csrf)
         )

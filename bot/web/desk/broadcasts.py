@@ -175,6 +175,8 @@ def draft_of(form: Form, services: Services, user: User, now: datetime) -> Draft
         closes_at=closes_at,
         scope_unit_id=scope_of(user),
     )
+    if closes_at is not None and closes_at <= service.send_time(draft, settings, now):
+        raise FormError(_("A poll must close after it goes out."))
     try:
         service.check(draft, settings, now)
     except BroadcastError as error:
