@@ -35,6 +35,7 @@ def build_routers() -> list[Router]:
         broadcast,
         content,
         deadlines,
+        desk,
         exports,
         privacy,
         report,
@@ -56,6 +57,7 @@ def build_routers() -> list[Router]:
         tickets.router,
         privacy.router,
         exports.router,
+        desk.router,
         broadcast.router,
         ask.router,
     ]

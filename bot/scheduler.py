@@ -78,9 +78,14 @@ async def forget_old_updates(loa: Loa, clock: Clock | None = None) -> int:
     now = (clock or loa.services.clock).now()
     cutoff = now - timedelta(days=loa.settings.processed_updates_keep_days)
     async with loa.db.session() as session:
-        removed = await Repos.of(session).updates.forget_before(cutoff)
+        repos = Repos.of(session)
+        removed = await repos.updates.forget_before(cutoff)
+        # Web desk sessions and sign-in links past their expiry no longer open anything.
+        desk = await repos.desk.sweep(now)
     if removed:
         log.info("forgot %d processed-update records older than %s", removed, cutoff.date())
+    if desk:
+        log.info("deleted %d expired web desk sessions and sign-in links", desk)
     # Private copies behind expired links (/mydata, voice links) hold personal data: delete.
     swept = sweep_private(loa.settings)
     if swept:

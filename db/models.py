@@ -559,3 +559,33 @@ class PollAnswer(Base):
     unit_id: Mapped[str | None] = mapped_column(String(64), default=None)
     language: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeskLink(Base):
+    """A one-time sign-in link to the web desk, asked for with /desk (bot/web/desk/auth.py).
+
+    Only the SHA-256 of the link's secret is kept: a copy of the database opens no desk.
+    """
+
+    __tablename__ = "desk_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DeskSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie, whose it is and until when.
+
+    `role` is the role at sign-in: a session whose user no longer holds it has ended.
+    """
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     zalo_webhook_url: str | None = None
     webhook_listen: str | None = None  # "host:port" of Loa's own web server
+    # The same server without webhooks, in polling mode: it serves the officers' web desk
+    # (bot/web/desk/). In webhook mode WEBHOOK_LISTEN serves the desk too.
+    web_listen: str | None = None
     public_base_url: str | None = None  # where that server is reachable (Zalo fetches media)
     # Signs expiring links (bot/core/signing.py); random per process unless set (set it, 32
     # characters or more, when several processes serve). Set but empty is refused.
@@ -148,6 +151,10 @@ class Settings(BaseSettings):
     # GET /metrics (bot/web/metrics.py): with a token, for whoever sends it as a bearer token;
     # without, only for a client on this host that connects directly (not through a proxy).
     metrics_token: SecretStr | None = None
+    # The web desk: a sign-in link from /desk works once, for this long; a session then lasts
+    # DESK_SESSION_HOURS from sign-in (a revoked role ends it at once).
+    desk_link_minutes: int = Field(default=15, ge=1, le=60)
+    desk_session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     # Hosts users' files are fetched from on Zalo (a name and its subdomains), always over
     # https; a loopback host (127.0.0.1, localhost) may be listed for tests and uses http.
     zalo_media_hosts: Annotated[tuple[str, ...], NoDecode] = ("zdn.vn", "zalo.me", "zadn.vn")
@@ -176,6 +183,7 @@ class Settings(BaseSettings):
         "zalo_webhook_secret",
         "zalo_webhook_url",
         "webhook_listen",
+        "web_listen",
         "public_base_url",
         "metrics_token",
         mode="before",
@@ -253,6 +261,16 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The zone of everything a user sees (Vietnam has no daylight saving time)."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def web_address(self) -> str | None:
+        """Where Loa's web server listens ("host:port"), if it runs at all."""
+        return self.webhook_listen or self.web_listen
+
+    @property
+    def desk_enabled(self) -> bool:
+        """Whether the web desk is served and its links have an address to point to."""
+        return bool(self.web_address and self.public_base_url)
 
     @property
     def channels_configured(self) -> tuple[str, ...]:

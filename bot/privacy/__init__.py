@@ -21,6 +21,8 @@ from bot.core.config import Settings
 from bot.reports.media import delete_media_if_unreferenced, open_store
 from db.models import (
     Conversation,
+    DeskLink,
+    DeskSession,
     Feedback,
     JoinFailure,
     OutboxMessage,
@@ -155,7 +157,7 @@ async def forget(repos: Repos, user: User, settings: Settings, now: datetime) ->
     if dropped:
         await session.execute(delete(ReportMedia).where(ReportMedia.report_id.in_(dropped)))
         await session.execute(delete(Report).where(Report.id.in_(dropped)))
-    for table in (SearchMiss, Feedback, JoinFailure, OutboxMessage):
+    for table in (SearchMiss, Feedback, JoinFailure, OutboxMessage, DeskLink, DeskSession):
         await session.execute(delete(table).where(table.user_id == user.id))
     await session.execute(
         update(ProcessedUpdate).where(ProcessedUpdate.user_id == user.id).values(user_id=None)

@@ -7,15 +7,16 @@ Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that chan
 that exact path, bot/core/signing.py; images as EXIF-free copies; no listing, no way out of the
 directory), and
 `GET /files/{expires}/{token}/{path}` (expiring links, bot/delivery/links.py: voice an officer's
-channel cannot play, /mydata copies).
+channel cannot play, /mydata copies), and, given the running Loa, the officers' web desk under
+`/desk/` (bot/web/desk/). In polling mode WEB_LISTEN starts the same server without webhooks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from sqlalchemy import text
@@ -26,6 +27,9 @@ from bot.core.config import Settings
 from bot.delivery.links import resolve_link
 from bot.web.metrics import MetricsPage
 from db.session import Database
+
+if TYPE_CHECKING:
+    from bot.app import Loa
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +68,13 @@ class WebServer:
         shutdown_grace: float = 20.0,
         settings: Settings | None = None,
         clock: Clock | None = None,
+        loa: Loa | None = None,
+        running: Sequence[str] = (),
     ) -> None:
         self.host, self.port = parse_listen(listen)
+        self.loa = loa
+        # The channels Loa runs (for /healthz): in polling mode none of them is a webhook.
+        self.running = tuple(running) or tuple(channels)
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = db
@@ -83,6 +92,10 @@ class WebServer:
         app.router.add_get("/metrics", MetricsPage(self.db, self.settings, self.clock).handle)
         app.router.add_get("/media/{token}/{path:.+}", self.media)
         app.router.add_get("/files/{expires}/{token}/{path:.+}", self.private)
+        if self.loa is not None:
+            from bot.web import desk  # Jinja2 and the desk's pages load only when served
+
+            desk.setup(app, self.loa)
         return app
 
     async def start(self) -> None:
@@ -110,11 +123,11 @@ class WebServer:
     async def health(self, request: web.Request) -> web.Response:
         """GET /healthz: is the database reachable, which channels are configured."""
         database = await self._database_ok()
-        healthy = database and bool(self.channels)
+        healthy = database and bool(self.running)
         body = {
             "ok": healthy,
             "database": database,
-            "channels": sorted(self.channels),
+            "channels": sorted(self.running),
         }
         return web.json_response(body, status=200 if healthy else 503)
 

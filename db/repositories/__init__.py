@@ -12,6 +12,7 @@ from db.repositories.audit import AuditRepository
 from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
+from db.repositories.desk import DeskRepository
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.invites import InviteRepository
 from db.repositories.media import MediaRepository
@@ -41,6 +42,7 @@ class Repos:
     media: MediaRepository
     tickets: TicketRepository
     broadcasts: BroadcastRepository
+    desk: DeskRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:

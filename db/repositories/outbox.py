@@ -251,6 +251,15 @@ class OutboxRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def sent_keys(self, key_prefix: str, kinds: Collection[str]) -> list[str]:
+        """The dedupe keys of messages of `kinds` sent whose key starts with `key_prefix`."""
+        stmt = select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.state == OutboxState.sent.value,
+            OutboxMessage.kind.in_(list(kinds)),
+            _keyed(key_prefix),
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def for_user(self, user_id: int) -> list[OutboxMessage]:
         """Every message for one user, oldest first."""
         stmt = (
