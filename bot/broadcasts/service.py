@@ -21,7 +21,7 @@ from bot.core import i18n
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply, choice, escape
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _, format_day
-from bot.delivery.outbox import OPTED_OUT, Lane, next_morning, to_payload
+from bot.delivery.outbox import OPTED_OUT, OUTSIDE_WINDOW, Lane, next_morning, to_payload
 from db.models import Broadcast, BroadcastKind, OutboxState, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -256,7 +256,7 @@ class Figures:
     failed: int
     unreachable: int
     skipped_opted_out: int
-    outside_window: int = 0  # channels with a reply window only (none of Loa's today)
+    outside_window: int = 0  # channels with a reply window only (the Zalo OA)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -282,19 +282,21 @@ async def figures(repos: Repos, broadcast: Broadcast) -> Figures:
         return sum(n for (state, _error), n in states.items() if state in names)
 
     opted_out_later = states.get((OutboxState.cancelled.value, OPTED_OUT), 0)
+    outside = states.get((OutboxState.failed.value, OUTSIDE_WINDOW), 0)
     return Figures(
         recipients=broadcast.recipients,
         sent=count(OutboxState.sent),
         pending=count(OutboxState.pending, OutboxState.sending),
-        failed=count(OutboxState.failed, OutboxState.cancelled) - opted_out_later,
+        failed=count(OutboxState.failed, OutboxState.cancelled) - opted_out_later - outside,
         unreachable=broadcast.skipped_unreachable + count(OutboxState.blocked),
         skipped_opted_out=broadcast.skipped_opted_out + opted_out_later,
+        outside_window=outside,
     )
 
 
 def figures_text(broadcast: Broadcast, numbers: Figures) -> str:
     """The figures as the author reads them in chat."""
-    return _(
+    text = _(
         "Recipients: {recipients} · sent: {sent} · waiting: {pending} · unreachable: "
         "{unreachable} · failed: {failed} · skipped (opted out): {skipped}"
     ).format(
@@ -305,3 +307,9 @@ def figures_text(broadcast: Broadcast, numbers: Figures) -> str:
         failed=numbers.failed,
         skipped=numbers.skipped_opted_out,
     )
+    if numbers.outside_window:
+        text += " · " + _(
+            "not sent, outside the Zalo OA's reply window (they have not written for too "
+            "long): {count}"
+        ).format(count=numbers.outside_window)
+    return text

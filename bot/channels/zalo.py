@@ -180,14 +180,19 @@ async def call_api(
 # --- sending -------------------------------------------------------------------------------
 
 
-def render(reply: Reply) -> list[str]:
-    """The reply as plain-text parts of at most 2000 characters, choices numbered at the end."""
+def numbered(reply: Reply) -> str:
+    """The reply as plain text, its choices as numbered lines at the end, NFC-normalised."""
     text = to_plain(reply.text).strip()
     if reply.choices:
         lines = "\n".join(f"{n}. {choice.label}" for n, choice in enumerate(reply.choices, 1))
         text = f"{text}\n\n{lines}" if text else lines
     # Zalo counts UTF-16 units of what arrives; NFC keeps Vietnamese letters one unit each.
-    text = unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def render(reply: Reply) -> list[str]:
+    """The reply as plain-text parts of at most 2000 characters, choices numbered at the end."""
+    text = numbered(reply)
     return split_text(text, TEXT_LIMIT) if text else []
 
 

@@ -59,6 +59,12 @@ OPT_OUT_KINDS = frozenset({"broadcast", "poll"})
 _lane: contextvars.ContextVar[Lane] = contextvars.ContextVar(
     "outbox_lane", default=Lane.interactive
 )
+_kind: contextvars.ContextVar[str] = contextvars.ContextVar("outbox_kind", default="")
+
+
+def sending_kind() -> str:
+    """The kind of outbox row being sent ("reminder", "broadcast"…; "" for a direct reply)."""
+    return _kind.get()
 
 
 @contextmanager
@@ -78,6 +84,7 @@ class DeliveryStatus(StrEnum):
     blocked = "blocked"  # the user blocked the bot: stop, mark them unreachable
     retry = "retry"  # try again later (rate limit, server error, network)
     failed = "failed"  # will never work (bad request): give up
+    outside_window = "outside_window"  # the channel's reply window is closed for this user
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,9 @@ class Delivery:
 
 
 OPTED_OUT = "opted out"  # last_error of a row withheld because its user sent /stop
+# last_error of a row a channel with a reply window (the Zalo OA) could not send: the user has
+# not written for too long. Counted apart in the figures, not as a failure.
+OUTSIDE_WINDOW = "outside the reply window"
 
 
 class Sender(Protocol):
@@ -205,6 +215,7 @@ class FlushReport:
     failed: int = 0
     blocked: int = 0
     skipped: int = 0  # withheld at sending time (the user opted out meanwhile)
+    outside_window: int = 0  # the channel's reply window had closed for the user
     recovered: int = 0
     skipped_quiet: bool = False
     ids: list[int] = field(default_factory=list)
@@ -319,8 +330,12 @@ class OutboxWorker:
         kind: str = "",
         lane: Lane = Lane.interactive,
     ) -> str:
-        with sending_in(lane):
-            return await self._send_in_lane(message_id, user_id, payload, attempts, kind)
+        token = _kind.set(kind)
+        try:
+            with sending_in(lane):
+                return await self._send_in_lane(message_id, user_id, payload, attempts, kind)
+        finally:
+            _kind.reset(token)
 
     async def _send_in_lane(
         self, message_id: int, user_id: int, payload: dict[str, Any], attempts: int, kind: str
@@ -373,6 +388,10 @@ class OutboxWorker:
                     user.unreachable = True
             await self._settle(message_id, OutboxState.blocked, delivery.error)
             return "blocked"
+        if delivery.status is DeliveryStatus.outside_window:
+            # Not a failure to retry: the user has to write first (counted apart).
+            await self._settle(message_id, OutboxState.failed, OUTSIDE_WINDOW)
+            return "outside_window"
         if (
             delivery.status is DeliveryStatus.retry
             and attempts < self.settings.outbox_max_attempts

@@ -1,6 +1,7 @@
 """Loa's own web server (webhook mode): both webhooks, a health check and signed media links.
 
-Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
+Routes: `POST /webhook/telegram`, `POST /webhook/zalo`, `POST /webhook/zalo-oa` (each only when
+that channel runs),
 `GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
 `GET /media/{token}/{path}` (a file under MEDIA_DIR, only with an unexpired token signed for
 that exact path, bot/core/signing.py; images as EXIF-free copies; no listing, no way out of the
@@ -76,7 +77,9 @@ class WebServer:
         """The routes, ready to serve."""
         app = web.Application()
         for name, channel in self.channels.items():
-            app.router.add_post(f"/webhook/{name}", _guarded(name, channel.webhook))
+            # A channel may name its own path (the Zalo OA's is /webhook/zalo-oa).
+            route = getattr(channel, "route", name)
+            app.router.add_post(f"/webhook/{route}", _guarded(name, channel.webhook))
         app.router.add_get("/healthz", self.health)
         app.router.add_get("/media/{token}/{path:.+}", self.media)
         app.router.add_get("/files/{expires}/{token}/{path:.+}", self.private)

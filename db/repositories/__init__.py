@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.audit import AuditRepository
 from db.repositories.broadcasts import BroadcastRepository
+from db.repositories.channels import DeliveryRepository, TokenRepository, WindowRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
@@ -39,6 +40,9 @@ class Repos:
     media: MediaRepository
     tickets: TicketRepository
     broadcasts: BroadcastRepository
+    tokens: TokenRepository
+    deliveries: DeliveryRepository
+    windows: WindowRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -58,4 +62,7 @@ class Repos:
             media=MediaRepository(session),
             tickets=TicketRepository(session),
             broadcasts=BroadcastRepository(session),
+            tokens=TokenRepository(session),
+            deliveries=DeliveryRepository(session),
+            windows=WindowRepository(session),
         )
