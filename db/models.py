@@ -146,6 +146,7 @@ class OutboxState(StrEnum):
     failed = "failed"
     blocked = "blocked"
     cancelled = "cancelled"  # no longer wanted (e.g. a reminder after the report came in)
+    outside_window = "outside_window"  # the channel's reply window had closed (the Zalo OA)
 
 
 class OutboxMessage(Base):

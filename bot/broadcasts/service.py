@@ -21,7 +21,7 @@ from bot.core import i18n
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply, choice, escape
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, _, format_day
-from bot.delivery.outbox import OPTED_OUT, OUTSIDE_WINDOW, Lane, next_morning, to_payload
+from bot.delivery.outbox import OPTED_OUT, Lane, next_morning, to_payload
 from db.models import Broadcast, BroadcastKind, OutboxState, Role, User
 from db.org import OrgMap
 from db.repositories import Repos
@@ -282,15 +282,14 @@ async def figures(repos: Repos, broadcast: Broadcast) -> Figures:
         return sum(n for (state, _error), n in states.items() if state in names)
 
     opted_out_later = states.get((OutboxState.cancelled.value, OPTED_OUT), 0)
-    outside = states.get((OutboxState.failed.value, OUTSIDE_WINDOW), 0)
     return Figures(
         recipients=broadcast.recipients,
         sent=count(OutboxState.sent),
         pending=count(OutboxState.pending, OutboxState.sending),
-        failed=count(OutboxState.failed, OutboxState.cancelled) - opted_out_later - outside,
+        failed=count(OutboxState.failed, OutboxState.cancelled) - opted_out_later,
         unreachable=broadcast.skipped_unreachable + count(OutboxState.blocked),
         skipped_opted_out=broadcast.skipped_opted_out + opted_out_later,
-        outside_window=outside,
+        outside_window=count(OutboxState.outside_window),
     )
 
 

@@ -97,9 +97,6 @@ class Delivery:
 
 
 OPTED_OUT = "opted out"  # last_error of a row withheld because its user sent /stop
-# last_error of a row a channel with a reply window (the Zalo OA) could not send: the user has
-# not written for too long. Counted apart in the figures, not as a failure.
-OUTSIDE_WINDOW = "outside the reply window"
 
 
 class Sender(Protocol):
@@ -390,7 +387,7 @@ class OutboxWorker:
             return "blocked"
         if delivery.status is DeliveryStatus.outside_window:
             # Not a failure to retry: the user has to write first (counted apart).
-            await self._settle(message_id, OutboxState.failed, OUTSIDE_WINDOW)
+            await self._settle(message_id, OutboxState.outside_window, delivery.error)
             return "outside_window"
         if (
             delivery.status is DeliveryStatus.retry

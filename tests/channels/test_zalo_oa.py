@@ -1,0 +1,371 @@
+"""What is the Zalo OA's own: signatures, stored deliveries, rotating tokens, the reply window,
+uploads, follow and unfollow. What every channel does is in the contract suite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Loa
+from bot.core.chat import Attachment, AttachmentKind, Reply, text_length
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings
+from bot.delivery.outbox import DeliveryStatus
+from db.models import OutboxMessage, ProcessedUpdate, WebhookDelivery
+from db.repositories import Repos
+from tests.channels.test_broadcast_channels import TOI, announcement, figures_of, send, users
+from tests.channels.zalo_oa import USER, ZaloOADriver, oa_settings
+from tests.fakes.runtime import adapter, eventually, jpeg, running, stored_user, vi
+from tests.fakes.zalo_oa import (
+    APP_SECRET,
+    OA_SECRET,
+    SIGNATURE,
+    TEMPLATE,
+    UPLOAD_FILE,
+    UPLOAD_IMAGE,
+    FakeZaloOA,
+    message,
+    signature,
+    uid,
+)
+
+
+@pytest.fixture
+async def oa() -> AsyncIterator[FakeZaloOA]:
+    """A fake OA API and OAuth server."""
+    async with FakeZaloOA() as fake:
+        yield fake
+
+
+async def count(loa: Loa, model: type) -> int:
+    """Rows in a table."""
+    async with loa.db.session() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar())
+
+
+async def touch(loa: Loa, user: str, ago: timedelta) -> None:
+    """The user last interacted with the OA `ago`."""
+    async with loa.db.session() as session:
+        await Repos.of(session).windows.touch("zalo_oa", user, loa.services.clock.now() - ago)
+
+
+# --- the webhook -------------------------------------------------------------------------------
+
+
+async def test_forged_or_missing_signatures_are_refused_and_nothing_is_kept(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    body = driver.update("/start")
+    raw = json.dumps(body).encode()
+    stamp = body["timestamp"]
+    forged = [
+        {},  # no signature
+        {SIGNATURE: "mac="},
+        {SIGNATURE: signature(raw, stamp, key=APP_SECRET)},  # the app secret is not the key
+        {SIGNATURE: signature(raw, str(int(stamp) + 1))},  # another timestamp
+        {SIGNATURE: signature(raw + b" ", stamp)},  # other bytes than those posted
+        {SIGNATURE: signature(raw, stamp, app_id="1")},  # another app
+    ]
+    async with driver.running(loa, register=False), aiohttp.ClientSession() as http:
+        for headers in forged:
+            async with http.post(driver.webhook_url, data=raw, headers=headers) as response:
+                assert response.status == 401
+        await asyncio.sleep(0.2)
+        assert oa.sent() == []
+        assert await count(loa, WebhookDelivery) == 0
+        assert await count(loa, ProcessedUpdate) == 0
+        # The same bytes with the right signature are taken.
+        headers = {SIGNATURE: signature(raw, stamp).upper().replace("MAC=", "mac=")}
+        async with http.post(driver.webhook_url, data=raw, headers=headers) as response:
+            assert response.status == 200
+        await oa.wait_sent(USER, 1)
+
+
+async def test_a_duplicate_delivery_is_stored_once_and_answered_once(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    async with driver.running(loa, register=False), aiohttp.ClientSession() as http:
+        update = driver.update("/start")
+        again = dict(update, timestamp=str(int(update["timestamp"]) + 30_000))  # a retry
+        assert await driver.post(http, update, secret=OA_SECRET) == 200
+        assert await driver.post(http, again, secret=OA_SECRET) == 200
+        await oa.wait_sent(USER, 1)
+        await asyncio.sleep(0.3)
+    assert len(oa.sent(USER)) == 1
+    assert await count(loa, WebhookDelivery) == 1
+
+
+async def test_a_delivery_stored_before_a_crash_is_handled_on_restart(
+    settings: Settings,
+    loa: Loa,
+    oa: FakeZaloOA,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    started = asyncio.Event()
+
+    async def crash(event: object) -> object:
+        started.set()
+        await asyncio.Event().wait()  # the process dies here, mid-handling
+        raise AssertionError("unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loa.engine, "handle_event", crash)
+        async with driver.running(
+            loa, shutdown_grace_seconds=0.1, zalo_oa_delivery_lease_seconds=0.2
+        ):
+            await driver.say("/start")
+            await asyncio.wait_for(started.wait(), 10)
+    assert [status for _, status in oa.webhook_answers] == [200]  # Zalo will not send it again
+    assert oa.sent() == []
+    await asyncio.sleep(0.3)  # the dead worker's claim runs out
+    second = await Loa.start(settings, clock=clock)
+    try:
+        async with driver.running(second):
+            (shown,) = await driver.wait_messages(1)
+    finally:
+        await second.close()
+    assert vi(loa, "Choose your language:") in shown.text
+    async with loa.db.session() as session:
+        (row,) = (await session.execute(select(WebhookDelivery))).scalars()
+        assert row.handled_at is not None and row.attempts == 2
+
+
+async def test_follow_welcomes_and_unfollow_marks_unreachable(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    async with driver.running(loa):
+        oa.follow(USER)
+        (welcome,) = await driver.wait_messages(1)
+        assert welcome.options[0] == "1. Tiếng Việt"
+        oa.follow(USER, "unfollow")
+
+        async def unreachable() -> bool:
+            user = await stored_user(loa, "zalo_oa", USER)
+            return user is not None and user.unreachable
+
+        await eventually(unreachable)
+        oa.follow(USER)  # back again
+        await driver.wait_messages(2)
+    user = await stored_user(loa, "zalo_oa", USER)
+    assert user is not None and not user.unreachable
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+async def test_a_burst_across_two_workers_refreshes_once_and_loses_nothing(
+    settings: Settings, loa: Loa, oa: FakeZaloOA, clock: FrozenClock
+) -> None:
+    oa.oauth_delay = 0.2  # a slow OAuth server: the other sends wait for the refresh
+    second = await Loa.start(settings, clock=clock)
+    users = [uid() for _ in range(12)]
+    try:
+        async with (
+            running(oa_settings(settings, oa), loa) as one,
+            running(oa_settings(settings, oa), second) as two,
+        ):
+            senders = [adapter(one).sender, adapter(two).sender]
+            # The seeded pair is due at once; then it expires again in the middle of the burst.
+            first = await asyncio.gather(
+                *(senders[n % 2].deliver(user, Reply(f"Tin {n}")) for n, user in enumerate(users))
+            )
+            oa.expire_access()
+            again = await asyncio.gather(
+                *(senders[n % 2].deliver(user, Reply(f"Lại {n}")) for n, user in enumerate(users))
+            )
+    finally:
+        await second.close()
+    assert {result.status for result in [*first, *again]} == {DeliveryStatus.sent}
+    for n, user in enumerate(users):
+        assert oa.texts(user) == [f"Tin {n}", f"Lại {n}"]
+    assert oa.reused == []  # no refresh token was presented twice
+    assert len(oa.refreshes) == 2  # one refresh for the due pair, one after the expiry
+
+
+async def test_a_refused_refresh_token_alerts_the_admins_and_loa_keeps_running(
+    settings: Settings, loa: Loa, oa: FakeZaloOA, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    admin = "5500112233"
+    await users(loa, "telegram", {admin: {"role": "admin", "unit_id": "ia-hdrai"}})
+    config = oa_settings(settings, oa, zalo_oa_refresh_token="ref-revoked")
+    driver = ZaloOADriver(settings, "webhook", oa)
+    async with running(config, loa) as runtime:
+        driver.config = config
+        oa.connect(driver.webhook_url)
+        await driver.say("/start")
+        await oa.wait_for(lambda: oa.webhook_answers)
+        sent = await adapter(runtime).sender.deliver(USER, Reply("Xin chào"))
+        oa.connect("")
+    assert oa.webhook_answers[0][1] == 200  # the delivery is kept while tokens are broken
+    assert sent.status is DeliveryStatus.retry
+    assert oa.sent() == []
+    assert "Zalo refused the refresh token" in caplog.text
+    assert "ref-revoked" not in caplog.text
+    async with loa.db.session() as session:
+        admin_user = await Repos.of(session).users.find("telegram", admin)
+        assert admin_user is not None
+        rows = await Repos.of(session).outbox.for_user(admin_user.id)
+    (alert,) = rows
+    assert "loa zalo-oa authorize" in alert.payload["replies"][0]["text"]
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+async def test_a_5000_character_answer_is_split_at_sentences_and_sent_in_order(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    sentences = [f"Câu số {n} nói về hỗ trợ nhà ở cho đồng bào vùng cao." for n in range(100)]
+    text = " ".join(sentences)
+    assert 5000 <= len(text) <= 5600
+    async with running(oa_settings(settings, oa), loa) as runtime:
+        result = await adapter(runtime).sender.deliver(USER, Reply(text))
+    assert result.status is DeliveryStatus.sent
+    parts = oa.texts(USER)
+    assert len(parts) == 3
+    assert all(text_length(part) <= 2000 for part in parts)
+    assert all(part.endswith(".") for part in parts)  # cut where a sentence ends
+    assert " ".join(parts) == text  # nothing lost, in order
+
+
+async def test_images_are_uploaded_and_uploaded_again_when_their_id_expires(
+    settings: Settings, loa: Loa, oa: FakeZaloOA, tmp_path: Path
+) -> None:
+    picture = tmp_path / "poster.jpg"
+    picture.write_bytes(jpeg(400, 300))
+    document = tmp_path / "bao-cao.pdf"
+    document.write_bytes(b"%PDF-1.4 report")
+    photo = Reply("Áp phích", attachment=Attachment(AttachmentKind.photo, picture, "Tháng 11"))
+    async with running(oa_settings(settings, oa), loa) as runtime:
+        sender = adapter(runtime).sender
+        assert (await sender.deliver(USER, photo)).status is DeliveryStatus.sent
+        assert (await sender.deliver(USER, photo)).status is DeliveryStatus.sent  # id reused
+        oa.expire_uploads()
+        assert (await sender.deliver(USER, photo)).status is DeliveryStatus.sent
+        doc = Reply("Báo cáo", attachment=Attachment(AttachmentKind.document, document))
+        assert (await sender.deliver(USER, doc)).status is DeliveryStatus.sent
+    assert len(oa.called(UPLOAD_IMAGE)) == 2
+    (upload,) = oa.called(UPLOAD_FILE)
+    assert upload.files["file"] == b"%PDF-1.4 report"
+    images = [message(call) for call in oa.sent(USER) if "attachment" in message(call)]
+    assert [m["text"] for m in images[:3]] == ["Tháng 11"] * 3
+    assert images[3]["attachment"] == {
+        "type": "file",
+        "payload": {"token": upload.answer["token"]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(-230, "outside_window"), (-232, "outside_window"), (-227, "blocked"), (-244, "blocked")],
+)
+async def test_error_codes_become_loas_outcomes(
+    code: int, status: str, settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    oa.fail("sendMessage", code, description="refused")
+    async with running(oa_settings(settings, oa), loa) as runtime:
+        result = await adapter(runtime).sender.deliver(USER, Reply("Xin chào"))
+    assert result.status == status
+    assert len(oa.called("sendMessage")) == 1  # none of these is retried
+
+
+# --- the reply window ---------------------------------------------------------------------------
+
+
+async def test_a_broadcast_counts_people_outside_the_window_apart(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    admin, recent, billed, gone, closed_by_zalo = (uid() for _ in range(5))
+    await users(
+        loa,
+        "zalo_oa",
+        {
+            admin: {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
+            recent: {"unit_id": "ia-toi", "language": "vi"},
+            billed: {"unit_id": "ia-toi"},  # wrote 3 days ago: billed, not allowed by default
+            gone: {"unit_id": "ia-toi"},  # wrote 9 days ago: refused
+            closed_by_zalo: {"unit_id": "ia-toi"},  # Loa thinks open, Zalo says -230
+        },
+    )
+    for user, ago in (
+        (admin, timedelta(hours=1)),
+        (recent, timedelta(hours=2)),
+        (billed, timedelta(days=3)),
+        (gone, timedelta(days=9)),
+        (closed_by_zalo, timedelta(hours=30)),
+    ):
+        await touch(loa, user, ago)
+    oa.closed.add(closed_by_zalo)
+    async with running(oa_settings(settings, oa), loa):
+        number = await send(loa, announcement("Họp dân tối nay", TOI), admin, "zalo_oa")
+        await oa.wait_for(lambda: oa.sent(admin))  # the author hears the final figures
+    assert {
+        recipient for recipient in (recent, billed, gone, closed_by_zalo) if oa.sent(recipient)
+    } == {recent}
+    assert await figures_of(loa, number) == {
+        "recipients": 4,
+        "sent": 1,
+        "pending": 0,
+        "failed": 0,
+        "unreachable": 0,
+        "skipped_opted_out": 0,
+        "outside_window": 3,
+    }
+    (report,) = oa.texts(admin)
+    assert "ngoài thời hạn trả lời của Zalo OA" in report and ": 3" in report
+
+
+async def test_billed_messages_go_when_allowed_and_reminders_use_the_template(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    billed, gone = uid(), uid()
+    ids = await users(loa, "zalo_oa", {billed: {}, gone: {}})
+    await touch(loa, billed, timedelta(days=3))
+    await touch(loa, gone, timedelta(days=20))
+    config = oa_settings(
+        settings,
+        oa,
+        zalo_oa_send_billed=True,
+        zalo_oa_template_id="418020",
+        zalo_oa_template_data={"noi_dung": "{text}", "ngay": "{date}"},
+    )
+    async with running(config, loa) as runtime:
+        assert (await adapter(runtime).sender.deliver(billed, Reply("Nhắc"))).status == "sent"
+        async with loa.db.session() as session:
+            for user in (gone,):
+                await Repos.of(session).outbox.enqueue(
+                    key=f"rem:{user}",
+                    user_id=ids[user],
+                    kind="reminder",
+                    payload={"replies": [{"text": "Hạn nộp báo cáo là 10/12", "choices": []}]},
+                    due_at=loa.services.clock.now(),
+                    urgent=False,
+                    now=loa.services.clock.now(),
+                    lane=1,
+                )
+        loa.services.queued.fire()
+        await oa.wait_for(lambda: oa.called(TEMPLATE))
+        await asyncio.sleep(0.1)
+    (template,) = oa.called(TEMPLATE)
+    assert template.params == {
+        "user_id": gone,
+        "template_id": "418020",
+        "template_data": {"noi_dung": "Hạn nộp báo cáo là 10/12", "ngay": "25/11/2026"},
+    }
+    async with loa.db.session() as session:
+        (row,) = (await session.execute(select(OutboxMessage))).scalars()
+        assert row.state == "sent"
