@@ -13,6 +13,7 @@ from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.invites import InviteRepository
+from db.repositories.links import LinkRepository
 from db.repositories.media import MediaRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.reports import ReportRepository
@@ -43,6 +44,7 @@ class Repos:
     tokens: TokenRepository
     deliveries: DeliveryRepository
     windows: WindowRepository
+    links: LinkRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
@@ -65,4 +67,5 @@ class Repos:
             tokens=TokenRepository(session),
             deliveries=DeliveryRepository(session),
             windows=WindowRepository(session),
+            links=LinkRepository(session),
         )
