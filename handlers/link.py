@@ -52,15 +52,14 @@ async def link(event: Incoming, ctx: Context) -> Reply:
         raise BadInput(
             _("Please send /link followed by the code, for example /link ABCD-EFGH-JK.")
         )
-    taken = await ctx.repos.links.take(hash_code(event.args, pepper), now=ctx.now)
-    if taken is None:
-        raise BadInput(
-            _(
-                "This link code is wrong, already used or expired. Send /link on your other "
-                "account to get a new one."
-            )
-        )
-    issuer = await ctx.repos.users.get(taken.user_id)
+    wrong = _(
+        "This link code is wrong, already used or expired. Send /link on your other account "
+        "to get a new one."
+    )
+    found = await ctx.repos.links.find(hash_code(event.args, pepper), now=ctx.now)
+    if found is None:
+        raise BadInput(wrong)
+    issuer = await ctx.repos.users.get(found.user_id)
     person = await ctx.repos.users.get(issuer.linked_to) if issuer and issuer.linked_to else issuer
     if person is None or person.id == ctx.user.id:
         raise BadInput(_("This code was made on this account. Send it from your other account."))
@@ -71,6 +70,9 @@ async def link(event: Incoming, ctx: Context) -> Reply:
                 "here to get a code, and send that code from the other account."
             )
         )
+    # Checked without writing (a refusal changes nothing); now the code is spent, once.
+    if not await ctx.repos.links.take(found, now=ctx.now):
+        raise BadInput(wrong)
     moved = await ctx.repos.links.join(ctx.user, person)
     await ctx.repos.audit.record(
         action="user.link",

@@ -29,19 +29,23 @@ class LinkRepository:
         )
         await self.session.flush()
 
-    async def take(self, code_hash: str, *, now: datetime) -> LinkCode | None:
-        """Use the code with this hash if it is unused and unexpired (once: compare-and-swap)."""
+    async def find(self, code_hash: str, *, now: datetime) -> LinkCode | None:
+        """The unused, unexpired code with this hash (nothing is written)."""
         found = (
             await self.session.execute(select(LinkCode).where(LinkCode.code_hash == code_hash))
         ).scalar_one_or_none()
         if found is None or found.used_at is not None or found.expires_at <= now:
             return None
+        return found
+
+    async def take(self, code: LinkCode, *, now: datetime) -> bool:
+        """Use `code` (once: compare-and-swap); False when another event used it first."""
         result = await self.session.execute(
             update(LinkCode)
-            .where(LinkCode.id == found.id, LinkCode.used_at.is_(None))
+            .where(LinkCode.id == code.id, LinkCode.used_at.is_(None))
             .values(used_at=now)
         )
-        return found if result.rowcount else None  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def join(self, user: User, person: User) -> int:
         """Link `user` to `person` and move every row of `user`'s history to `person`.
