@@ -22,6 +22,7 @@ from bot.cli import (
     run,
     tickets,
     users,
+    zalo_oa,
 )
 from bot.core.config import StartupError
 
@@ -49,6 +50,7 @@ app.command()(export.export)
 app.add_typer(demo.app, name="demo")
 app.add_typer(broadcast.app, name="broadcast")
 app.add_typer(broadcast.polls_app, name="polls")
+app.add_typer(zalo_oa.app, name="zalo-oa")
 
 
 def main() -> None:

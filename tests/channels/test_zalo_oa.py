@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
@@ -17,14 +19,24 @@ from sqlalchemy import func, select
 from bot.app import Loa
 from bot.core.chat import Attachment, AttachmentKind, Reply, text_length
 from bot.core.clock import FrozenClock
-from bot.core.config import Settings
+from bot.core.config import ROOT, Settings
 from bot.delivery.outbox import DeliveryStatus
 from db.models import OutboxMessage, ProcessedUpdate, WebhookDelivery
 from db.repositories import Repos
 from tests.channels.test_broadcast_channels import TOI, announcement, figures_of, send, users
 from tests.channels.zalo_oa import USER, ZaloOADriver, oa_settings
-from tests.fakes.runtime import adapter, eventually, jpeg, running, stored_user, vi
+from tests.fakes.runtime import (
+    LOA,
+    adapter,
+    eventually,
+    jpeg,
+    loa_env,
+    running,
+    stored_user,
+    vi,
+)
 from tests.fakes.zalo_oa import (
+    APP_ID,
     APP_SECRET,
     OA_SECRET,
     SIGNATURE,
@@ -369,3 +381,59 @@ async def test_billed_messages_go_when_allowed_and_reminders_use_the_template(
     async with loa.db.session() as session:
         (row,) = (await session.execute(select(OutboxMessage))).scalars()
         assert row.state == "sent"
+
+
+# --- the operator's commands --------------------------------------------------------------------
+
+
+async def test_authorize_with_pkce_stores_a_pair_that_sends(
+    settings: Settings, loa: Loa, oa: FakeZaloOA
+) -> None:
+    env = loa_env(
+        settings,
+        ZALO_OA_APP_ID=APP_ID,
+        ZALO_OA_APP_SECRET=APP_SECRET,
+        ZALO_OA_OAUTH_BASE=oa.url,
+        ZALO_OA_REDIRECT_URI="https://loa.iahdrai.gov.vn/zalo-oa/callback",
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(LOA),
+        "zalo-oa",
+        "authorize",
+        env=env,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    page = ""
+    while "/v4/oa/permission?" not in page:
+        page = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    query = parse_qs(urlsplit(page.strip()).query)
+    assert query["app_id"] == [APP_ID] and query["redirect_uri"][0].endswith("/callback")
+    code = oa.grant(query["code_challenge"][0])  # the admin clicks "Cho phép"
+    state = query["state"][0]
+    back = f"https://loa.iahdrai.gov.vn/zalo-oa/callback?code={code}&oa_id=1&state={state}"
+    process.stdin.write(back.encode() + b"\n")
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert "Stored a new token pair" in out.decode()
+    assert oa.codes == {}  # the code was spent
+
+    # The stored pair is the one Loa uses (no environment pair at all).
+    config = oa_settings(settings, oa, zalo_oa_access_token=None, zalo_oa_refresh_token=None)
+    async with running(config, loa) as runtime:
+        result = await adapter(runtime).sender.deliver(USER, Reply("Xin chào"))
+    assert result.status is DeliveryStatus.sent and oa.refreshes == []
+
+    status = subprocess.run(  # noqa: S603 (our own console script)
+        [str(LOA), "zalo-oa", "status", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shown = json.loads(status.stdout)
+    assert shown["token"]["refused_at"] is None and shown["deliveries"]["not_handled"] == 0

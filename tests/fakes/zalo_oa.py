@@ -15,6 +15,7 @@ plays Zalo's CDN for users' files.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import secrets
@@ -72,6 +73,7 @@ class FakeZaloOA(FakeServer):
         self.expired_ids: set[str] = set()
         self.cdn: dict[str, tuple[bytes, str]] = {}
         self.oauth_delay = 0.0
+        self.codes: dict[str, str] = {}  # authorisation code -> its PKCE challenge
         self.first_pair = self.issue()
 
     # --- lifecycle
@@ -247,6 +249,8 @@ class FakeZaloOA(FakeServer):
             await asyncio.sleep(self.oauth_delay)
         if request.headers.get("secret_key") != APP_SECRET or params.get("app_id") != APP_ID:
             raise ApiError(-14001, "invalid app")
+        if params.get("grant_type") == "authorization_code":
+            return self._first_pair(params)
         token = str(params.get("refresh_token") or "")
         if params.get("grant_type") != "refresh_token" or token not in self.refresh_tokens:
             raise ApiError(-14014, "Invalid refresh token")
@@ -261,6 +265,24 @@ class FakeZaloOA(FakeServer):
             "refresh_token": refresh,
             "expires_in": str(self.token_seconds),
         }
+
+    def grant(self, challenge: str) -> str:
+        """An admin allowed the app on the consent page opened with `challenge`: the code."""
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = challenge
+        return code
+
+    def _first_pair(self, params: Json) -> Json:
+        code, verifier = str(params.get("code") or ""), str(params.get("code_verifier") or "")
+        challenge = self.codes.pop(code, None)  # single use
+        digest = hashlib.sha256(verifier.encode()).digest()
+        if (
+            challenge is None
+            or base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge
+        ):
+            raise ApiError(-14019, "Invalid code or code verifier")
+        access, refresh = self.issue()
+        return {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
 
     def _check_token(self, token: str) -> None:
         if token not in self.access_tokens:

@@ -60,8 +60,13 @@ class OAuthUnavailable(Exception):  # noqa: N818
 def pkce_pair() -> tuple[str, str]:
     """(code_verifier, code_challenge): S256 of a random 64-character verifier."""
     verifier = secrets.token_urlsafe(48)[:64]
+    return verifier, challenge_of(verifier)
+
+
+def challenge_of(verifier: str) -> str:
+    """The S256 code challenge of a verifier (base64url of its SHA-256, unpadded)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def consent_url(settings: Settings, challenge: str, state: str) -> str:
