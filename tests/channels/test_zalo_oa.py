@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -427,13 +426,10 @@ async def test_authorize_with_pkce_stores_a_pair_that_sends(
         result = await adapter(runtime).sender.deliver(USER, Reply("Xin chào"))
     assert result.status is DeliveryStatus.sent and oa.refreshes == []
 
-    status = subprocess.run(  # noqa: S603 (our own console script)
-        [str(LOA), "zalo-oa", "status", "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+    status = await asyncio.create_subprocess_exec(
+        str(LOA), "zalo-oa", "status", "--json", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE
     )
-    shown = json.loads(status.stdout)
+    printed, _ = await asyncio.wait_for(status.communicate(), 60)
+    assert status.returncode == 0
+    shown = json.loads(printed)
     assert shown["token"]["refused_at"] is None and shown["deliveries"]["not_handled"] == 0
