@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     zalo_oa_signature_oa_id: bool = False
     # A ZBS template (approved for this OA) that carries reminders outside the window: its id
     # and a JSON object of template parameter -> value, where a value may use {text} (the
-    # reminder), {name} (the user's display name) and {date} (today, DD/MM/YYYY).
+    # reminder) and {date} (today, DD/MM/YYYY).
     zalo_oa_template_id: str | None = None
     zalo_oa_template_data: dict[str, str] = Field(default_factory=dict)
     zalo_oa_template_value_max: int = Field(default=100, ge=10)  # ⚠ per-parameter length

@@ -422,8 +422,13 @@ async def test_authorize_with_pkce_stores_a_pair_that_sends(
 
     # The stored pair is the one Loa uses (no environment pair at all).
     config = oa_settings(settings, oa, zalo_oa_access_token=None, zalo_oa_refresh_token=None)
-    async with running(config, loa) as runtime:
+    async with running(config, loa) as runtime, aiohttp.ClientSession() as http:
         result = await adapter(runtime).sender.deliver(USER, Reply("Xin chào"))
+        # Where the consent page sends the admin back: a page saying what to do with its address.
+        page = f"http://{config.webhook_listen}/zalo-oa/callback?code=abc&state=x"
+        async with http.get(page) as response:
+            assert response.status == 200
+            assert "loa zalo-oa authorize" in await response.text()
     assert result.status is DeliveryStatus.sent and oa.refreshes == []
 
     status = await asyncio.create_subprocess_exec(

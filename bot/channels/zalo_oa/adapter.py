@@ -33,7 +33,7 @@ from bot.channels.zalo_oa.webhook import (
     Event,
     delivery_key,
     parse,
-    signature_ok,
+    signed_over,
 )
 from bot.core.chat import Incoming, Kind, Location, MediaRef, Reply
 from bot.core.config import Settings
@@ -133,16 +133,21 @@ class ZaloOAChannel(Adapter):
         except ValueError:
             log.warning("zalo_oa webhook: body is not JSON")
             return web.json_response({"error": -1, "message": "bad request"}, status=400)
-        if not isinstance(body, dict) or not signature_ok(
-            request.headers.get(SIGNATURE_HEADER),
-            raw,
-            body,
-            app_id=self.app_id,
-            key=self.key,
-            oa_id_too=self.settings.zalo_oa_signature_oa_id,
-        ):
+        signed = ""
+        if isinstance(body, dict):
+            signed = signed_over(
+                request.headers.get(SIGNATURE_HEADER),
+                raw,
+                body,
+                app_id=self.app_id,
+                key=self.key,
+                oa_id_too=self.settings.zalo_oa_signature_oa_id,
+            )
+        if not signed:
             log.warning("zalo_oa webhook: wrong or missing signature from %s", request.remote)
             return web.json_response({"error": -1, "message": "unauthorized"}, status=401)
+        if signed == "oa_id":
+            log.info("zalo_oa webhook: a delivery signed over the OA id (ZALO_OA_SIGNATURE_OA_ID)")
         key = delivery_key(body, raw)
         async with self.db.session() as session:
             delivery_id = await Repos.of(session).deliveries.store(

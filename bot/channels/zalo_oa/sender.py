@@ -170,7 +170,6 @@ class OASender:
         """The reminder as the configured ZBS template, sent by user id (⚠ shape)."""
         values = {
             "text": to_plain(reply.text).strip(),
-            "name": "",
             "date": f"{self.now().astimezone(self.settings.tz):%d/%m/%Y}",
         }
         most = self.settings.zalo_oa_template_value_max
@@ -285,7 +284,7 @@ def _image(element: Json, caption: str) -> Json:
 
 
 def _fill(pattern: str, values: dict[str, str]) -> str:
-    """`pattern` with {text}, {name}, {date} filled in; unknown braces are left as written."""
+    """`pattern` with {text} and {date} filled in; unknown braces are left as written."""
     out = pattern
     for name, value in values.items():
         out = out.replace("{" + name + "}", value)

@@ -45,25 +45,39 @@ def signature_ok(
     key: str,
     oa_id_too: bool = False,
 ) -> bool:
-    """Whether `header` signs exactly these bytes (constant-time; missing never matches).
+    """Whether `header` signs exactly these bytes (constant-time; missing never matches)."""
+    return signed_over(header, raw, body, app_id=app_id, key=key, oa_id_too=oa_id_too) != ""
+
+
+def signed_over(
+    header: str | None,
+    raw: bytes,
+    body: Mapping[str, Any],
+    *,
+    app_id: str,
+    key: str,
+    oa_id_too: bool = False,
+) -> str:
+    """ "app_id" or "oa_id": which id the valid signature was made over ("" when none is).
 
     With `oa_id_too`, a signature over the OA id in place of the app id also passes (⚠: a
     reading some write-ups give; the official SDK uses the app id).
     """
     if not header or not key or not app_id:
-        return False
+        return ""
     given = header.strip().removeprefix("mac=").strip().lower().encode("ascii", "replace")
     timestamp = _text(body.get("timestamp"))
-    firsts = [app_id]
+    firsts = [("app_id", app_id)]
     if oa_id_too:
         oa_id = _text(body.get("oa_id")) or _text(_id(body.get("recipient")))
         if oa_id:
-            firsts.append(oa_id)
-    ok = False
-    for first in firsts:
+            firsts.append(("oa_id", oa_id))
+    found = ""
+    for name, first in firsts:
         # Every candidate is compared, so the time taken does not tell which one matched.
-        ok |= hmac.compare_digest(given, mac(first, raw, timestamp, key).encode("ascii"))
-    return ok
+        if hmac.compare_digest(given, mac(first, raw, timestamp, key).encode("ascii")):
+            found = found or name
+    return found
 
 
 def _text(value: Any) -> str:
