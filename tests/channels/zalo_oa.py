@@ -7,12 +7,9 @@ suite reads the statuses.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
-
-import aiohttp
 
 from bot.app import Loa
 from bot.core.config import Settings
@@ -98,20 +95,11 @@ class ZaloOADriver(ApiDriver):
         """The OA secret key that signs deliveries."""
         return OA_SECRET
 
-    async def post(
-        self,
-        http: aiohttp.ClientSession,
-        body: Json | None,
-        *,
-        secret: str | None,
-        raw: bytes | None = None,
-    ) -> int:
-        """POST a delivery signed with `secret` as the OA secret key (None: unsigned)."""
-        data = raw if raw is not None else json.dumps(body).encode()
-        timestamp = str((body or {}).get("timestamp", ""))
-        headers = {} if secret is None else {SIGNATURE: signature(data, timestamp, key=secret)}
-        async with http.post(self.webhook_url, data=data, headers=headers) as response:
-            return response.status
+    def signed(self, data: bytes, body: Json | None, secret: str | None) -> dict[str, str]:
+        """`X-ZEvent-Signature` made with `secret` as the OA secret key (None: unsigned)."""
+        if secret is None:
+            return {}
+        return {SIGNATURE: signature(data, str((body or {}).get("timestamp", "")), key=secret)}
 
     def bad_token(self) -> dict[str, object]:
         """A pair the OAuth server never issued."""

@@ -16,15 +16,13 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.channels.base import Adapter, ChannelError, LeftForRedelivery, RetryPolicy
-from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
-from bot.channels.zalo import media_host_allowed
+from bot.channels.base import ChannelError, LeftForRedelivery, RetryPolicy
+from bot.channels.files import PublicFiles
+from bot.channels.zalo import ZaloCDN
 from bot.channels.zalo_oa.api import OAClient
 from bot.channels.zalo_oa.sender import CHANNEL, OASender
 from bot.channels.zalo_oa.tokens import OAuthClient, TokenManager
@@ -54,7 +52,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class ZaloOAChannel(Adapter):
+class ZaloOAChannel(ZaloCDN):
     """A commune's Official Account: OAuth tokens in the database, a signed webhook."""
 
     name = CHANNEL
@@ -208,11 +206,19 @@ class ZaloOAChannel(Adapter):
             if event is not None:
                 await self._handle(event)
         except LeftForRedelivery:
-            async with self.db.session() as session:
-                await Repos.of(session).deliveries.release(delivery_id)
+            await self._release(delivery_id)
+            raise
+        except asyncio.CancelledError:
+            # Stopping: the next start takes it at once (a crash leaves it to the lease).
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release(delivery_id))
             raise
         async with self.db.session() as session:
             await Repos.of(session).deliveries.done(delivery_id, now=_now())
+
+    async def _release(self, delivery_id: int) -> None:
+        async with self.db.session() as session:
+            await Repos.of(session).deliveries.release(delivery_id)
 
     # --- events
 
@@ -265,34 +271,14 @@ class ZaloOAChannel(Adapter):
                 if wanted is Kind.photo
                 else self.settings.max_document_bytes
             )
-            ref = await self._download(item.url, limit, wanted, user, item.name or None)
+            mime = "audio/aac" if wanted is Kind.voice else None
+            ref = await self._download(
+                item.url, limit, mime, want=wanted, user_id=user, name=item.name or None
+            )
             caption = event.text.strip()
             return Incoming(CHANNEL, user, update_id, wanted, text=caption, media=(ref,))
         # Video, links, business cards, and kinds not known yet.
         return Incoming(CHANNEL, user, update_id, Kind.unsupported, text=event.text.strip())
-
-    async def _download(
-        self, url: str, limit: int, want: Kind, user_id: str, name: str | None
-    ) -> MediaRef:
-        """Fetch a user's file from Zalo's CDN when their step can take it (https, Zalo's
-        hosts only, no redirects), as on the Bot Platform."""
-        assert self._downloads is not None
-        name = name or PurePosixPath(urlsplit(url).path).name or None
-        if want not in await self.inbox.files_taken(user_id):
-            return skipped(url, None, name)
-        if not media_host_allowed(url, self.settings.zalo_media_hosts):
-            log.warning("zalo_oa: file URL refused (not a Zalo host)")
-            return MediaRef(url, file_name=name, problem=DOWNLOAD_FAILED)
-        mime = "audio/aac" if want is Kind.voice else None
-        return await self.spool.fetch(
-            self._downloads,
-            url,
-            ref=url,
-            limit=limit,
-            time_limit=DOWNLOAD_TIMEOUT,
-            mime=mime,
-            file_name=name,
-        )
 
     # --- the operator's alert
 

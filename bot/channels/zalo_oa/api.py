@@ -14,7 +14,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels import zalo
 from bot.channels.base import CallError, FailureKind, RetryPolicy, Tally, with_retries
+from bot.channels.zalo import LazySession, ZaloTransportError
 from bot.core.logging import redact
 
 log = logging.getLogger(__name__)
@@ -38,39 +40,27 @@ class OAError(Exception):
         self.http_status = http_status
 
 
-class OATransportError(Exception):
-    """No answer; `connected` says whether the request may have reached Zalo."""
-
-    def __init__(self, detail: str, *, connected: bool) -> None:
-        super().__init__(redact(detail))
-        self.connected = connected
-
-
 def classify(exc: BaseException) -> CallError:
-    """What an OA failure means for retrying, and for the outbox."""
-    if isinstance(exc, CallError):
-        return exc
-    if isinstance(exc, OATransportError):
-        kind = FailureKind.ambiguous if exc.connected else FailureKind.transient
-        return CallError(kind, str(exc))
-    if isinstance(exc, OAError):
-        if exc.code in WINDOW_CLOSED:
-            return CallError(FailureKind.outside_window, str(exc))
-        if exc.code in UNREACHABLE:
-            return CallError(FailureKind.blocked, str(exc))
-        if exc.code in RATE_LIMITED or exc.http_status == 429:
-            return CallError(FailureKind.rate_limited, str(exc))
-        if exc.http_status >= 500:
-            return CallError(FailureKind.transient, str(exc))
-        return CallError(FailureKind.rejected, str(exc))
-    return CallError(FailureKind.ambiguous, type(exc).__name__)
+    """What an OA failure means for retrying, and for the outbox (transport failures as on
+    the Bot Platform: `ZaloTransportError` is shared)."""
+    if not isinstance(exc, OAError):
+        return zalo.classify(exc)
+    if exc.code in WINDOW_CLOSED:
+        return CallError(FailureKind.outside_window, str(exc))
+    if exc.code in UNREACHABLE:
+        return CallError(FailureKind.blocked, str(exc))
+    if exc.code in RATE_LIMITED or exc.http_status == 429:
+        return CallError(FailureKind.rate_limited, str(exc))
+    if exc.http_status >= 500:
+        return CallError(FailureKind.transient, str(exc))
+    return CallError(FailureKind.rejected, str(exc))
 
 
 TokenSource = Callable[[], Awaitable[str]]
 Refresh = Callable[[str], Awaitable[None]]
 
 
-class OAClient:
+class OAClient(LazySession):
     """Calls `<ZALO_OA_API_BASE>/<path>` with the current access token.
 
     On -216/-220 (a token Zalo no longer takes) it asks for a refresh of that token once and
@@ -84,14 +74,6 @@ class OAClient:
         self.timeout = timeout
         self._token = token
         self._refresh = refresh
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        """The HTTP session (created on first use, inside the running loop)."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     async def call(
         self,
@@ -141,17 +123,12 @@ class OAClient:
                 status = response.status
                 raw = await response.read()
         except aiohttp.ClientConnectorError as exc:
-            raise OATransportError(f"{path}: cannot connect", connected=False) from exc
+            raise ZaloTransportError(f"{path}: cannot connect", connected=False) from exc
         except TimeoutError as exc:
-            raise OATransportError(f"{path}: timed out", connected=True) from exc
+            raise ZaloTransportError(f"{path}: timed out", connected=True, timed_out=True) from exc
         except aiohttp.ClientError as exc:
-            raise OATransportError(f"{path}: {type(exc).__name__}", connected=True) from exc
+            raise ZaloTransportError(f"{path}: {type(exc).__name__}", connected=True) from exc
         return envelope(path, status, raw)
-
-    async def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
 
 
 def envelope(path: str, status: int, raw: bytes) -> Json:
@@ -192,7 +169,7 @@ async def call_api(
     async def attempt() -> Json:
         try:
             return await client.call(path, **request)
-        except (OAError, OATransportError) as exc:
+        except (OAError, ZaloTransportError) as exc:
             raise classify(exc) from exc
 
     return await with_retries(

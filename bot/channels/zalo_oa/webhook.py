@@ -36,19 +36,6 @@ def mac(first: str, raw: bytes, timestamp: str, key: str) -> str:
     ).hexdigest()
 
 
-def signature_ok(
-    header: str | None,
-    raw: bytes,
-    body: Mapping[str, Any],
-    *,
-    app_id: str,
-    key: str,
-    oa_id_too: bool = False,
-) -> bool:
-    """Whether `header` signs exactly these bytes (constant-time; missing never matches)."""
-    return signed_over(header, raw, body, app_id=app_id, key=key, oa_id_too=oa_id_too) != ""
-
-
 def signed_over(
     header: str | None,
     raw: bytes,
