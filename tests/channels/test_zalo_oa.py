@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Loa
+from bot.cli.zalo_oa import oa_status
 from bot.core.chat import Attachment, AttachmentKind, Reply, text_length
 from bot.core.clock import FrozenClock
 from bot.core.config import ROOT, Settings
@@ -116,7 +117,7 @@ async def test_a_duplicate_delivery_is_stored_once_and_answered_once(
     assert await count(loa, WebhookDelivery) == 1
 
 
-async def test_a_delivery_stored_before_a_crash_is_handled_on_restart(
+async def test_a_delivery_whose_worker_died_is_handled_by_another(
     settings: Settings,
     loa: Loa,
     oa: FakeZaloOA,
@@ -124,27 +125,29 @@ async def test_a_delivery_stored_before_a_crash_is_handled_on_restart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     driver = ZaloOADriver(settings, "webhook", oa)
+    quick = {
+        "zalo_oa_delivery_lease_seconds": 0.3,
+        "zalo_oa_redelivery_seconds": 0.1,
+        "shutdown_grace_seconds": 0.5,
+    }
     started = asyncio.Event()
 
-    async def crash(event: object) -> object:
+    async def hang(event: object) -> object:
         started.set()
-        await asyncio.Event().wait()  # the process dies here, mid-handling
+        await asyncio.Event().wait()  # this worker hangs (or dies) mid-handling, for good
         raise AssertionError("unreachable")
 
-    with monkeypatch.context() as patch:
-        patch.setattr(loa.engine, "handle_event", crash)
-        async with driver.running(
-            loa, shutdown_grace_seconds=0.1, zalo_oa_delivery_lease_seconds=0.2
-        ):
-            await driver.say("/start")
-            await asyncio.wait_for(started.wait(), 10)
-    assert [status for _, status in oa.webhook_answers] == [200]  # Zalo will not send it again
-    assert oa.sent() == []
-    await asyncio.sleep(0.3)  # the dead worker's claim runs out
+    monkeypatch.setattr(loa.engine, "handle_event", hang)
     second = await Loa.start(settings, clock=clock)
     try:
-        async with driver.running(second):
-            (shown,) = await driver.wait_messages(1)
+        async with driver.running(loa, **quick):
+            await driver.say("/start")
+            await asyncio.wait_for(started.wait(), 10)
+            assert [status for _, status in oa.webhook_answers] == [200]  # Zalo sends no more
+            assert oa.sent() == []
+            # Another worker on the same database, its own web server: no delivery comes to it.
+            async with running(oa_settings(settings, oa, **quick), second):
+                (shown,) = await driver.wait_messages(1)
     finally:
         await second.close()
     assert vi(loa, "Choose your language:") in shown.text
@@ -301,7 +304,7 @@ async def test_a_broadcast_counts_people_outside_the_window_apart(
     settings: Settings, loa: Loa, oa: FakeZaloOA
 ) -> None:
     admin, recent, billed, gone, closed_by_zalo = (uid() for _ in range(5))
-    await users(
+    ids = await users(
         loa,
         "zalo_oa",
         {
@@ -321,9 +324,12 @@ async def test_a_broadcast_counts_people_outside_the_window_apart(
     ):
         await touch(loa, user, ago)
     oa.closed.add(closed_by_zalo)
-    async with running(oa_settings(settings, oa), loa):
+    config = oa_settings(settings, oa)
+    async with running(config, loa):
         number = await send(loa, announcement("Họp dân tối nay", TOI), admin, "zalo_oa")
         await oa.wait_for(lambda: oa.sent(admin))  # the author hears the final figures
+        await remind(loa, ids[gone], "Hạn nộp báo cáo là 10/12")  # no template configured
+        await eventually(lambda: reminder_settled(loa))
     assert {
         recipient for recipient in (recent, billed, gone, closed_by_zalo) if oa.sent(recipient)
     } == {recent}
@@ -338,6 +344,33 @@ async def test_a_broadcast_counts_people_outside_the_window_apart(
     }
     (report,) = oa.texts(admin)
     assert "ngoài thời hạn trả lời của Zalo OA" in report and ": 3" in report
+    shown = await oa_status(config)  # `loa zalo-oa status`: reminders counted the same way
+    assert shown["messages"]["reminder"] == {"outside_window": 1}
+    assert shown["messages"]["broadcast"] == {"outside_window": 3, "sent": 1}
+
+
+async def remind(loa: Loa, user_id: int, text: str) -> None:
+    """Queue a reminder to one user, as the planner does."""
+    now = loa.services.clock.now()
+    async with loa.db.session() as session:
+        await Repos.of(session).outbox.enqueue(
+            key=f"rem:{user_id}:{text}",
+            user_id=user_id,
+            kind="reminder",
+            payload={"replies": [{"text": text, "choices": []}]},
+            due_at=now,
+            urgent=False,
+            now=now,
+            lane=1,
+        )
+    loa.services.queued.fire()
+
+
+async def reminder_settled(loa: Loa) -> bool:
+    """Whether no reminder is waiting any more."""
+    async with loa.db.session() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    return all(row.state not in ("pending", "sending") for row in rows if row.kind == "reminder")
 
 
 async def test_billed_messages_go_when_allowed_and_reminders_use_the_template(
@@ -356,19 +389,7 @@ async def test_billed_messages_go_when_allowed_and_reminders_use_the_template(
     )
     async with running(config, loa) as runtime:
         assert (await adapter(runtime).sender.deliver(billed, Reply("Nhắc"))).status == "sent"
-        async with loa.db.session() as session:
-            for user in (gone,):
-                await Repos.of(session).outbox.enqueue(
-                    key=f"rem:{user}",
-                    user_id=ids[user],
-                    kind="reminder",
-                    payload={"replies": [{"text": "Hạn nộp báo cáo là 10/12", "choices": []}]},
-                    due_at=loa.services.clock.now(),
-                    urgent=False,
-                    now=loa.services.clock.now(),
-                    lane=1,
-                )
-        loa.services.queued.fire()
+        await remind(loa, ids[gone], "Hạn nộp báo cáo là 10/12")
         await oa.wait_for(lambda: oa.called(TEMPLATE))
         await asyncio.sleep(0.1)
     (template,) = oa.called(TEMPLATE)
