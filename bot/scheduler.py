@@ -39,6 +39,7 @@ from bot.deadlines.changes import announce_submissions
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
 from bot.delivery.links import sweep_private
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
+from bot.reports.freshness import report_message_is_stale
 from bot.reports.media import delete_media_if_unreferenced, open_store, sweep_orphans
 from bot.tickets.reminders import TicketPlanner
 from db.repositories import Repos
@@ -121,6 +122,14 @@ async def purge_stale_media(loa: Loa, clock: Clock | None = None) -> Purged:
     return Purged(len(drafts), files)
 
 
+JOB_NAMES = {
+    "planner": "plan reminders",
+    "housekeeping": "forget old processed updates",
+    "retention": "delete stale drafts and files no row refers to",
+}
+LATER = timedelta(minutes=10)  # the retention job's first run lets start-up settle
+
+
 def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
     """An in-memory AsyncIOScheduler: `planner_job` at start and every few minutes, and the
     daily housekeeping."""
@@ -134,32 +143,21 @@ def build_scheduler(loa: Loa, planner_job: Any) -> AsyncIOScheduler:
             "misfire_grace_time": int(interval),
         },
     )
-    scheduler.add_job(
-        planner_job,
-        IntervalTrigger(seconds=interval, timezone=settings.tz),
-        id="planner",
-        name="plan reminders",
-        # APScheduler fires on the wall clock; the job itself reads the injected clock.
-        next_run_time=datetime.now(settings.tz),
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        forget_old_updates,
-        IntervalTrigger(hours=6, timezone=settings.tz),
-        args=[loa],
-        id="housekeeping",
-        name="forget old processed updates",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        purge_stale_media,
-        IntervalTrigger(days=1, timezone=settings.tz),
-        args=[loa],
-        id="retention",
-        name="delete stale drafts and files no row refers to",
-        next_run_time=datetime.now(settings.tz) + timedelta(minutes=10),
-        replace_existing=True,
-    )
+    tz = settings.tz
+    # APScheduler fires on the wall clock; the jobs themselves read the injected clock.
+    now = datetime.now(tz)
+    jobs: dict[str, tuple[Any, list[Any], IntervalTrigger, datetime | None]] = {
+        "planner": (planner_job, [], IntervalTrigger(seconds=interval, timezone=tz), now),
+        "housekeeping": (forget_old_updates, [loa], IntervalTrigger(hours=6, timezone=tz), None),
+        "retention": (purge_stale_media, [loa], IntervalTrigger(days=1, timezone=tz), now + LATER),
+    }
+    for job_id, (job, args, trigger, first_run) in jobs.items():
+        # Without a first run time, APScheduler computes it from the trigger.
+        start = {"next_run_time": first_run} if first_run is not None else {}
+        name = JOB_NAMES[job_id]
+        scheduler.add_job(
+            job, trigger, args=args, id=job_id, name=name, replace_existing=True, **start
+        )
     return scheduler
 
 
@@ -185,6 +183,7 @@ class Scheduler:
         )
         self.scheduler = build_scheduler(loa, self.plan)
         worker.after_flush.append(self.report_broadcasts)
+        worker.stale_checks.append(report_message_is_stale)
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._planning: set[asyncio.Task[Any]] = set()

@@ -41,15 +41,13 @@ from bot.reports.summary import (
     recent_periods,
     summarize,
 )
-from db.models import Role
 from handlers.admin import ROLE_LABELS
-from handlers.report import unit_scope
+from handlers.report import OFFICERS, unit_scope
 from handlers.report.views import ACTIVITY_LABELS, THEME_LABELS
 from handlers.start import main_menu_choices
 
 router = Router("exports")
 
-OFFICERS = (Role.officer, Role.admin)
 EXPORTS_DIR = "exports"  # under MEDIA_DIR, so the signed-link route can serve the files
 ZALO = "zalo"  # the channel that takes no files: its adapter sends links instead
 

@@ -84,6 +84,22 @@ class Chat:
         event = Incoming(self.channel, self.user, fresh_update_id(), Kind.choice, choice=payload)
         return await self.deliver(event)
 
+    async def script(self, *steps: str) -> list[Reply]:
+        """Play steps in a row: "[label]" presses that button, anything else is typed."""
+        for step in steps:
+            if step.startswith("[") and step.endswith("]"):
+                await self.press(step[1:-1])
+            else:
+                await self.send(step)
+        return self.last
+
+    async def then(self, step: str, *seen: str) -> list[Reply]:
+        """Play one step (as `script` does) and check that the user then reads each of `seen`."""
+        await self.script(step)
+        for expected in seen:
+            assert expected in self.text, f"{expected!r} not in {self.text!r}"
+        return self.last
+
     def choice(self, label: str) -> str:
         """The payload of the shown choice whose label contains `label`."""
         for choice in self.choices:

@@ -9,18 +9,14 @@ from tests.helpers import Chat
 
 
 async def test_question_without_accents_opens_the_right_page(chat: Chat) -> None:
-    await chat.send("/start")
-    await chat.send("1")
-    await chat.send("nha toi duoc ho tro bao nhieu tien lam nha?")
+    await chat.script("/start", "1", "nha toi duoc ho tro bao nhieu tien lam nha?")
     assert "Dự án 1" in chat.text or "Tín dụng" in chat.text or "Bạn hỏi" in chat.text
     if "Bạn hỏi" in chat.text:  # not confident: the right page must be among the guesses
         assert any("Dự án 1" in c.label for c in chat.choices)
 
 
 async def test_confident_answer_is_a_topic_page_with_navigation(chat: Chat) -> None:
-    await chat.send("/menu")
-    await chat.press("Hỏi một câu")
-    await chat.send("che do ho tro cho nguoi co uy tin")
+    await chat.script("/menu", "[Hỏi một câu]", "che do ho tro cho nguoi co uy tin")
     assert "Đây là thông tin tôi tìm được" in chat.text
     assert "Người có uy tín" in chat.text
     assert chat.choice("Có ích")
@@ -29,8 +25,7 @@ async def test_confident_answer_is_a_topic_page_with_navigation(chat: Chat) -> N
 
 async def test_unclear_question_offers_guesses_and_a_person(chat: Chat) -> None:
     await chat.send("/menu")
-    await chat.send("ho tro")
-    assert "Bạn hỏi: “ho tro”" in chat.text
+    await chat.then("ho tro", "Bạn hỏi: “ho tro”")
     labels = [c.label for c in chat.choices]
     assert "Hỏi cán bộ" in labels
     assert "Hỏi câu khác" in labels
@@ -95,8 +90,7 @@ async def test_out_of_scope_questions_are_told_plainly_and_whom_to_ask(
     assert chat.text.startswith(said)
     assert "Bạn hỏi:" not in chat.text and "Đây là thông tin" not in chat.text
     assert [c.label for c in chat.choices] == ["Hỏi ai", "Hỏi câu khác", "🏠 Menu chính"]
-    await chat.press("Hỏi ai")
-    assert "Liên hệ cơ quan phụ trách" in chat.text
+    await chat.then("[Hỏi ai]", "Liên hệ cơ quan phụ trách")
 
 
 async def test_a_page_without_the_fact_asked_says_so_and_offers_the_commune(chat: Chat) -> None:
@@ -109,8 +103,7 @@ async def test_a_page_without_the_fact_asked_says_so_and_offers_the_commune(chat
 
 async def test_a_page_with_the_fact_asked_is_given_plainly(chat: Chat) -> None:
     await chat.send("/menu")
-    await chat.send("thoi han bao cao 6 thang la ngay nao")
-    assert "Chế độ báo cáo" in chat.text
+    await chat.then("thoi han bao cao 6 thang la ngay nao", "Chế độ báo cáo")
     assert "Trang này không nói" not in chat.text
 
 
@@ -148,5 +141,4 @@ async def test_page_choices_are_short_without_duplicates_with_feedback_first(cha
 
 
 async def test_ask_command_with_a_question(chat: Chat) -> None:
-    await chat.send("/ask vay von uu dai ngan hang chinh sach")
-    assert "Ngân hàng Chính sách" in chat.text
+    await chat.then("/ask vay von uu dai ngan hang chinh sach", "Ngân hàng Chính sách")

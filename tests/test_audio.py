@@ -102,10 +102,7 @@ async def test_a_page_with_a_recording_offers_listen_and_sends_a_voice_message(
     recorded: Loa,
 ) -> None:
     chat = Chat(recorded.engine, user="listener")
-    await chat.send("/start")
-    await chat.press("Tiếng Việt")
-    await chat.press("Bỏ qua")
-    await chat.press("Liên hệ")
+    await chat.script("/start", "[Tiếng Việt]", "[Bỏ qua]", "[Liên hệ]")
     assert chat.choices[0].label == "🔊 Nghe đọc"
     await chat.press("Nghe đọc")
     reply = chat.last[-1]
@@ -131,11 +128,7 @@ async def test_a_page_with_a_recording_offers_listen_and_sends_a_voice_message(
 
 async def test_recordings_fall_back_to_vietnamese_with_a_note(recorded: Loa) -> None:
     chat = Chat(recorded.engine, user="listener-xt")
-    await chat.send("/start")
-    await chat.press("Test language")
-    await chat.press("Bỏ qua")
-    await chat.press("Liên hệ")
-    await chat.press("Nghe đọc")
+    await chat.script("/start", "[Test language]", "[Bỏ qua]", "[Liên hệ]", "[Nghe đọc]")
     assert "(Bản ghi âm này bằng tiếng Việt.)" in chat.text
     assert chat.last[-1].attachment is not None
     await chat.deliver(chat_event(chat, "v1:t:gui-phan-anh"))  # the page, as search opens it

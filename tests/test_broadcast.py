@@ -127,18 +127,15 @@ async def test_stop_asks_first_then_withholds_announcements_but_not_answers(
     admin = await joined(loa, "admin", Role.admin, "ia-hdrai")
     await people(loa, {"toi-1": {"unit_id": "ia-toi", "language": "vi"}})
     villager = Chat(loa.engine, user="toi-1")
-    await villager.send("dừng")
-    assert "Ngừng nhận thông báo" in villager.text
-    await villager.press("Không")
-    assert "vẫn nhận thông báo" in villager.text
+    await villager.then("dừng", "Ngừng nhận thông báo")
+    await villager.then("[Không]", "vẫn nhận thông báo")
     await villager.send("hủy")  # the cancel words still cancel, and do not ask about /stop
     assert "Ngừng nhận" not in villager.text
     # An announcement queued before the /stop is withheld when its turn comes.
     await compose_announcement(admin, "Tin mới", "Xã Ia Tơi")
     await admin.press("Gửi")
     await villager.send("/stop")
-    await villager.press("Có")
-    assert "không gửi thông báo" in villager.text
+    await villager.then("[Có]", "không gửi thông báo")
     sender = RecordingSender()
     await worker(loa, sender, clock).flush()
     assert sender.texts("toi-1") == []
@@ -150,8 +147,7 @@ async def test_stop_asks_first_then_withholds_announcements_but_not_answers(
         numbers = await figures(repos, broadcast)
     assert (numbers.sent, numbers.skipped_opted_out, numbers.failed) == (0, 1, 0)
     # /start turns them on again.
-    await villager.send("/start")
-    assert "đã bật lại" in villager.text
+    await villager.then("/start", "đã bật lại")
     async with loa.db.session() as session:
         user = await Repos.of(session).users.find(CHANNEL, "toi-1")
         assert user is not None and not user.opted_out
@@ -160,17 +156,11 @@ async def test_stop_asks_first_then_withholds_announcements_but_not_answers(
 async def test_a_poll_is_answered_re_answered_and_closed(loa: Loa, clock: FrozenClock) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     await people(loa, {k: v for k, v in VILLAGERS.items() if k != "toi-stopped"})
-    await officer.send("/poll")
-    await officer.send("Bà con muốn họp vào buổi nào?")
-    await officer.send("Sáng")
-    await officer.send("Tối")
-    await officer.press("Xong")
+    await officer.script("/poll", "Bà con muốn họp vào buổi nào?", "Sáng", "Tối", "[Xong]")
     await officer.press("Sau 3 ngày")
     choices = [c.label for c in officer.choices]
     assert not any("Ia Đal" in label for label in choices)  # an officer's own communes only
-    await officer.press("Mọi người trong xã của tôi")
-    await officer.press("Tiếp tục")
-    await officer.press("Ngay bây giờ")
+    await officer.script("[Mọi người trong xã của tôi]", "[Tiếp tục]", "[Ngay bây giờ]")
     assert "1. Sáng\n2. Tối" in officer.text
     assert "Gửi đến 3 người." in officer.text  # toi-1, toi-2 and the officer; not dal-1
     await officer.press("Gửi")
@@ -189,14 +179,12 @@ async def test_a_poll_is_answered_re_answered_and_closed(loa: Loa, clock: Frozen
     await toi2.press("Sáng")
     dal = Chat(loa.engine, user="dal-1")  # not a recipient: the button does not count
     dal.last = [poll_message]
-    await dal.press("Sáng")
-    assert "hết hạn" in dal.text
+    await dal.then("[Sáng]", "hết hạn")
 
     clock.advance(timedelta(days=4))
     late = Chat(loa.engine, user="toi-1")
     late.last = [poll_message]
-    await late.press("Sáng")
-    assert "đã đóng" in late.text
+    await late.then("[Sáng]", "đã đóng")
     number = await latest(loa)  # before the session: SQLite writers queue, one at a time
     async with loa.db.session() as session:
         repos = Repos.of(session)

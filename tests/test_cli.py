@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,6 +53,13 @@ def run_loa(
         cwd=ROOT,
         check=False,
     )
+
+
+def loa_json(*args: str, env: dict[str, str] | None = None) -> Any:
+    """Run `loa` (as `run_loa`), check that it succeeded, and read the JSON it printed."""
+    result = run_loa(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 @pytest.fixture

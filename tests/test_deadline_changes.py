@@ -19,10 +19,7 @@ from tests.test_planner import Season, local, person, rows, worker
 
 async def _submit(loa: Loa, name: str) -> None:
     officer = Chat(loa.engine, user=name)
-    await officer.send("/submit")
-    await officer.press("Báo cáo 6 tháng")
-    await officer.press("không kèm tệp")
-    await officer.press("Xác nhận")
+    await officer.script("/submit", "[Báo cáo 6 tháng]", "[không kèm tệp]", "[Xác nhận]")
     assert "Đã ghi nhận" in officer.text, officer.text
 
 
@@ -61,10 +58,7 @@ async def test_a_changed_deadline_replaces_its_reminders_and_tells_the_officers(
     clock.set(local(6))
     await season.planner.run()  # "3 days left" queued, not sent yet
     admin = Chat(loa.engine, user="admin")
-    await admin.send("/status")
-    await admin.press("Sửa hoặc hủy một hạn")
-    await admin.press("Báo cáo 6 tháng")
-    await admin.press("Đổi hạn nộp")
+    await admin.script("/status", "[Sửa hoặc hủy một hạn]", "[Báo cáo 6 tháng]", "[Đổi hạn nộp]")
     await admin.send("31/12/2026")
     assert "ít nhất hai ngày" in admin.text  # in the past: asked again
     await admin.send("20/06/2027")

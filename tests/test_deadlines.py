@@ -139,8 +139,7 @@ async def test_officer_submits_with_a_document_after_wrong_tries(
     assert "Tệp: BC 6 thang.pdf (1 KB)" in chat.text
     await chat.send("Số 15/BC-UBND")  # a note too
     assert "Ghi chú: Số 15/BC-UBND" in chat.text
-    await chat.press("Xác nhận")
-    assert "Đã ghi nhận: Xã Ia Dom đã nộp Báo cáo 6 tháng đầu năm 2027" in chat.text
+    await chat.then("[Xác nhận]", "Đã ghi nhận: Xã Ia Dom đã nộp Báo cáo 6 tháng đầu năm 2027")
 
     (saved,) = await submissions(loa)
     assert (saved.unit_id, saved.via, saved.note) == ("ia-dom", "chat", "Số 15/BC-UBND")
@@ -151,10 +150,8 @@ async def test_officer_submits_with_a_document_after_wrong_tries(
     )
     assert (loa.settings.media_dir / saved.document_path).read_bytes() == PDF
 
-    await chat.send("/status")
-    assert "Xã Ia Dom: đã nộp ngày 05/06/2027 ✅" in chat.text
-    await chat.send("/submit")
-    assert "Đơn vị của bạn không có hạn báo cáo nào đang mở cần xác nhận." in chat.text
+    await chat.then("/status", "Xã Ia Dom: đã nộp ngày 05/06/2027 ✅")
+    await chat.then("/submit", "Đơn vị của bạn không có hạn báo cáo nào đang mở cần xác nhận.")
 
 
 async def test_console_sends_the_report_file_with_file_path(
@@ -184,9 +181,7 @@ async def test_stale_and_foreign_buttons_change_nothing(loa: Loa, june: FrozenCl
     await person(loa, "dom", Role.officer, "ia-dom")
     await person(loa, "dal", Role.officer, "ia-dal")
     dom = Chat(loa.engine, user="dom")
-    await dom.send("/submit")
-    await dom.press("Báo cáo 6 tháng")
-    await dom.press("không kèm tệp")
+    await dom.script("/submit", "[Báo cáo 6 tháng]", "[không kèm tệp]")
     assert "Không kèm tệp, không có ghi chú." in dom.text
     confirm = dom.choice("Xác nhận")
     await dom.send("/cancel")
@@ -202,10 +197,8 @@ async def test_stale_and_foreign_buttons_change_nothing(loa: Loa, june: FrozenCl
 async def test_officer_without_unit_and_villagers(loa: Loa, june: FrozenClock) -> None:
     await person(loa, "loose", Role.officer, None)
     loose = Chat(loa.engine, user="loose")
-    await loose.send("/status")
-    assert "Tài khoản của bạn chưa gắn với đơn vị nào" in loose.text
-    await loose.send("/submit")
-    assert "Tài khoản của bạn chưa gắn với đơn vị nào" in loose.text
+    await loose.then("/status", "Tài khoản của bạn chưa gắn với đơn vị nào")
+    await loose.then("/submit", "Tài khoản của bạn chưa gắn với đơn vị nào")
     villager = Chat(loa.engine, user="villager")
     await villager.send("/start")
     await villager.press("Tiếng Việt")
@@ -219,8 +212,7 @@ async def test_district_officer_sees_the_units_under_them(loa: Loa, june: Frozen
     await person(loa, "district", Role.officer, "ia-hdrai")
     june.set(datetime(2027, 6, 11, 9, tzinfo=TZ))
     chat = Chat(loa.engine, user="district")
-    await chat.send("/status")
-    assert "Đã nộp: 0/19 · chưa đến hạn: 0 · quá hạn: 19" in chat.text
+    await chat.then("/status", "Đã nộp: 0/19 · chưa đến hạn: 0 · quá hạn: 19")
     # Only the district has an officer: the units under it are late and nobody is reminded.
     assert (
         "⚠️ Chưa có cán bộ đăng ký nên không ai được nhắc: Xã Ia Tơi, Xã Ia Đal, Xã Ia Dom"
@@ -262,26 +254,20 @@ async def test_admin_board_and_recording_a_submission(
     await admin.press("Ghi nhận báo cáo đã nộp")
     await admin.press("Báo cáo 6 tháng đầu năm 2027 (18 chưa nộp)")
     assert "Xã Ia Tơi" not in [c.label for c in admin.choices]
-    await admin.send("x")
-    assert "Bạn hãy chọn một mục ở trên" in admin.text
-    await admin.press("Xã Ia Dom")
-    assert "Ghi nhận Báo cáo 6 tháng đầu năm 2027 cho Xã Ia Dom." in admin.text
+    await admin.then("x", "Bạn hãy chọn một mục ở trên")
+    await admin.then("[Xã Ia Dom]", "Ghi nhận Báo cáo 6 tháng đầu năm 2027 cho Xã Ia Dom.")
     await admin.send("Nhận bản giấy qua bưu điện ngày 09/6")
-    await admin.press("Xác nhận")
-    assert "Đã ghi nhận: Xã Ia Dom đã nộp" in admin.text
+    await admin.then("[Xác nhận]", "Đã ghi nhận: Xã Ia Dom đã nộp")
     saved = {s.unit_id: s for s in await submissions(loa)}
     assert saved["ia-dom"].via == "recorded" and saved["ia-toi"].via == "chat"
     assert saved["ia-toi"].document_name == "bc.xlsx"
-    await admin.send("/status")
-    assert "Đã nộp: 2/19 · chưa đến hạn: 0 · quá hạn: 17" in admin.text
+    await admin.then("/status", "Đã nộp: 2/19 · chưa đến hạn: 0 · quá hạn: 17")
 
 
 async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: FrozenClock) -> None:
     await person(loa, "admin", Role.admin, None)
     admin = Chat(loa.engine, user="admin")
-    await admin.send("/status")
-    await admin.press("Yêu cầu báo cáo")
-    await admin.send("ab")
+    await admin.script("/status", "[Yêu cầu báo cáo]", "ab")
     assert "từ 3 đến 200 ký tự" in admin.text
     await admin.send("Báo cáo   kết quả  tuyên truyền quý II")
     for wrong, message in [
@@ -307,11 +293,9 @@ async def test_admin_creates_an_adhoc_deadline_for_all_units(loa: Loa, june: Fro
     # An officer cannot create one, and /cancel leaves any step.
     await person(loa, "dom", Role.officer, "ia-dom")
     dom = Chat(loa.engine, user="dom")
-    await dom.send("/deadline")
-    assert "Xin lỗi" in dom.text
+    await dom.then("/deadline", "Xin lỗi")
     await admin.send("/deadline")
-    await admin.send("/cancel")
-    assert "Menu chính" in admin.text
+    await admin.then("/cancel", "Menu chính")
 
 
 async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
@@ -323,8 +307,7 @@ async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
     await person(loa, "toi", Role.officer, "ia-toi")
     admin = Chat(loa.engine, user="admin")
     await admin.send("/deadline")
-    await admin.send("Báo cáo nhanh tình hình tảo hôn")
-    assert "theo dạng ngày/tháng hoặc ngày/tháng/năm" in admin.text
+    await admin.then("Báo cáo nhanh tình hình tảo hôn", "theo dạng ngày/tháng hoặc ngày/tháng/năm")
     await admin.send("20/12")  # no year: the next 20 December
     await admin.send(admin.number("Chọn đơn vị"))
     assert "Hoặc gõ số thứ tự các đơn vị trong một tin nhắn, ví dụ: 1, 2, 5-7." in admin.text
@@ -350,9 +333,7 @@ async def test_adhoc_deadline_by_typing_where_nothing_can_be_pressed(
 
     # A single number still ticks one unit, as a press does; every unit with an officer: no
     # warning.
-    await admin.send("/deadline")
-    await admin.send("Báo cáo quý")
-    await admin.send("1/7/2027")
+    await admin.script("/deadline", "Báo cáo quý", "1/7/2027")
     await admin.send(admin.number("Chọn đơn vị"))
     await admin.send("1")
     assert "☑ Xã Ia Tơi" in [c.label for c in admin.choices]

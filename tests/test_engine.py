@@ -26,8 +26,7 @@ async def _conversation(loa: Loa, user: str) -> Conversation:
 
 
 async def test_start_offers_languages_and_number_one_opens_vietnamese_menu(chat: Chat) -> None:
-    await chat.send("/start")
-    assert "Loa" in chat.text
+    await chat.then("/start", "Loa")
     assert [c.label for c in chat.choices][:4] == [
         "Tiếng Việt",
         "Tiếng Ba Na",
@@ -60,14 +59,10 @@ async def test_browse_programme_children_back_and_home(chat: Chat) -> None:
     await chat.send(chat.number("Chương trình MTQG"))
     assert "1719" in chat.text
     assert any(c.label.startswith("Dự án 1") for c in chat.choices)
-    await chat.press("Dự án 1")
-    assert "Dự án 1" in chat.text
-    await chat.press("Xem thêm")
-    assert "Nguồn:" in chat.text
-    await chat.press("Quay lại")
-    assert "1719" in chat.text
-    await chat.press("Menu chính")
-    assert "Menu chính" in chat.text
+    await chat.then("[Dự án 1]", "Dự án 1")
+    await chat.then("[Xem thêm]", "Nguồn:")
+    await chat.then("[Quay lại]", "1719")
+    await chat.then("[Menu chính]", "Menu chính")
 
 
 async def test_typed_number_and_button_reach_the_same_page(chat: Chat) -> None:
@@ -80,9 +75,7 @@ async def test_typed_number_and_button_reach_the_same_page(chat: Chat) -> None:
 
 
 async def test_feedback_is_stored_once_per_press(loa: Loa, chat: Chat) -> None:
-    await chat.send("/menu")
-    await chat.press("Kế hoạch truyền thông")
-    await chat.press("Có ích")
+    await chat.script("/menu", "[Kế hoạch truyền thông]", "[Có ích]")
     assert "Cảm ơn" in chat.text
     async with loa.db.session() as session:
         rows = (await session.execute(select(Feedback))).scalars().all()
@@ -120,8 +113,7 @@ async def test_concurrent_duplicates_are_answered_once(loa: Loa, chat: Chat) -> 
 async def test_restart_mid_conversation_continues(loa: Loa, settings, clock) -> None:  # type: ignore[no-untyped-def]
     chat = Chat(loa.engine, user="restarter")
     await chat.send("/menu")
-    await chat.press("Hỏi một câu")
-    assert "gõ câu hỏi" in chat.text
+    await chat.then("[Hỏi một câu]", "gõ câu hỏi")
     await loa.close()
 
     again = await Loa.start(settings, clock=clock)
@@ -242,8 +234,7 @@ async def test_error_in_a_handler_is_logged_rolled_back_and_apologised(
         ).scalar_one()
     assert user.language == "vi"
     # The process goes on: the next message is answered normally.
-    await chat.send("/menu")
-    assert "Menu chính" in chat.text
+    await chat.then("/menu", "Menu chính")
 
 
 async def test_one_users_updates_run_in_order_and_users_run_concurrently(loa: Loa) -> None:

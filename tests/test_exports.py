@@ -359,8 +359,7 @@ async def test_the_draft_opens_in_libreoffice(loa: Loa, known: Known, tmp_path: 
 
 async def test_officer_gets_the_tally_and_both_files(loa: Loa, known: Known) -> None:
     officer = Chat(loa.engine, user=Known.officer)
-    await officer.send("/export")
-    assert "Kỳ báo cáo nào?" in officer.text
+    await officer.then("/export", "Kỳ báo cáo nào?")
     await officer.press("Năm 2026")
     expected = await counted(loa, units={"ia-toi"})
     assert f"Số hoạt động: {expected['reports']}" in officer.text
@@ -381,10 +380,8 @@ async def test_admin_tally_typed_period_and_an_empty_one(loa: Loa, known: Known)
     assert f"Số hoạt động: {total['reports']}" in admin.text
     assert f"Lượt người dân tộc thiểu số: {total['ethnic_minority']}" in admin.text
     assert not any(r.attachment for r in admin.last)
-    await admin.send("/summary năm ngoái")
-    assert "Tôi chưa đọc được kỳ báo cáo này" in admin.text
-    await admin.send("/export 2024")
-    assert "Chưa có báo cáo nào của Huyện Ia H'Drai được duyệt" in admin.text
+    await admin.then("/summary năm ngoái", "Tôi chưa đọc được kỳ báo cáo này")
+    await admin.then("/export 2024", "Chưa có báo cáo nào của Huyện Ia H'Drai được duyệt")
     assert not any(r.attachment for r in admin.last)
 
 
@@ -460,7 +457,7 @@ async def test_cli_summary_export_and_the_empty_period(
     loa: Loa, known: Known, database_url: str, tmp_path: Path
 ) -> None:
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
-    result = run_loa("reports", "summary", "--period", "2026", "--json", env=env)
+    result = run_loa(*["reports", "summary", "--period", "2026", "--json"], env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     total = await counted(loa)
@@ -500,7 +497,7 @@ async def test_demo_seed_and_clear_touch_nothing_else(
 ) -> None:
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
     before = await counted(loa)
-    seeded = run_loa("demo", "seed", "--reports", "40", env=env)
+    seeded = run_loa(*["demo", "seed", "--reports", "40"], env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "40 reports" in seeded.stdout and "periods with approved demo reports" in seeded.stdout
     async with loa.db.session() as session:
@@ -536,7 +533,9 @@ async def test_console_officer_sees_where_the_files_are(
     loa: Loa, known: Known, database_url: str
 ) -> None:
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
-    made = run_loa("invite", "create", "--role", "officer", "--unit", "ia-dal", "--json", env=env)
+    made = run_loa(
+        *["invite", "create", "--role", "officer", "--unit", "ia-dal", "--json"], env=env
+    )
     (code,) = json.loads(made.stdout)["codes"]
     session = run_loa("run", stdin=f"/start\n1\n/join {code}\n/export 2026\n", env=env)
     assert session.returncode == 0, session.stderr

@@ -208,15 +208,13 @@ async def test_strings_and_topics_fall_back_one_by_one(
         chat = Chat(app.engine, user="tester")
         await chat.send("/start")
         assert "Test language (Testish)" in [c.label for c in chat.choices]
-        await chat.press("Testish")
-        assert "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài" in chat.text
+        await chat.then("[Testish]", "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài")
         await chat.press("Bỏ qua")  # the commune question of the first contact
         assert "XT main menu, pick:" in chat.text
         labels = [c.label for c in chat.choices]
         assert "XT contacts" in labels  # translated
         assert "Hỏi một câu" in labels  # not translated: Vietnamese
-        await chat.press("XT contacts")
-        assert "XT body of the contacts page." in chat.text
+        await chat.then("[XT contacts]", "XT body of the contacts page.")
         assert "Trang này chưa được dịch" not in chat.text
         await chat.send("/menu")
         await chat.press("Chương trình MTQG")
@@ -233,19 +231,15 @@ async def test_a_minority_language_user_gets_everything_in_vietnamese(chat: Chat
     assert "Loa chưa được dịch sang tiếng này: 0 trên 31 bài và 0 trên" in chat.text
     assert "Dữ liệu của bạn" in chat.text  # the privacy notice, in Vietnamese until translated
     await chat.press("Bỏ qua")
-    await chat.press("Liên hệ")
-    assert "Trang này chưa được dịch sang tiếng của bạn" in chat.text
+    await chat.then("[Liên hệ]", "Trang này chưa được dịch sang tiếng của bạn")
 
 
 async def test_language_can_be_switched_anywhere_and_stays_chosen(
     chat: Chat, loa: Loa, settings: Settings, clock: FrozenClock
 ) -> None:
-    await chat.send("/start")
-    await chat.press("Tiếng Việt")
-    await chat.press("Bỏ qua")
+    await chat.script("/start", "[Tiếng Việt]", "[Bỏ qua]")
     await chat.press("Hỏi một câu")  # now in the middle of the question step
-    await chat.send("/ngonngu")
-    assert "Chọn ngôn ngữ của bạn:" in chat.text
+    await chat.then("/ngonngu", "Chọn ngôn ngữ của bạn:")
     await chat.send(chat.number("Gia Rai"))  # typed, as on Zalo
     assert "Bạn đã chọn Tiếng Gia Rai" in chat.text
     async with loa.db.session() as session:
@@ -263,14 +257,12 @@ async def test_language_can_be_switched_anywhere_and_stays_chosen(
     try:
         other = Chat(again.engine, user=chat.user)
         await other.send("/menu")
-        await other.press("Liên hệ")
-        assert "Trang này chưa được dịch sang tiếng của bạn" in other.text
+        await other.then("[Liên hệ]", "Trang này chưa được dịch sang tiếng của bạn")
         await other.press("Xem thêm")
         assert re.search(r"Cập nhật: \d{2}/\d{2}/\d{4}", other.text)  # Vietnamese formats for jra
         await other.send("/menu")
         await other.press("Đổi ngôn ngữ")  # the menu line works as well as /language
-        await other.press("Tiếng Việt")
-        assert "Bạn đã chọn Tiếng Việt" in other.text
+        await other.then("[Tiếng Việt]", "Bạn đã chọn Tiếng Việt")
         assert "chưa được dịch" not in other.text
     finally:
         await again.close()
@@ -296,8 +288,7 @@ async def test_languages_below_the_minimum_coverage_are_not_offered(
         await chat.send("/start")
         assert [c.label for c in chat.choices] == ["Tiếng Việt", "Test language (Testish)"]
         hidden = chat.choice("Tiếng Việt").replace(":vi", ":bdq")  # an old Ba Na button
-        await chat.press("Testish")
-        assert "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài và" in chat.text
+        await chat.then("[Testish]", "Loa mới được dịch một phần sang tiếng này: 1 trên 31 bài và")
         await chat.deliver(
             Incoming("test", "chooser", fresh_update_id(), Kind.choice, choice=hidden)
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from bot.core.clock import FrozenClock
 from db.models import Invite, JoinFailure, Role, User
 from tests.fixtures.reporting import invite_codes, joined
 from tests.helpers import Chat, fresh_update_id
-from tests.test_cli import run_loa
+from tests.test_cli import loa_json, run_loa
 
 
 async def _user(loa: Loa, external_id: str) -> User:
@@ -33,20 +32,10 @@ async def _vietnamese(loa: Loa, user: str) -> Chat:
 async def test_first_admin_comes_from_the_cli_and_each_code_works_once(
     loa: Loa, cli_env: dict[str, str]
 ) -> None:
-    result = run_loa(
-        "invite",
-        "create",
-        "--role",
-        "admin",
-        "--unit",
-        "ia-hdrai",
-        "--count",
-        "2",
-        "--json",
+    batch = loa_json(
+        *["invite", "create", "--role", "admin", "--unit", "ia-hdrai", "--count", "2", "--json"],
         env=cli_env,
     )
-    assert result.returncode == 0, result.stderr
-    batch = json.loads(result.stdout)
     assert batch["role"] == "admin"
     assert batch["unit"] == "ia-hdrai"
     codes = batch["codes"]
@@ -92,10 +81,14 @@ REPORTER_AT_IA_TOI = ("invite", "create", "--role", "reporter", "--unit", "Ia T�
 
 
 def test_cli_refuses_unknown_roles_units_and_durations(cli_env: dict[str, str]) -> None:
-    bad_role = run_loa("invite", "create", "--role", "villager", "--unit", "ia-toi", env=cli_env)
+    bad_role = run_loa(
+        *["invite", "create", "--role", "villager", "--unit", "ia-toi"], env=cli_env
+    )
     assert bad_role.returncode == 2
     assert "role must be one of reporter, officer, admin" in bad_role.stderr
-    bad_unit = run_loa("invite", "create", "--role", "reporter", "--unit", "nowhere", env=cli_env)
+    bad_unit = run_loa(
+        *["invite", "create", "--role", "reporter", "--unit", "nowhere"], env=cli_env
+    )
     assert bad_unit.returncode == 2
     assert "unknown unit 'nowhere'" in bad_unit.stderr
     bad_time = run_loa(*REPORTER_AT_IA_TOI, "--expires", "soon", env=cli_env)
@@ -115,8 +108,7 @@ def test_cli_refuses_unknown_roles_units_and_durations(cli_env: dict[str, str]) 
 async def test_menu_entry_asks_for_the_code(loa: Loa) -> None:
     (code,) = await invite_codes(loa, Role.reporter, "ia-dal")
     chat = await _vietnamese(loa, "y-blong")
-    await chat.press("Tôi có mã mời")
-    assert "Gõ mã mời bạn được cấp" in chat.text
+    await chat.then("[Tôi có mã mời]", "Gõ mã mời bạn được cấp")
     await chat.send(code)
     assert "Bạn đã là người báo cáo của Xã Ia Đal" in chat.text
     assert "Tôi có mã mời" not in [c.label for c in chat.choices]
@@ -142,8 +134,7 @@ async def test_wrong_codes_are_limited_per_user_and_guessing_does_not_work(
     for left in (4, 3, 2, 1):
         await guesser.send("ABCD-EFGH-JK")
         assert f"Mã này không đúng. Hãy kiểm tra rồi gõ lại (còn {left} lần thử)" in guesser.text
-    await guesser.send("/join 2345-6789-AB")
-    assert "Bạn đã hết lượt thử trong giờ này" in guesser.text
+    await guesser.then("/join 2345-6789-AB", "Bạn đã hết lượt thử trong giờ này")
     # Even the right code waits now: the limit is checked before any code is looked at.
     await guesser.send(f"/join {code}")
     assert "Bạn đã gõ sai mã quá nhiều lần" in guesser.text
@@ -192,14 +183,11 @@ async def test_reporter_cannot_review_or_invite(loa: Loa) -> None:
 
 async def test_admin_creates_codes_in_chat_that_others_redeem(loa: Loa) -> None:
     admin = await joined(loa, "admin", Role.admin, "ia-hdrai")
-    await admin.press("Tạo mã mời")
-    assert "Mã dành cho ai?" in admin.text
-    await admin.press("Cán bộ")
-    assert "Cho đơn vị nào?" in admin.text
+    await admin.then("[Tạo mã mời]", "Mã dành cho ai?")
+    await admin.then("[Cán bộ]", "Cho đơn vị nào?")
     await admin.send("ia dom")  # typed, without accents
     assert "Tạo bao nhiêu mã cho Xã Ia Dom?" in admin.text
-    await admin.press("Số mã: 5")
-    assert "Mã mời cho: cán bộ, Xã Ia Dom" in admin.text
+    await admin.then("[Số mã: 5]", "Mã mời cho: cán bộ, Xã Ia Dom")
     codes = [line for line in admin.text.splitlines() if len(line) == 12 and line[4] == "-"]
     assert len(codes) == 5
     async with loa.db.session() as session:

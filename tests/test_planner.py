@@ -15,13 +15,7 @@ from bot.app import Loa
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, Language
-from bot.deadlines.planner import (
-    Calendar,
-    Planner,
-    RulesFileError,
-    Schedule,
-    load_rules,
-)
+from bot.deadlines.planner import Calendar, Planner, RulesFileError, Schedule, load_rules
 from bot.delivery.outbox import OutboxWorker
 from bot.scheduler import planner_for
 from bot.translations import catalogs
@@ -201,10 +195,7 @@ async def test_a_whole_season_of_the_six_month_report(loa: Loa, clock: FrozenClo
 
     # Ia Tơi sends its report: its reminders stop.
     toi = Chat(season.loa.engine, user="toi")
-    await toi.send("/submit")
-    await toi.press("Báo cáo 6 tháng")
-    await toi.press("không kèm tệp")
-    await toi.press("Xác nhận")
+    await toi.script("/submit", "[Báo cáo 6 tháng]", "[không kèm tệp]", "[Xác nhận]")
     assert "Đã ghi nhận: Xã Ia Tơi đã nộp Báo cáo 6 tháng đầu năm 2027" in toi.text
 
     assert await season.at(local(8)) == [("dal", "before-1d"), ("dom", "before-1d")]
@@ -264,10 +255,8 @@ async def test_a_submission_withdraws_reminders_not_yet_sent(loa: Loa, clock: Fr
     clock.set(local(6))
     await season.planner.run()  # queued, but no sender ran yet (the channel was down)
     dom = Chat(loa.engine, user="dom")
-    await dom.send("/submit")
-    await dom.press("Báo cáo 6 tháng")
-    await dom.send("Đã gửi bản giấy, số 12/BC-UBND ngày 05/6/2027")
-    assert "Ghi chú: Đã gửi bản giấy" in dom.text
+    await dom.script("/submit", "[Báo cáo 6 tháng]")
+    await dom.then("Đã gửi bản giấy, số 12/BC-UBND ngày 05/6/2027", "Ghi chú: Đã gửi bản giấy")
     await dom.press("Xác nhận")
     await worker(loa, season.sender, clock).flush()
     assert season.sender.texts("dom") == []
@@ -285,17 +274,13 @@ async def test_an_adhoc_deadline_from_chat_is_announced_and_reminded(
     clock.set(local(3, 15, month=8))  # no recurring deadline is open in August
     admin = Chat(loa.engine, user="admin")
     await admin.send("/deadline")
-    await admin.send("Báo cáo nhanh về lũ")
-    assert "Hạn nộp trước ngày nào" in admin.text
-    await admin.send("20/8/2027")
-    await admin.press("Chọn đơn vị")
-    await admin.press("Xã Ia Dom")
+    await admin.then("Báo cáo nhanh về lũ", "Hạn nộp trước ngày nào")
+    await admin.script("20/8/2027", "[Chọn đơn vị]", "[Xã Ia Dom]")
     assert "☑ Xã Ia Dom" in [c.label for c in admin.choices]
     await admin.press("Xong")
     assert "Đơn vị (1): Xã Ia Dom" in admin.text
     assert "Nộp trước ngày 20/08/2027 (chậm nhất ngày 19/08/2027)" in admin.text
-    await admin.press("Tạo")
-    assert "Đã tạo: Báo cáo nhanh về lũ" in admin.text
+    await admin.then("[Tạo]", "Đã tạo: Báo cáo nhanh về lũ")
 
     season = Season(loa, clock)
     assert await season.at(local(3, 15, 5, month=8)) == [("dom", "new")]
@@ -303,8 +288,7 @@ async def test_an_adhoc_deadline_from_chat_is_announced_and_reminded(
     assert await season.at(local(12, month=8)) == [("dom", "before-7d")]
     # The reminder's own button marks the report (typed as a number, as on Zalo).
     dom = Chat(season.loa.engine, user="dom")
-    await dom.send("1")
-    assert "Báo cáo nhanh về lũ — Xã Ia Dom" in dom.text
+    await dom.then("1", "Báo cáo nhanh về lũ — Xã Ia Dom")
     await dom.press("không kèm tệp")
     await dom.press("Xác nhận")
     assert await season.at(local(19, month=8)) == []

@@ -16,16 +16,22 @@ from bot.core.chat import Kind
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from db.models import OutboxMessage, Report, ReportMedia, Role, Unit
-from tests.fakes import telegram as fake_telegram
-from tests.fakes import zalo as fake_zalo
-from tests.fakes.runtime import channel_settings, running
+from tests.fakes.runtime import both_fakes, running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
 from tests.helpers import Chat, outbox_replies
 from tests.test_cli import run_loa
 from tests.test_report_flow import _to_photos
-from tests.test_review import _last_message, _press_in, _report, _submit, _trail, ask_reporter
+from tests.test_review import (
+    _last_message,
+    _press_in,
+    _report,
+    _submit,
+    _trail,
+    ask_reporter,
+    submitted,
+)
 
 
 async def _start(chat: Chat, activity: str = "Hội nghị") -> None:
@@ -41,32 +47,22 @@ async def test_back_goes_one_question_back_and_cancel_keeps_the_draft(loa: Loa) 
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await reporter.send("/report")
     assert "“quay lại”" in reporter.text  # the first screen says how to go back
-    await reporter.send("quay lại")
-    assert "Đây là câu hỏi đầu tiên" in reporter.text
+    await reporter.then("quay lại", "Đây là câu hỏi đầu tiên")
     assert "Hội nghị, họp dân" in [c.label for c in reporter.choices]
     await reporter.press("Hoạt động khác")
-    await reporter.send("Giao lưu cồng chiêng")
-    assert "Hoạt động diễn ra ở đâu?" in reporter.text
+    await reporter.then("Giao lưu cồng chiêng", "Hoạt động diễn ra ở đâu?")
     await reporter.send("Quay lại")  # back to the question only "other" asks
     assert "Gõ vài chữ cho biết đó là hoạt động gì" in reporter.text
-    await reporter.send("Giao lưu văn hóa cồng chiêng")
-    await reporter.press("Xã Ia Tơi")
-    await reporter.press("Hôm nay")
-    await reporter.send("back")
+    await reporter.script("Giao lưu văn hóa cồng chiêng", "[Xã Ia Tơi]", "[Hôm nay]", "back")
     assert "Hoạt động diễn ra ngày nào?" in reporter.text
-    await reporter.press("Hôm nay")
-    await reporter.press("Xong")
-    await reporter.send("40")
-    await reporter.send("trở lại")
+    await reporter.script("[Hôm nay]", "[Xong]", "40", "trở lại")
     assert "Có bao nhiêu người tham gia?" in reporter.text
     await reporter.send("trở lại")
     assert "Dự án 8" in reporter.text  # the topics question, before the head count
-    await reporter.press("Xong")
-    assert "Có bao nhiêu người tham gia?" in reporter.text
+    await reporter.then("[Xong]", "Có bao nhiêu người tham gia?")
 
     # /cancel (and "hủy") stop, say the draft is kept and how to go on; nothing is lost.
-    await reporter.send("hủy")
-    assert "Báo cáo của bạn vẫn được giữ lại, chưa gửi đi" in reporter.text
+    await reporter.then("hủy", "Báo cáo của bạn vẫn được giữ lại, chưa gửi đi")
     assert "Đã hủy" not in reporter.text
     report = await _report(loa)
     assert (report.status, report.activity_other, report.participants) == (
@@ -75,38 +71,30 @@ async def test_back_goes_one_question_back_and_cancel_keeps_the_draft(loa: Loa) 
         40,
     )
     await reporter.press("Gửi báo cáo")
-    await reporter.press("Làm tiếp")
-    assert "Có bao nhiêu người tham gia?" in reporter.text
+    await reporter.then("[Làm tiếp]", "Có bao nhiêu người tham gia?")
 
     # Outside any flow "quay lại" is no question to search for: it shows the menu.
     villager = Chat(loa.engine, user="villager")
-    await villager.send("/start")
-    await villager.press("Tiếng Việt")
-    await villager.send("quay lại")
+    await villager.script("/start", "[Tiếng Việt]", "quay lại")
     assert "Menu chính" in villager.text
 
 
 async def test_back_from_the_summary_and_from_photos(loa: Loa, tmp_path: Path) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _to_photos(reporter)
-    await reporter.send("quay lại")
-    assert "Mô tả hoạt động" in reporter.text
+    await reporter.then("quay lại", "Mô tả hoạt động")
     await reporter.send("Họp dân phổ biến chính sách hỗ trợ nhà ở, 2 buổi.")
     await send_photos(reporter, ref(jpeg(tmp_path / "a.jpg")))
     await reporter.send("xong")
-    await reporter.press("Bỏ qua")
-    assert "Báo cáo của bạn — hãy kiểm tra lại" in reporter.text
-    await reporter.send("quay lại")
-    assert "gửi vị trí" in reporter.text
-    await reporter.press("Bỏ qua")
-    assert "Mô tả: Họp dân phổ biến chính sách hỗ trợ nhà ở, 2 buổi." in reporter.text
+    await reporter.then("[Bỏ qua]", "Báo cáo của bạn — hãy kiểm tra lại")
+    await reporter.then("quay lại", "gửi vị trí")
+    await reporter.then("[Bỏ qua]", "Mô tả: Họp dân phổ biến chính sách hỗ trợ nhà ở, 2 buổi.")
 
 
 async def test_du_an_8_topics_and_age_groups(loa: Loa, database_url: str, tmp_path: Path) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _start(reporter)
-    await reporter.press("Hôm nay")
-    assert "Dự án 8" in reporter.text
+    await reporter.then("[Hôm nay]", "Dự án 8")
     assert [c.label for c in reporter.choices] == [
         "☐ Tảo hôn",
         "☐ Hôn nhân cận huyết thống",
@@ -119,21 +107,13 @@ async def test_du_an_8_topics_and_age_groups(loa: Loa, database_url: str, tmp_pa
     assert "☑ Tảo hôn" in [c.label for c in reporter.choices]
     assert "Đã chọn: Tảo hôn." in reporter.text
     # As on Zalo: several numbers in one message tick (or untick) each.
-    await reporter.send("1, 2, 3")
-    assert "Đã chọn: Hôn nhân cận huyết thống, Bạo lực gia đình." in reporter.text
-    await reporter.send("7, 1")
-    assert "Hãy chọn chủ đề bằng số, từ 1 đến 5" in reporter.text
-    await reporter.send("xong")
-    await reporter.send("60")
-    await reporter.send("60")
-    await reporter.send("35")
+    await reporter.then("1, 2, 3", "Đã chọn: Hôn nhân cận huyết thống, Bạo lực gia đình.")
+    await reporter.then("7, 1", "Hãy chọn chủ đề bằng số, từ 1 đến 5")
+    await reporter.script("xong", "60", "60", "35")
     assert "bao nhiêu thanh niên (từ 16 đến 30 tuổi)" in reporter.text
-    await reporter.send("70")
-    assert "lớn hơn tổng số 60 người tham gia" in reporter.text
-    await reporter.send("25")
-    assert "bao nhiêu trẻ em (dưới 16 tuổi)" in reporter.text
-    await reporter.send("12")
-    assert "Mô tả hoạt động" in reporter.text
+    await reporter.then("70", "lớn hơn tổng số 60 người tham gia")
+    await reporter.then("25", "bao nhiêu trẻ em (dưới 16 tuổi)")
+    await reporter.then("12", "Mô tả hoạt động")
     report = await _report(loa)
     assert report.themes == ["cousin_marriage", "domestic_violence"]
     assert (report.young_people, report.children) == (25, 12)
@@ -152,9 +132,7 @@ async def test_summary_shows_topics_and_ages_and_editing_topics(loa: Loa, tmp_pa
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _start(reporter)
-    await reporter.press("Hôm nay")
-    await reporter.press("Bạo lực gia đình")
-    await reporter.press("Xong")
+    await reporter.script("[Hôm nay]", "[Bạo lực gia đình]", "[Xong]")
     for answer in ("30", "bỏ qua", "20", "10", "bỏ qua"):
         await reporter.send(answer)
     await reporter.send("Nói chuyện về phòng chống bạo lực gia đình.")
@@ -163,10 +141,7 @@ async def test_summary_shows_topics_and_ages_and_editing_topics(loa: Loa, tmp_pa
     await reporter.press("Bỏ qua")
     assert "Chủ đề (Dự án 8): Bạo lực gia đình" in reporter.text
     assert "Số người tham gia: 30 (nữ: 20; thanh niên: 10)" in reporter.text
-    await reporter.press("Sửa một mục")
-    await reporter.press("Chủ đề")
-    await reporter.press("Bình đẳng giới")
-    await reporter.press("Xong")
+    await reporter.script("[Sửa một mục]", "[Chủ đề]", "[Bình đẳng giới]", "[Xong]")
     assert "bao nhiêu thanh niên" in reporter.text
     await reporter.send("12")
     await reporter.send("5")
@@ -217,12 +192,9 @@ async def test_photos_are_optional_for_a_loudspeaker_broadcast(loa: Loa) -> None
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
     await _to_photos(reporter, "Phát loa")
     assert "Loại hoạt động này không bắt buộc có ảnh" in reporter.text
-    await reporter.send("xong")
-    assert "gửi vị trí" in reporter.text
-    await reporter.press("Bỏ qua")
-    assert "Ảnh: 0" in reporter.text
-    await reporter.press("Gửi báo cáo")
-    assert "Đã gửi báo cáo #" in reporter.text
+    await reporter.then("xong", "gửi vị trí")
+    await reporter.then("[Bỏ qua]", "Ảnh: 0")
+    await reporter.then("[Gửi báo cáo]", "Đã gửi báo cáo #")
     (request,) = await outbox_replies(loa.engine, "test", "officer")
     assert [r.attachment for r in request] == [None]  # the summary alone
     del officer
@@ -254,8 +226,7 @@ async def test_remove_one_photo(loa: Loa, tmp_path: Path) -> None:
     assert len(paths) == 1
     assert (loa.settings.media_dir / paths[0]).read_bytes() == first.read_bytes()
     await reporter.press("Xóa một ảnh")
-    await reporter.press("Giữ lại tất cả")
-    assert "Số ảnh đã gửi: 1." in reporter.text
+    await reporter.then("[Giữ lại tất cả]", "Số ảnh đã gửi: 1.")
 
 
 async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
@@ -263,9 +234,7 @@ async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
 ) -> None:
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await reporter.send("/report")
-    await reporter.press("Hội nghị")
-    await reporter.send("Làng Tơ Drăh")
+    await reporter.script("/report", "[Hội nghị]", "Làng Tơ Drăh")
     assert "“Làng Tơ Drăh” chưa có trong danh sách địa danh của Loa" in reporter.text
     assert "là một nơi thuộc Xã Ia Tơi, và cán bộ sẽ xác nhận" in reporter.text
     await reporter.press("Hôm nay")
@@ -274,8 +243,7 @@ async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
         await reporter.send(answer)
     await send_photos(reporter, ref(jpeg(tmp_path / "a.jpg")))
     await reporter.send("xong")
-    await reporter.press("Bỏ qua")
-    assert "Nơi diễn ra: Làng Tơ Drăh (ghi theo lời người báo cáo" in reporter.text
+    await reporter.then("[Bỏ qua]", "Nơi diễn ra: Làng Tơ Drăh (ghi theo lời người báo cáo")
     await reporter.press("Gửi báo cáo")
 
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(tmp_path / "media")}
@@ -298,8 +266,7 @@ async def test_a_place_not_on_the_list_is_kept_and_the_officer_adds_it(
     await reporter.send("/report")
     await reporter.press("Hội nghị")
     assert "Làng Tơ Drăh" in [c.label for c in reporter.choices]
-    await reporter.send("lang to drah")
-    assert "Nơi diễn ra: Làng Tơ Drăh." in reporter.text
+    await reporter.then("lang to drah", "Nơi diễn ra: Làng Tơ Drăh.")
 
 
 async def test_officers_add_villages_in_chat_and_on_the_command_line(
@@ -308,14 +275,10 @@ async def test_officers_add_villages_in_chat_and_on_the_command_line(
     officer = await joined(loa, "officer", Role.officer, "ia-toi")
     district = await joined(loa, "district", Role.officer, "ia-hdrai")
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await officer.send("/addvillage Thôn 5")
-    assert "Đã thêm “Thôn 5” vào danh sách của Xã Ia Tơi" in officer.text
-    await officer.send("/addvillage thon 5")
-    assert "“Thôn 5” đã có trong danh sách của Xã Ia Tơi" in officer.text
-    await officer.send("/addvillage Ia Đal: Thôn 1")
-    assert "Xã Ia Đal không thuộc nơi bạn phụ trách" in officer.text
-    await district.send("/addvillage Làng Mới")
-    assert "Huyện Ia H'Drai không phải là xã" in district.text
+    await officer.then("/addvillage Thôn 5", "Đã thêm “Thôn 5” vào danh sách của Xã Ia Tơi")
+    await officer.then("/addvillage thon 5", "“Thôn 5” đã có trong danh sách của Xã Ia Tơi")
+    await officer.then("/addvillage Ia Đal: Thôn 1", "Xã Ia Đal không thuộc nơi bạn phụ trách")
+    await district.then("/addvillage Làng Mới", "Huyện Ia H'Drai không phải là xã")
     await district.send("/addvillage Ia Dom: Làng Mới")
     assert "Đã thêm “Làng Mới” vào danh sách của Xã Ia Dom" in district.text
     await reporter.send("/addvillage Thôn 9")
@@ -348,16 +311,11 @@ async def test_officers_add_villages_in_chat_and_on_the_command_line(
 
 
 async def test_an_answer_gathers_text_and_photos_in_any_order(loa: Loa, tmp_path: Path) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
+    officer, reporter, report = await submitted(loa, tmp_path)
     question = await ask_reporter(loa, officer, "Bao nhiêu hộ? Thêm ảnh tờ rơi.")
     await _press_in(reporter, question, "Trả lời cán bộ")
     assert "chữ và ảnh, trước sau thế nào cũng được" in reporter.text
-    await reporter.send("Có 14 hộ tham gia.")
-    assert "Đã thêm vào câu trả lời" in reporter.text
-    assert "“xong”" in reporter.text
+    await reporter.then("Có 14 hộ tham gia.", "Đã thêm vào câu trả lời", "“xong”")
     await send_photos(reporter, ref(jpeg(tmp_path / "leaflet.jpg", color=(9, 9, 9))))
     assert "Đã lưu 1 ảnh" in reporter.text
     assert "/report" not in reporter.text  # nothing that invites a second report
@@ -381,8 +339,7 @@ async def test_an_answer_gathers_text_and_photos_in_any_order(loa: Loa, tmp_path
     # /cancel while answering says what is kept.
     question = await ask_reporter(loa, officer, "Ai chủ trì?")
     await _press_in(reporter, question, "Trả lời cán bộ")
-    await reporter.send("/cancel")
-    assert "Câu trả lời chưa được gửi cho cán bộ" in reporter.text
+    await reporter.then("/cancel", "Câu trả lời chưa được gửi cho cán bộ")
 
 
 async def test_the_reporter_hears_who_will_review(loa: Loa, tmp_path: Path) -> None:
@@ -402,10 +359,7 @@ async def test_the_reporter_hears_who_will_review(loa: Loa, tmp_path: Path) -> N
 
 
 async def test_withdraw_before_review_then_send_again(loa: Loa, tmp_path: Path) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
+    officer, reporter, report = await submitted(loa, tmp_path)
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await reporter.press("Báo cáo của tôi")
     await reporter.press(f"Xem báo cáo #{report.id}")
@@ -424,13 +378,8 @@ async def test_withdraw_before_review_then_send_again(loa: Loa, tmp_path: Path) 
     assert "Người báo cáo đã rút lại báo cáo" in officer.text
     assert (await _report(loa, report.id)).status == "draft"
 
-    await reporter.press("Sửa một mục")
-    await reporter.press("Số người tham gia")
-    await reporter.send("22")
-    await reporter.send("bỏ qua")
-    await reporter.send("bỏ qua")
-    await reporter.press("Gửi báo cáo")
-    assert "Đã gửi báo cáo #" in reporter.text
+    await reporter.script("[Sửa một mục]", "[Số người tham gia]", "22", "bỏ qua", "bỏ qua")
+    await reporter.then("[Gửi báo cáo]", "Đã gửi báo cáo #")
     again = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     assert f"Người báo cáo đã sửa và gửi lại báo cáo #{report.id}" in again.text
     assert [step[:2] for step in await _trail(loa, report.id)] == [
@@ -445,10 +394,7 @@ async def test_withdraw_before_review_then_send_again(loa: Loa, tmp_path: Path) 
 
 
 async def test_a_rejected_report_is_changed_and_sent_again(loa: Loa, tmp_path: Path) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
+    officer, reporter, report = await submitted(loa, tmp_path)
     request = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await _press_in(officer, request, "Không duyệt")
     await officer.send("Sai ngày: hôm qua, không phải hôm nay.")
@@ -458,10 +404,7 @@ async def test_a_rejected_report_is_changed_and_sent_again(loa: Loa, tmp_path: P
     assert f"Báo cáo #{report.id} đã được mở lại" in reporter.text
     assert "“Sai ngày: hôm qua, không phải hôm nay.”" in reporter.text
     assert "Mô tả: Đến từng nhà phổ biến chính sách hỗ trợ nhà ở." in reporter.text  # kept
-    await reporter.press("Sửa một mục")
-    await reporter.press("Ngày")
-    await reporter.press("Hôm qua")
-    await reporter.press("Gửi báo cáo")
+    await reporter.script("[Sửa một mục]", "[Ngày]", "[Hôm qua]", "[Gửi báo cáo]")
     stored = await _report(loa, report.id)
     assert (stored.status, stored.activity_date.isoformat()) == ("submitted", "2026-11-24")  # type: ignore[union-attr]
     assert [step[:2] for step in await _trail(loa, report.id)][-2:] == [
@@ -495,13 +438,7 @@ async def test_topics_back_and_removing_a_photo_on_zalo_and_telegram(
     zalo_user, telegram_user = "5a1c0de", 6660042
     pictures = [jpeg(tmp_path / f"{n}.jpg", color=(n * 90, 9, 9)).read_bytes() for n in range(2)]
     async with FakeTelegram() as tg, FakeZalo() as zl:
-        both = channel_settings(
-            settings,
-            telegram_token=fake_telegram.TOKEN,
-            telegram_api_base=tg.url,
-            zalo_token=fake_zalo.TOKEN,
-            zalo_api_base=zl.url,
-        )
+        both = both_fakes(settings, tg, zl)
 
         async def say(text: str, replies: int = 1) -> str:
             count = len(zl.sent(zalo_user))

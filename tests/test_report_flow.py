@@ -83,9 +83,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     assert "Gửi báo cáo" in [c.label for c in reporter.choices]
 
     # Activity.
-    await reporter.press("Gửi báo cáo")
-    assert "Báo cáo mới" in reporter.text
-    assert "Đó là hoạt động gì?" in reporter.text
+    await reporter.then("[Gửi báo cáo]", "Báo cáo mới", "Đó là hoạt động gì?")
     assert [c.label for c in reporter.choices] == [
         "Hội nghị, họp dân",
         "Phát loa, truyền thanh",
@@ -108,9 +106,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     await reporter.send("Hà Nội")
     assert "“Hà Nội” chưa có trong danh sách địa danh của Loa" in reporter.text
     assert "Hoạt động diễn ra ngày nào?" in reporter.text
-    await reporter.send("quay lại")
-    assert "Quay lại câu hỏi trước." in reporter.text
-    assert "Hoạt động diễn ra ở đâu?" in reporter.text
+    await reporter.then("quay lại", "Quay lại câu hỏi trước.", "Hoạt động diễn ra ở đâu?")
     await reporter.send("ia toi")
 
     # Date.
@@ -120,9 +116,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     await _wrong(reporter, "26/11/2026", "Ngày 26/11/2026 chưa tới")
     await _wrong(reporter, "20/09/2026", "Ngày 20/09/2026 đã cách đây hơn 60 ngày")
     await _wrong(reporter, "tuần trước", "Hãy gõ ngày theo kiểu ngày/tháng")
-    await reporter.send("23/11")
-    assert "Ngày: 23/11/2026." in reporter.text
-    assert "Dự án 8" in reporter.text
+    await reporter.then("23/11", "Ngày: 23/11/2026.", "Dự án 8")
     await reporter.send("xong")  # not about a Dự án 8 topic
 
     # A cancel in the middle keeps the draft; /report offers to continue it.
@@ -135,19 +129,16 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
     assert (
         "Bạn có một báo cáo chưa gửi (Hội nghị, họp dân, bắt đầu ngày 25/11/2026)" in reporter.text
     )
-    await reporter.press("Làm tiếp")
-    assert "Có bao nhiêu người tham gia?" in reporter.text
+    await reporter.then("[Làm tiếp]", "Có bao nhiêu người tham gia?")
     assert reporter.choices == ()  # no buttons: a typed "1" must mean one person
 
     # People.
     await _wrong(reporter, "nhiều lắm", "Hãy gõ một số, ví dụ 35")
     await _wrong(reporter, "bỏ qua", "Cần có số này")
     await _wrong(reporter, "1000000", "lớn hơn mức Loa nhận được")
-    await reporter.send("35 người")
-    assert "bao nhiêu người dân tộc thiểu số" in reporter.text
+    await reporter.then("35 người", "bao nhiêu người dân tộc thiểu số")
     await _wrong(reporter, "40", "lớn hơn tổng số 35 người tham gia")
-    await reporter.send("30")
-    assert "bao nhiêu phụ nữ" in reporter.text
+    await reporter.then("30", "bao nhiêu phụ nữ")
     await _wrong(reporter, "không", "Hãy gõ một số")  # "none" or "don't know"? Ask again.
     await reporter.send("không rõ")
 
@@ -212,11 +203,7 @@ async def test_reporters_whole_flow_with_mistakes_cancel_restart_and_album(
         assert "Ảnh: 2" in summary
         assert "Vị trí: 13.87510, 107.60120" in summary
         await _wrong(reporter, "gửi đi", "Hãy chọn: gửi báo cáo, sửa một mục, hoặc xóa báo cáo")
-        await reporter.press("Sửa một mục")
-        await reporter.press("Số người tham gia")
-        await reporter.send("36")
-        await reporter.send("30")
-        await reporter.send("12")
+        await reporter.script("[Sửa một mục]", "[Số người tham gia]", "36", "30", "12")
         assert "Số người tham gia: 36 (dân tộc thiểu số: 30; nữ: 12)" in reporter.text
         await reporter.press("Gửi báo cáo")
         assert "Cảm ơn bạn! Đã gửi báo cáo #" in reporter.text
@@ -287,10 +274,7 @@ async def _to_photos(chat: Chat, activity: str = "Hội nghị") -> None:
     await chat.press(chat.choices[0].label)  # the reporter's own unit
     await chat.press("Hôm qua")
     await chat.press("Xong")  # no Dự án 8 topic
-    await chat.send("20")
-    await chat.send("bỏ qua")
-    await chat.send("bỏ qua")
-    await chat.send("Phát loa tuyên truyền buổi sáng ở hai thôn.")
+    await chat.script("20", "bỏ qua", "bỏ qua", "Phát loa tuyên truyền buổi sáng ở hai thôn.")
     assert chat.choice("Xong")  # the photos step
 
 
@@ -302,16 +286,10 @@ async def test_other_activity_voice_note_and_eleven_photos(loa: Loa, tmp_path: P
     await reporter.send("/cancel")
     await reporter.send("/report")
     await reporter.press("Bắt đầu báo cáo mới")  # the old draft goes away
-    await reporter.press("Hoạt động khác")
-    assert "Gõ vài chữ cho biết đó là hoạt động gì" in reporter.text
+    await reporter.then("[Hoạt động khác]", "Gõ vài chữ cho biết đó là hoạt động gì")
     await _wrong(reporter, "x" * 101, "tối đa 100 ký tự (bạn đã viết 101)")
-    await reporter.send("Giao lưu văn hóa cồng chiêng")
-    await reporter.press("Xã Ia Dom")
-    await reporter.press("Hôm nay")
-    await reporter.press("Xong")
-    await reporter.send("120")
-    await reporter.send("bỏ qua")
-    await reporter.send("60")
+    await reporter.script("Giao lưu văn hóa cồng chiêng", "[Xã Ia Dom]", "[Hôm nay]", "[Xong]")
+    await reporter.script("120", "bỏ qua", "60")
     voice = tmp_path / "voice.ogg"
     voice.write_bytes(b"OggS" + b"\x01" * 500)
     await reporter.event(Kind.voice, media=(ref(voice, mime="audio/ogg"),))
@@ -349,9 +327,7 @@ async def test_same_photo_in_a_later_report_is_flagged_for_the_officer(
     for _round in range(2):
         await _to_photos(reporter)
         await send_photos(reporter, ref(photo))
-        await reporter.send("xong")
-        await reporter.press("Bỏ qua")
-        await reporter.press("Gửi báo cáo")
+        await reporter.script("xong", "[Bỏ qua]", "[Gửi báo cáo]")
     assert "đã được gửi trong báo cáo #" not in reporter.text
     first, second = await _reports(loa)
     assert [m.duplicate for m in await _media(loa, first.id)] == [False]
@@ -369,9 +345,7 @@ async def test_repeated_photo_is_announced_to_the_reporter(loa: Loa, tmp_path: P
     photo = jpeg(tmp_path / "again.jpg")
     await _to_photos(reporter)
     await send_photos(reporter, ref(photo))
-    await reporter.send("xong")
-    await reporter.press("Bỏ qua")
-    await reporter.press("Gửi báo cáo")
+    await reporter.script("xong", "[Bỏ qua]", "[Gửi báo cáo]")
     await _to_photos(reporter)
     await send_photos(reporter, ref(photo))
     assert "đã được gửi trong báo cáo #" in reporter.text
@@ -383,17 +357,13 @@ async def test_delete_draft_and_remove_photos(loa: Loa, tmp_path: Path) -> None:
     await _to_photos(reporter)
     await send_photos(reporter, ref(jpeg(tmp_path / "wrong.jpg")))
     await reporter.press("Xóa một ảnh")
-    await reporter.press("Ảnh 1")
-    assert "Đã xóa ảnh 1." in reporter.text
+    await reporter.then("[Ảnh 1]", "Đã xóa ảnh 1.")
     await _wrong(reporter, "xong", "Hãy gửi ít nhất một ảnh")
     await send_photos(reporter, ref(jpeg(tmp_path / "right.jpg", color=(1, 2, 3))))
-    await reporter.send("xong")
-    await reporter.press("Bỏ qua")
-    await reporter.press("Xóa báo cáo này")
+    await reporter.script("xong", "[Bỏ qua]", "[Xóa báo cáo này]")
     assert "Đã xóa báo cáo. Không có gì được gửi đi." in reporter.text
     assert await _reports(loa) == []
-    await reporter.send("/myreports")
-    assert "Bạn chưa gửi báo cáo nào" in reporter.text
+    await reporter.then("/myreports", "Bạn chưa gửi báo cáo nào")
 
 
 async def test_stale_buttons_of_the_flow_change_nothing(loa: Loa) -> None:
@@ -421,16 +391,13 @@ async def test_my_reports_shows_only_ones_own(loa: Loa, tmp_path: Path) -> None:
     bob = await joined(loa, "bob", Role.reporter, "ia-toi")
     await _to_photos(alice)
     await send_photos(alice, ref(jpeg(tmp_path / "a.jpg")))
-    await alice.send("xong")
-    await alice.press("Bỏ qua")
-    await alice.press("Gửi báo cáo")
+    await alice.script("xong", "[Bỏ qua]", "[Gửi báo cáo]")
     await _to_photos(bob, activity="Pano")
     await bob.send("/myreports")
     assert "Các báo cáo gần đây của bạn" in bob.text
     assert "Pano, áp phích, tờ rơi · chưa gửi" in bob.text
     assert "Hội nghị" not in bob.text
-    await alice.press("Báo cáo của tôi")
-    assert "Hội nghị, họp dân · đang chờ duyệt" in alice.text
+    await alice.then("[Báo cáo của tôi]", "Hội nghị, họp dân · đang chờ duyệt")
     alices, bobs = await _reports(loa)
     await alice.press(f"Xem báo cáo #{alices.id}")
     assert "Trạng thái: đang chờ duyệt" in alice.text
@@ -489,9 +456,7 @@ def test_typed_counts(typed: str, expected: int | None) -> None:
 
 async def test_reporter_date_window_is_configurable(loa: Loa, clock: FrozenClock) -> None:
     reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await reporter.send("/report")
-    await reporter.press("Hội nghị")
-    await reporter.press("Xã Ia Tơi")
+    await reporter.script("/report", "[Hội nghị]", "[Xã Ia Tơi]")
     old = (clock.now() - timedelta(days=59)).astimezone(loa.settings.tz)
     await reporter.send(f"{old:%d/%m/%Y}")
     assert f"Ngày: {old:%d/%m/%Y}." in reporter.text

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,24 +19,15 @@ from bot.core.chat import Incoming, Kind, Reply, to_plain
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from bot.delivery.outbox import OutboxWorker
+from bot.scheduler import Scheduler
 from db.models import Report, ReportEvent, Role, User
-from tests.fakes import telegram as fake_telegram
-from tests.fakes import zalo as fake_zalo
-from tests.fakes.runtime import channel_settings, running
+from tests.fakes.runtime import both_fakes, running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.fixtures.reporting import (
-    PHOTO_LIMIT,
-    invite_codes,
-    joined,
-    jpeg,
-    noisy_jpeg,
-    ref,
-    send_photos,
-    small_photo_settings,
-)
+from tests.fixtures import reporting
+from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
 from tests.helpers import Chat, RecordingSender, fresh_update_id, outbox_replies
-from tests.test_cli import run_loa
+from tests.test_cli import loa_json, run_loa
 
 
 async def _report(loa: Loa, report_id: int | None = None) -> Report:
@@ -65,16 +57,10 @@ async def _submit(chat: Chat, tmp_path: Path, name: str = "photo") -> None:
         await chat.press("Bắt đầu báo cáo mới")
     await chat.press("Tuyên truyền tại nhà")
     await chat.press(chat.choices[0].label)
-    await chat.press("Hôm nay")
-    await chat.press("Xong")
-    await chat.send("12")
-    await chat.send("12")
-    await chat.send("5")
+    await chat.script("[Hôm nay]", "[Xong]", "12", "12", "5")
     await chat.send("Đến từng nhà phổ biến chính sách hỗ trợ nhà ở.")
     await send_photos(chat, ref(jpeg(tmp_path / f"{name}.jpg", color=(len(name) * 9, 40, 40))))
-    await chat.send("xong")
-    await chat.press("Bỏ qua")
-    await chat.press("Gửi báo cáo")
+    await chat.script("xong", "[Bỏ qua]", "[Gửi báo cáo]")
     assert "Đã gửi báo cáo" in chat.text
 
 
@@ -90,6 +76,14 @@ async def ask_reporter(
 
 def _is_file(path: str) -> bool:
     return Path(path).is_file()
+
+
+async def submitted(loa: Loa, tmp_path: Path) -> tuple[Chat, Chat, Report]:
+    """An officer of Ia Tơi, and a reporter there who has just sent a report: the three."""
+    officer = await joined(loa, "officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    return officer, reporter, await _report(loa)
 
 
 def _last_message(messages: list[list[Reply]]) -> Reply:
@@ -181,12 +175,8 @@ async def test_two_officers_deciding_at_once_make_one_decision(loa: Loa, tmp_pat
 
 
 async def test_reject_needs_a_reason_and_the_reporter_reads_it(loa: Loa, tmp_path: Path) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
-    await officer.send("/pending")
-    assert "Báo cáo đang chờ bạn duyệt: 1" in officer.text
+    officer, reporter, report = await submitted(loa, tmp_path)
+    await officer.then("/pending", "Báo cáo đang chờ bạn duyệt: 1")
     assert f"#{report.id} · Xã Ia Tơi · 25/11/2026 · Tuyên truyền tại nhà, lưu động · ảnh: 1" in (
         officer.text
     )
@@ -195,41 +185,32 @@ async def test_reject_needs_a_reason_and_the_reporter_reads_it(loa: Loa, tmp_pat
     assert "Người gửi:" in officer.text
     await officer.press("Không duyệt")
     assert f"Vì sao không duyệt báo cáo #{report.id}?" in officer.text
-    await officer.send("ok")
-    assert "Hãy gõ vài chữ để người báo cáo hiểu." in officer.text
+    await officer.then("ok", "Hãy gõ vài chữ để người báo cáo hiểu.")
     assert (await _report(loa, report.id)).status == "submitted"
-    await officer.send("Ảnh chụp không rõ *hoạt động*")
-    assert "Loa sẽ báo lý do cho người báo cáo" in officer.text
+    await officer.then("Ảnh chụp không rõ *hoạt động*", "Loa sẽ báo lý do cho người báo cáo")
     assert (await _report(loa, report.id)).status == "rejected"
     (told,) = await outbox_replies(loa.engine, "test", "reporter")
     assert "không được" in told[0].text
     assert "Lý do: “Ảnh chụp không rõ *hoạt động*”" in to_plain(told[0].text)
-    await reporter.send("/myreports")
-    assert "không được duyệt" in reporter.text
+    await reporter.then("/myreports", "không được duyệt")
     await reporter.press(f"Xem báo cáo #{report.id}")
     assert "không duyệt. Lý do: “Ảnh chụp không rõ *hoạt động*”" in reporter.text
-    await officer.send("/pending")
-    assert "Không có báo cáo nào đang chờ bạn duyệt." in officer.text
+    await officer.then("/pending", "Không có báo cáo nào đang chờ bạn duyệt.")
 
 
 async def test_ask_for_more_information_round_trip(loa: Loa, tmp_path: Path) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
+    officer, reporter, report = await submitted(loa, tmp_path)
     question = await ask_reporter(loa, officer, "Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.")
     assert "Đã gửi câu hỏi cho người báo cáo." in officer.text
     assert (await _report(loa, report.id)).status == "needs_info"
-    await officer.send("/pending")
-    assert "Báo cáo đang chờ người báo cáo trả lời: 1." in officer.text
+    await officer.then("/pending", "Báo cáo đang chờ người báo cáo trả lời: 1.")
 
     assert "hỏi về báo cáo #" in question.text
     assert "“Có bao nhiêu hộ tham gia? Xin thêm ảnh tờ rơi.”" in question.text
     await _press_in(reporter, question, "Trả lời cán bộ")
     assert "Cán bộ hỏi về báo cáo" in reporter.text
     assert reporter.choices == ()
-    await reporter.send("xong")
-    assert "Hãy gõ câu trả lời trước" in reporter.text
+    await reporter.then("xong", "Hãy gõ câu trả lời trước")
     await send_photos(reporter, ref(jpeg(tmp_path / "leaflet.jpg", color=(9, 9, 9))))
     assert "Đã lưu 1 ảnh. Báo cáo này có 2 ảnh" in reporter.text
     await reporter.send("12")  # a bare number is an answer here, not a menu pick
@@ -309,8 +290,7 @@ async def test_an_officer_reporting_is_reviewed_by_the_level_above(
     (request,) = await outbox_replies(loa.engine, "test", "admin")
     assert "Có báo cáo mới đang chờ bạn duyệt." in request[-1].text
     # Nobody reviews their own report, even with a forged button.
-    await worker.send("/pending")
-    assert "Không có báo cáo nào đang chờ bạn duyệt." in worker.text
+    await worker.then("/pending", "Không có báo cáo nào đang chờ bạn duyệt.")
     forged = Incoming(
         "test", "commune-officer", fresh_update_id(), Kind.choice, choice=f"v1:rv:ok:{report.id}"
     )
@@ -324,10 +304,7 @@ async def test_an_officer_reporting_is_reviewed_by_the_level_above(
 async def test_typed_number_answers_a_review_request_after_it_was_sent(
     loa: Loa, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
-    report = await _report(loa)
+    officer, _reporter, report = await submitted(loa, tmp_path)
     sender = RecordingSender()
     worker = OutboxWorker(loa.db, {"test": sender}, loa.settings, clock)
     flushed = await worker.flush()
@@ -356,9 +333,7 @@ async def test_operators_list_and_show_reports(
     await _press_in(officer, request, "Duyệt")
     env = {"DATABASE_URL": database_url, "MEDIA_DIR": str(loa.settings.media_dir)}
 
-    listed = run_loa("reports", "list", "--json", env=env)
-    assert listed.returncode == 0, listed.stderr
-    rows = json.loads(listed.stdout)
+    rows = loa_json("reports", "list", "--json", env=env)
     assert [r["unit"] for r in rows] == ["ia-dal", "ia-toi"]
     assert rows[1]["status"] == "approved"
     assert rows[1]["photos"] == 1
@@ -378,7 +353,9 @@ async def test_operators_list_and_show_reports(
         env=env,
     )
     assert [r["id"] for r in json.loads(by_unit.stdout)] == [first.id]
-    district = run_loa("reports", "list", "--unit", "ia-hdrai", "--status", "submitted", env=env)
+    district = run_loa(
+        *["reports", "list", "--unit", "ia-hdrai", "--status", "submitted"], env=env
+    )
     assert district.returncode == 0, district.stderr
     (line,) = district.stdout.splitlines()
     assert line.split()[:5] == [f"#{first.id + 1}", "đang", "chờ", "duyệt", "25/11/2026"]
@@ -386,9 +363,7 @@ async def test_operators_list_and_show_reports(
     assert "door_to_door" not in line
     english = run_loa("reports", "list", "--unit", "ia-dal", env={**env, "LANGUAGE": "en"})
     assert "waiting for review" in english.stdout and "Door-to-door" in english.stdout
-    shown = run_loa("reports", "show", str(first.id), "--json", env=env)
-    assert shown.returncode == 0, shown.stderr
-    data = json.loads(shown.stdout)
+    data = loa_json("reports", "show", str(first.id), "--json", env=env)
     assert data["description"] == "Đến từng nhà phổ biến chính sách hỗ trợ nhà ở."
     assert [(e["from"], e["to"]) for e in data["events"]] == [
         ("draft", "submitted"),
@@ -404,7 +379,7 @@ async def test_operators_list_and_show_reports(
     missing = run_loa("reports", "show", "9999", env=env)
     assert missing.returncode == 1
     assert "no report #9999" in missing.stderr
-    bad = run_loa("reports", "list", "--status", "lost", "--since", "x", env=env)
+    bad = run_loa(*["reports", "list", "--status", "lost", "--since", "x"], env=env)
     assert bad.returncode == 2
     assert "status must be one of" in bad.stderr
 
@@ -418,7 +393,7 @@ REPORTER_ZALO = "a1b2c3d4e5f60718293a"
 @pytest.fixture
 def settings(database_url: str, tmp_media: Path) -> Settings:
     """Test settings with a small photo size limit (the channels get the same)."""
-    return small_photo_settings(database_url, tmp_media)
+    return reporting.small_photo_settings(database_url, tmp_media)
 
 
 @pytest.fixture
@@ -435,14 +410,7 @@ async def test_reporter_on_zalo_officer_on_telegram(
     tmp_path: Path,
 ) -> None:
     tg, zl = fakes
-    both = channel_settings(
-        settings,
-        telegram_token=fake_telegram.TOKEN,
-        telegram_api_base=tg.url,
-        zalo_token=fake_zalo.TOKEN,
-        zalo_api_base=zl.url,
-        max_photo_bytes=PHOTO_LIMIT,
-    )
+    both = both_fakes(settings, tg, zl, max_photo_bytes=reporting.PHOTO_LIMIT)
     (officer_code,) = await invite_codes(loa, Role.officer, "ia-toi")
     (reporter_code,) = await invite_codes(loa, Role.reporter, "ia-toi")
     reporter = REPORTER_ZALO
@@ -481,7 +449,7 @@ async def test_reporter_on_zalo_officer_on_telegram(
         assert "Đã lưu 1 ảnh" in await show(zl.host(jpeg(tmp_path / "loa.jpg").read_bytes()))
         refused = await show(zl.host(b"<html><body>Expired</body></html>", "text/html"))
         assert "không được thêm: tệp này không phải là ảnh" in refused
-        big = noisy_jpeg(tmp_path / "big.jpg").read_bytes()
+        big = reporting.noisy_jpeg(tmp_path / "big.jpg").read_bytes()
         assert "ảnh lớn hơn 0,3 MB" in await show(zl.host(big))
         await say("xong")
         await say(zl.number(reporter, "Bỏ qua"))
@@ -507,3 +475,78 @@ async def test_reporter_on_zalo_officer_on_telegram(
             zl.last_text(reporter)
         )
     assert (await _report(loa, report.id)).status == "approved"
+
+
+async def test_messages_that_waited_are_checked_again_when_they_go(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    first = await joined(loa, "officer", Role.officer, "ia-toi")
+    await joined(loa, "second-officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    report = await _report(loa)
+    # The first officer decides before the notices went out (a night, an outage)...
+    notice = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(first, notice, "bổ sung")
+    await first.send("Có bao nhiêu phụ nữ tham gia?")
+    await _press_in(first, notice, "Duyệt")  # pressed again later: the round moved on
+    sender = RecordingSender()
+    worker = OutboxWorker(loa.db, {"test": sender}, loa.settings, clock)
+    Scheduler(loa, worker, run_worker=False)  # the running service checks before sending
+    flushed = await worker.flush()
+    # ...so neither officer gets approve/reject buttons for a report no longer waiting for them,
+    # and the reporter gets the question with its "Answer the officer" button, still true.
+    assert sender.texts("second-officer") == []
+    assert not [t for t in sender.texts("officer") if "đang chờ bạn duyệt" in t]
+    (question,) = sender.texts("reporter")
+    assert "Có bao nhiêu phụ nữ tham gia?" in question
+    assert flushed.skipped == 2
+
+    # A question to the reporter that they answered (from /myreports) before it reached them
+    # is dropped; the officers hear of the answer.
+    await reporter.send("/myreports")
+    await reporter.press(f"#{report.id}")
+    await reporter.press("Trả lời cán bộ")
+    await reporter.send("Có 7 phụ nữ.")
+    await reporter.send("xong")
+    second = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(first, second, "bổ sung")
+    await first.send("Xin gửi thêm ảnh của buổi họp.")
+    await reporter.send("/myreports")
+    await reporter.press(f"#{report.id}")
+    await reporter.press("Trả lời cán bộ")
+    await reporter.send("Ảnh đã gửi trong báo cáo, không có ảnh khác.")
+    await reporter.send("xong")
+    sender.sent.clear()
+    await worker.flush()
+    assert not any("Xin gửi thêm ảnh" in t for t in sender.texts("reporter"))
+    # Only the notice of the round now open reaches the officers, not the one it replaced.
+    (_photo, notice_now) = sender.texts("second-officer")
+    assert "Ảnh đã gửi trong báo cáo, không có ảnh khác." in notice_now
+
+
+async def test_an_answer_given_in_quiet_hours_says_when_it_will_go(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    officer = await joined(loa, "officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    clock.set(datetime(2026, 11, 25, 16, 30, tzinfo=UTC))  # 23:30 in Vietnam
+    await officer.send("/pending")
+    await officer.press("#")
+    await officer.press("Duyệt")
+    assert "Đã duyệt báo cáo" in officer.text
+    assert "giờ yên lặng (21:00–07:00)" in officer.text and "lúc 07:00" in officer.text
+    sender = RecordingSender()
+    worker = OutboxWorker(loa.db, {"test": sender}, loa.settings, clock)
+    await worker.flush()
+    assert sender.texts("reporter") == []  # held, as the officer was told
+    clock.set(datetime(2026, 11, 26, 0, 1, tzinfo=UTC))  # 07:01
+    await worker.flush()
+    assert any("duyệt" in t for t in sender.texts("reporter"))
+    # In the daytime nothing is added.
+    await _submit(reporter, tmp_path, "second")
+    await officer.send("/pending")
+    await officer.press("#")
+    await officer.press("Duyệt")
+    assert "Đã duyệt báo cáo" in officer.text and "yên lặng" not in officer.text

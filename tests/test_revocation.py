@@ -12,7 +12,7 @@ from db.models import AuditEntry, Invite, Role, User
 from handlers.admin import hash_code
 from tests.fixtures.reporting import joined
 from tests.helpers import Chat, fresh_update_id
-from tests.test_cli import run_loa
+from tests.test_cli import loa_json, run_loa
 
 
 async def _user(loa: Loa, external_id: str) -> User:
@@ -31,23 +31,17 @@ async def test_operator_revokes_a_hijacked_admin_and_the_codes_it_minted(
     loa: Loa, cli_env: dict[str, str]
 ) -> None:
     admin = await joined(loa, "admin-phone", Role.admin, "ia-hdrai")
-    await admin.send("/invite")
-    await admin.press("Cán bộ")
-    await admin.press("Xã Ia Tơi")
-    await admin.press("1")
+    await admin.script("/invite", "[Cán bộ]", "[Xã Ia Tơi]", "[1]")
     minted = admin.text.strip().splitlines()[-1].strip()
     user = await _user(loa, "admin-phone")
 
-    result = run_loa("users", "revoke", str(user.id), "--json", env=cli_env)
-    assert result.returncode == 0, result.stderr
-    change = json.loads(result.stdout)
+    change = loa_json("users", "revoke", str(user.id), "--json", env=cli_env)
     assert change["before"] == "admin@ia-hdrai"
     assert change["after"] == "villager@ia-hdrai"
     assert len(change["voided_invites"]) == 1
 
     # The next message finds the rights gone, and the code the account minted is void.
-    await admin.send("/invite")
-    assert "chỉ dành cho" in admin.text
+    await admin.then("/invite", "chỉ dành cho")
     newcomer = Chat(loa.engine, user="newcomer")
     await newcomer.send(f"/join {minted}")
     assert "Mã mời này đã bị thu hồi" in newcomer.text
@@ -74,15 +68,14 @@ async def test_operator_sets_a_role_and_needs_a_unit_for_officers(
     refused = run_loa("users", "set-role", str(user.id), "officer", env=cli_env)
     assert refused.returncode == 2
     assert "--unit" in refused.stderr
-    unknown = run_loa("users", "set-role", "999999", "officer", "--unit", "ia-toi", env=cli_env)
+    unknown = run_loa(*["users", "set-role", "999999", "officer", "--unit", "ia-toi"], env=cli_env)
     assert unknown.returncode == 2
     assert "no user 999999" in unknown.stderr
 
     result = run_loa("users", "set-role", str(user.id), "officer", "--unit", "ia-toi", env=cli_env)
     assert result.returncode == 0, result.stderr
     assert "villager@- -> officer@ia-toi" in result.stdout
-    await villager.send("/pending")
-    assert "Không có báo cáo nào đang chờ bạn duyệt" in villager.text
+    await villager.then("/pending", "Không có báo cáo nào đang chờ bạn duyệt")
     (entry,) = [e for e in await _audit(loa) if e.action == "role.set"]
     assert entry.detail == "villager@- -> officer@ia-toi"
 
@@ -91,23 +84,13 @@ async def test_invites_are_listed_and_a_leaked_code_is_revoked(
     loa: Loa, cli_env: dict[str, str]
 ) -> None:
     made = run_loa(
-        "invite",
-        "create",
-        "--role",
-        "officer",
-        "--unit",
-        "ia-toi",
-        "--count",
-        "2",
-        "--json",
+        *["invite", "create", "--role", "officer", "--unit", "ia-toi", "--count", "2", "--json"],
         env=cli_env,
     )
     leaked, spare = json.loads(made.stdout)["codes"]
     await joined(loa, "used-it", Role.reporter, "ia-dal")
 
-    listing = run_loa("invite", "list", "--json", env=cli_env)
-    assert listing.returncode == 0, listing.stderr
-    rows = json.loads(listing.stdout)
+    rows = loa_json("invite", "list", "--json", env=cli_env)
     assert sorted(row["status"] for row in rows) == ["active", "active", "used"]
     assert all(leaked not in json.dumps(row) for row in rows)  # codes are never shown again
     async with loa.db.session() as session:
@@ -153,8 +136,7 @@ async def test_admin_revokes_an_officer_in_chat(loa: Loa) -> None:
     assert entry.actor_id == admin_user.id
     assert entry.via == "test"
 
-    await officer.send("/pending")
-    assert "chỉ dành cho" in officer.text
+    await officer.then("/pending", "chỉ dành cho")
     # A stale confirmation button changes nothing a second time.
     await admin.send(f"/revoke {officer_user.id}")
     assert "không có vai trò nào" in admin.text
@@ -176,5 +158,4 @@ async def test_only_admins_may_revoke(loa: Loa) -> None:
     await officer.deliver(forged)
     assert "chỉ dành cho" in officer.text
     assert (await _user(loa, "admin")).role == Role.admin.value
-    await admin.send("/revoke invite 424242")
-    assert "Không thể thu hồi mã mời số 424242" in admin.text
+    await admin.then("/revoke invite 424242", "Không thể thu hồi mã mời số 424242")

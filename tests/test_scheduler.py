@@ -182,10 +182,7 @@ async def test_preview_matches_what_the_scheduler_then_sends(
     # Ia Tơi's report is in: neither its reminder nor its name in the escalation.
     clock.set(REMINDER_DAY)
     toi = Chat(loa.engine, user="ia-toi-0")
-    await toi.send("/submit")
-    await toi.press("Báo cáo 6 tháng")
-    await toi.press("không kèm tệp")
-    await toi.press("Xác nhận")
+    await toi.script("/submit", "[Báo cáo 6 tháng]", "[không kèm tệp]", "[Xác nhận]")
 
     result = await asyncio.to_thread(
         run_loa,

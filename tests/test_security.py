@@ -172,6 +172,14 @@ async def test_a_full_disk_mid_photo_is_apologised_and_the_redelivery_is_handled
     assert reporter.last == []
 
 
+async def answer_the_officer(loa: Loa, reporter: Chat, answer: str) -> None:
+    """The reporter answers the one question queued for them, then says they are done (the
+    answer goes to the officer)."""
+    (question,) = await outbox_replies(loa.engine, "test", "reporter")
+    await _press_in(reporter, question[0], "Trả lời cán bộ")
+    await reporter.script(answer, "xong")
+
+
 # --- review rounds ------------------------------------------------------------------------------
 
 
@@ -185,10 +193,7 @@ async def test_a_first_round_approve_after_the_reporter_answered_is_refused(
     first = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await _press_in(officer, first, "bổ sung")
     await officer.send("Có bao nhiêu hộ tham gia?")
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
-    await reporter.send("Chỉ có 3 hộ.")
-    await reporter.send("xong")  # the answer goes to the officer
+    await answer_the_officer(loa, reporter, "Chỉ có 3 hộ.")
     assert (await _reports(loa))[0].status == "submitted"
 
     # The officer's first-round buttons are still on their screen: Approve, Reject, Ask.
@@ -220,12 +225,8 @@ async def test_a_reason_typed_after_the_round_moved_rejects_nothing(
     second = _last_message(await outbox_replies(loa.engine, "test", "officer-2"))
     await _press_in(other, second, "bổ sung")
     await other.send("Ảnh nào là buổi họp?")
-    (question,) = await outbox_replies(loa.engine, "test", "reporter")
-    await _press_in(reporter, question[0], "Trả lời cán bộ")
-    await reporter.send("Ảnh thứ nhất.")
-    await reporter.send("xong")  # the answer goes to the officer
-    await officer.send("Ảnh không rõ")
-    assert "Người báo cáo đã trả lời sau khi bạn xem báo cáo" in officer.text
+    await answer_the_officer(loa, reporter, "Ảnh thứ nhất.")
+    await officer.then("Ảnh không rõ", "Người báo cáo đã trả lời sau khi bạn xem báo cáo")
     assert (await _reports(loa))[0].status == "submitted"
 
 
@@ -353,9 +354,7 @@ async def test_photos_are_unlinked_with_their_last_row(loa: Loa, tmp_path: Path)
     await second.press("🗑 Ảnh 1")
     assert len(_digest_files(loa, shared_digest)) == 2  # reporter-1's draft still has it
 
-    await first.send("xong")
-    await first.press("Bỏ qua")
-    await first.press("Xóa báo cáo này")
+    await first.script("xong", "[Bỏ qua]", "[Xóa báo cáo này]")
     assert "Đã xóa báo cáo" in first.text
     assert _digest_files(loa, shared_digest) == set()
 
@@ -388,8 +387,7 @@ async def test_stale_drafts_and_orphan_files_are_swept(
     assert young_orphan.exists()  # may belong to a row being committed: kept a day
     assert len(_digest_files(loa, recent_row.sha256)) == 2  # its draft is recent
     assert await _draft_media(loa, "old-draft") == []
-    await old.send("xong")
-    assert "Báo cáo này đã được gửi hoặc đã bị xóa" in old.text
+    await old.then("xong", "Báo cáo này đã được gửi hoặc đã bị xóa")
 
 
 @pytest.mark.parametrize("typed", [False, True], ids=["button", "typed"])
@@ -508,8 +506,7 @@ async def test_a_ticket_photo_is_downloaded_kept_by_the_sweep_and_forgotten_with
     assert len(_digest_files(loa, digest)) == 3  # the ticket refers to it: not an orphan
 
     await chat.send("/forgetme")
-    await chat.press("Có, xóa dữ liệu")
-    assert "Dữ liệu của bạn đã được xóa" in chat.text
+    await chat.then("[Có, xóa dữ liệu]", "Dữ liệu của bạn đã được xóa")
     assert _digest_files(loa, digest) == set()  # the public copy went with the photo
 
 

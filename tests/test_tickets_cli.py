@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.app import Loa
 from db.models import Role, SearchMiss, Ticket, User
 from tests.fixtures.reporting import joined
-from tests.test_cli import run_loa
+from tests.test_cli import loa_json, run_loa
 from tests.test_tickets import ask, tickets, villager
 
 
@@ -33,9 +33,7 @@ async def test_tickets_list_and_questions_export_tell_nothing_about_the_person(
     first, second = (ticket.id for ticket in await tickets(loa))
     await officer.send(f"/answer {first} Tháng 12 năm nay.")
 
-    listed = run_loa("tickets", "list", "--json", env=env_of(loa))
-    assert listed.returncode == 0, listed.stderr
-    rows = json.loads(listed.stdout)
+    rows = loa_json("tickets", "list", "--json", env=env_of(loa))
     assert [set(row) for row in rows] == [
         {"id", "status", "text", "unit", "language", "created_at", "answered_at"}
     ] * 2
@@ -45,10 +43,10 @@ async def test_tickets_list_and_questions_export_tell_nothing_about_the_person(
     ]
     assert rows[0]["answered_at"] is not None and rows[1]["answered_at"] is None
     only_open = json.loads(
-        run_loa("tickets", "list", "--status", "open", "--json", env=env_of(loa)).stdout
+        run_loa(*["tickets", "list", "--status", "open", "--json"], env=env_of(loa)).stdout
     )
     assert [row["id"] for row in only_open] == [second]
-    wrong = run_loa("tickets", "list", "--status", "lost", env=env_of(loa))
+    wrong = run_loa(*["tickets", "list", "--status", "lost"], env=env_of(loa))
     assert wrong.returncode == 2 and "open|answered|closed" in wrong.stderr
 
     book_path = tmp_path / "questions.xlsx"

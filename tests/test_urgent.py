@@ -56,8 +56,7 @@ async def test_the_safety_answer_says_what_to_do_then_where_to_reach_a_person(ch
     labels = [c.label for c in chat.choices]
     assert labels[:2] == ["Hỏi cán bộ", "Hỏi ai"]  # a person, then whom to ask
     assert "Giảm tảo hôn và hôn nhân cận huyết thống" in labels  # the page on the subject
-    await chat.press("Hỏi ai")
-    assert "Liên hệ cơ quan phụ trách" in chat.text
+    await chat.then("[Hỏi ai]", "Liên hệ cơ quan phụ trách")
 
 
 @pytest.mark.parametrize("step", ["/ask", "/menu"])

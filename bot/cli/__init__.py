@@ -33,24 +33,27 @@ app = typer.Typer(
 )
 app.command()(run.run)
 app.command()(content.ask)
-app.add_typer(content.app, name="content")
-app.add_typer(org.app, name="org")
-app.add_typer(i18n.app, name="i18n")
-app.add_typer(invites.app, name="invite")
-app.add_typer(users.app, name="users")
-app.add_typer(reports.app, name="reports")
-app.add_typer(deadlines.app, name="deadlines")
-app.add_typer(deadlines.reminders_app, name="reminders")
-app.add_typer(db.app, name="db")
-app.add_typer(tickets.app, name="tickets")
-app.add_typer(questions.app, name="questions")
-app.add_typer(users.app, name="users")
-app.add_typer(privacy.app, name="privacy")
 app.command()(export.export)
-app.add_typer(demo.app, name="demo")
-app.add_typer(broadcast.app, name="broadcast")
-app.add_typer(broadcast.polls_app, name="polls")
-app.add_typer(zalo_oa.app, name="zalo-oa")
+# Each group's typer names itself.
+for group in (
+    content.app,
+    org.app,
+    i18n.app,
+    invites.app,
+    users.app,
+    reports.app,
+    deadlines.app,
+    deadlines.reminders_app,
+    db.app,
+    tickets.app,
+    questions.app,
+    privacy.app,
+    demo.app,
+    broadcast.app,
+    broadcast.polls_app,
+    zalo_oa.app,
+):
+    app.add_typer(group)
 
 
 def main() -> None:

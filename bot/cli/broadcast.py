@@ -18,7 +18,14 @@ import typer
 
 from bot.broadcasts.results import poll_results
 from bot.broadcasts.service import Audience, BroadcastError, Draft, create, figures
-from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
+from bot.cli.common import (
+    JsonOption,
+    OperatorError,
+    load_settings,
+    open_database,
+    operator_errors,
+    settle,
+)
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs, load_languages
@@ -127,15 +134,15 @@ AudienceOption = Annotated[
 ]
 AtOption = Annotated[str | None, typer.Option(help="Send at this local time (ISO 8601), not now.")]
 YesOption = Annotated[bool, typer.Option("--yes", help="Send without asking again.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
-app = typer.Typer(help="Announcements to villagers and officers.", no_args_is_help=True)
-polls_app = typer.Typer(help="Quick polls.", no_args_is_help=True)
+app = typer.Typer(
+    name="broadcast", help="Announcements to villagers and officers.", no_args_is_help=True
+)
+polls_app = typer.Typer(name="polls", help="Quick polls.", no_args_is_help=True)
 
 
 def _queue(
     ctx: typer.Context,
-    settings: Settings,
     kind: BroadcastKind,
     text: str,
     audience: str,
@@ -144,8 +151,17 @@ def _queue(
     as_json: bool,
     **fields: Any,
 ) -> None:
-    """Check the arguments, ask (unless --yes), queue, print {"id", "recipients"}."""
+    """Check the arguments, ask (unless --yes), queue, print {"id", "recipients"}.
+
+    `fields` are the Draft's own, but for `photo` (a file, stored first), `closes` (a local time,
+    parsed) and `options` (a list)."""
+    settings = load_settings()
     with operator_errors():
+        if "photo" in fields:
+            fields["photo_path"] = _photo(fields.pop("photo"), settings)
+        if "closes" in fields:
+            fields["closes_at"] = parse_local(fields.pop("closes"), settings)
+            fields["options"] = tuple(fields["options"])
         args: dict[str, Any] = {
             "kind": kind,
             "audience": audience,
@@ -159,6 +175,12 @@ def _queue(
     _print(created, as_json)
 
 
+def _show(broadcast_id: int, as_json: bool, *, poll: bool) -> None:
+    settings = load_settings()
+    data = settle(status_of(settings, broadcast_id, poll=poll))
+    _print(data, as_json)
+
+
 @app.command("create", context_settings=EXTRA)
 def broadcast_create(
     ctx: typer.Context,
@@ -170,20 +192,7 @@ def broadcast_create(
     as_json: JsonOption = False,
 ) -> None:
     """Queue an announcement (`--text-bdq TEXT`… add translations); prints its id."""
-    settings = load_settings()
-    with operator_errors():
-        photo_path = _photo(photo, settings)
-    _queue(
-        ctx,
-        settings,
-        BroadcastKind.announcement,
-        text,
-        audience,
-        at,
-        yes,
-        as_json,
-        photo_path=photo_path,
-    )
+    _queue(ctx, BroadcastKind.announcement, text, audience, at, yes, as_json, photo=photo)
 
 
 @app.command("status")
@@ -191,10 +200,7 @@ def broadcast_status(
     broadcast_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
 ) -> None:
     """How a broadcast's sending goes: sent, waiting, failed, unreachable, opted out."""
-    settings = load_settings()
-    with operator_errors():
-        data = asyncio.run(status_of(settings, broadcast_id, poll=False))
-    _print(data, as_json)
+    _show(broadcast_id, as_json, poll=False)
 
 
 @polls_app.command("create", context_settings=EXTRA)
@@ -209,20 +215,16 @@ def polls_create(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a poll (`--text-bdq TEXT`… translate the question); prints its id."""
-    settings = load_settings()
-    with operator_errors():
-        closes_at = parse_local(closes, settings)
     _queue(
         ctx,
-        settings,
         BroadcastKind.poll,
         question,
         audience,
         at,
         yes,
         as_json,
-        options=tuple(option),
-        closes_at=closes_at,
+        options=option,
+        closes=closes,
     )
 
 
@@ -231,7 +233,4 @@ def polls_results(
     poll_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
 ) -> None:
     """A poll's answers: by option, by commune, by language."""
-    settings = load_settings()
-    with operator_errors():
-        data = asyncio.run(status_of(settings, poll_id, poll=True))
-    _print(data, as_json)
+    _show(poll_id, as_json, poll=True)

@@ -3,10 +3,13 @@ the language of the tables printed for people."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -15,6 +18,10 @@ from bot.core.config import Settings, read_settings
 from bot.core.logging import configure_logging
 from db.org import OrgMap
 from db.session import Database
+
+T = TypeVar("T")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class OperatorError(ValueError):
@@ -33,13 +40,21 @@ def parse_day(text: str, example: str = "2026-11-01") -> date:
 
 
 @contextmanager
-def operator_errors(exit_code: int = 2) -> Iterator[None]:
-    """Turn an operator's mistake into "error: …" on stderr and an exit code, not a traceback."""
+def operator_errors(exit_code: int = 2, *also: type[Exception]) -> Iterator[None]:
+    """Turn an operator's mistake (or one of the errors `also` names) into "error: …" on stderr
+    and an exit code, not a traceback."""
+    caught: tuple[type[Exception], ...] = (OperatorError, *also)
     try:
         yield
-    except OperatorError as exc:
+    except caught as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_code) from exc
+
+
+def settle(work: Coroutine[Any, Any, T], *, exit_code: int = 2) -> T:
+    """Run `work` to its end; an operator's mistake in it becomes "error: …" and `exit_code`."""
+    with operator_errors(exit_code):
+        return asyncio.run(work)
 
 
 def load_settings(*, running: bool = False) -> Settings:
@@ -117,3 +132,12 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
         ).rstrip()
         for row in rows
     ]
+
+
+def echo(settings: Settings, data: T, as_json: bool, render: Callable[[T], str]) -> None:
+    """`data` as JSON for scripts, else as `render` writes it, in the terminal's language."""
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    with speaking(settings):
+        typer.echo(render(data))

@@ -16,7 +16,7 @@ from bot.cli.common import OperatorError, load_settings, operator_errors, parse_
 if TYPE_CHECKING:
     from bot.content.answers import Analysis, Ask
 
-app = typer.Typer(help="Check the content files.", no_args_is_help=True)
+app = typer.Typer(name="content", help="Check the content files.", no_args_is_help=True)
 
 
 def ask(

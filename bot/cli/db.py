@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import load_settings
+from bot.cli.common import load_settings, operator_errors
 from db.backup import BackupError, backup, restore
 
-app = typer.Typer(help="Back the database up and restore it.", no_args_is_help=True)
+app = typer.Typer(name="db", help="Back the database up and restore it.", no_args_is_help=True)
 
 
 @app.command("backup")
@@ -19,11 +19,8 @@ def db_backup(
 ) -> None:
     """Write a consistent copy of the database (Loa may keep running)."""
     settings = load_settings()
-    try:
+    with operator_errors(1, BackupError):
         backup(settings.database_url, out)
-    except BackupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"{out}: backup written ({out.stat().st_size} bytes); it holds personal data")
 
 
@@ -41,9 +38,6 @@ def db_restore(
             "This replaces everything in the database with the backup. Is Loa stopped?",
             abort=True,
         )
-    try:
+    with operator_errors(1, BackupError):
         restore(settings.database_url, source)
-    except BackupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"restored from {source}")

@@ -19,11 +19,13 @@ import typer
 
 from bot.app import Loa
 from bot.cli.common import (
+    JsonOption,
     OperatorError,
+    echo,
     load_settings,
     operator_errors,
     parse_day,
-    speaking,
+    settle,
     table,
 )
 from bot.core.clock import Clock, FrozenClock, SystemClock
@@ -369,23 +371,20 @@ def render_preview(data: dict[str, Any], settings: Settings) -> str:
     )
 
 
-app = typer.Typer(help="Reporting deadlines.", no_args_is_help=True)
-reminders_app = typer.Typer(help="Reminders of reporting deadlines.", no_args_is_help=True)
+app = typer.Typer(name="deadlines", help="Reporting deadlines.", no_args_is_help=True)
+reminders_app = typer.Typer(
+    name="reminders", help="Reminders of reporting deadlines.", no_args_is_help=True
+)
 
 
 @app.command("list")
 def deadlines_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every deadline: stored ones with their counts, and the next ones from the rules."""
 
     settings = load_settings()
-    rows = asyncio.run(list_deadlines(settings))
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    with speaking(settings):
-        typer.echo(render_list(rows))
+    echo(settings, asyncio.run(list_deadlines(settings)), as_json, render_list)
 
 
 @app.command("add")
@@ -396,18 +395,15 @@ def deadlines_add(
         list[str] | None, typer.Option(help="A unit id or name (repeat for more).")
     ] = None,
     all_units: Annotated[bool, typer.Option("--all", help="Every reporting unit.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create an ad-hoc deadline ("đột xuất, khi có yêu cầu"); officers are told at once."""
     from dataclasses import asdict
 
     settings = load_settings()
-    with operator_errors():
-        created = asyncio.run(
-            add_deadline(
-                settings, title=title, due=due, units=list(unit or []), all_units=all_units
-            )
-        )
+    created = settle(
+        add_deadline(settings, title=title, due=due, units=list(unit or []), all_units=all_units)
+    )
     if as_json:
         typer.echo(json.dumps(asdict(created), ensure_ascii=False))
     else:
@@ -424,24 +420,22 @@ def deadlines_edit(
     due: Annotated[
         str | None, typer.Option(help="Due BEFORE this day: 2027-07-15 or 15/07/2027.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Change a deadline; reminders not yet sent are replaced and its officers are told."""
     settings = load_settings()
-    with operator_errors():
-        data = asyncio.run(change_deadline(settings, deadline_id, title=title, due=due))
+    data = settle(change_deadline(settings, deadline_id, title=title, due=due))
     _echo_change(data, as_json)
 
 
 @app.command("cancel")
 def deadlines_cancel(
     deadline_id: Annotated[int, typer.Argument(metavar="ID")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Cancel a deadline: its reminders stop and the officers who owed it are told."""
     settings = load_settings()
-    with operator_errors():
-        data = asyncio.run(change_deadline(settings, deadline_id, cancel=True))
+    data = settle(change_deadline(settings, deadline_id, cancel=True))
     _echo_change(data, as_json)
 
 
@@ -459,7 +453,7 @@ def _echo_change(data: dict[str, Any], as_json: bool) -> None:
 @reminders_app.command("preview")
 def reminders_preview(
     at: Annotated[str, typer.Option(help='Local time, "YYYY-MM-DD HH:MM".')],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What the planner would queue at that moment (nothing is written or sent)."""
 
@@ -467,8 +461,4 @@ def reminders_preview(
     with operator_errors():
         moment = parse_moment(at, settings)
     data = asyncio.run(preview(settings, moment))
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False))
-        return
-    with speaking(settings):
-        typer.echo(render_preview(data, settings))
+    echo(settings, data, as_json, lambda data: render_preview(data, settings))

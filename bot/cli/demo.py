@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
+from bot.cli.common import OperatorError, load_settings, open_database, settle
 from bot.core.config import Settings
 from bot.demo import ClearResult, DemoError, SeedResult, clear_demo, seed_demo
 
-app = typer.Typer(help="Demo data: seed it to try Loa, clear it after.", no_args_is_help=True)
+app = typer.Typer(
+    name="demo", help="Demo data: seed it to try Loa, clear it after.", no_args_is_help=True
+)
 
 
 async def _seed(settings: Settings, reports: int) -> SeedResult:
@@ -34,8 +36,7 @@ def seed(
 ) -> None:
     """Add demo users, a year of reports with photos, deadlines and submissions."""
     settings = load_settings()
-    with operator_errors(exit_code=1):
-        made = asyncio.run(_seed(settings, reports))
+    made = settle(_seed(settings, reports), exit_code=1)
     typer.echo(
         f"demo data: {made.users} users, {made.reports} reports ({made.approved} approved, "
         f"{made.photos} photos), {made.deadlines} deadlines, {made.submissions} submissions"

@@ -12,7 +12,9 @@ from bot.cli.common import load_settings
 from bot.core.i18n import Language
 
 app = typer.Typer(
-    help="Keep the UI string catalogs current; translator sheets; coverage.", no_args_is_help=True
+    name="i18n",
+    help="Keep the UI string catalogs current; translator sheets; coverage.",
+    no_args_is_help=True,
 )
 
 

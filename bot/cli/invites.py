@@ -11,11 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import (
+    JsonOption,
     OperatorError,
     find_unit,
     load_settings,
     open_database,
     operator_errors,
+    settle,
     speaking,
 )
 from bot.core.clock import Clock, SystemClock
@@ -24,7 +26,9 @@ from bot.core.i18n import _, format_day
 from db.models import Invite, Role
 from db.repositories import Repos
 
-app = typer.Typer(help="Create, list and revoke invite codes (roles).", no_args_is_help=True)
+app = typer.Typer(
+    name="invite", help="Create, list and revoke invite codes (roles).", no_args_is_help=True
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +117,12 @@ def invite_create(
     unit: Annotated[str, typer.Option(help="Unit id (or name) from the org file.")],
     count: Annotated[int, typer.Option(min=1, max=50)] = 1,
     expires: Annotated[str, typer.Option(help="Validity: 7d, 12h, 30m.")] = "7d",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Print one-time invite codes; a user sends /join CODE to take the role."""
 
     settings = load_settings()
-    with operator_errors():
-        batch = asyncio.run(
-            create_invites(settings, role=role, unit=unit, count=count, expires=expires)
-        )
+    batch = settle(create_invites(settings, role=role, unit=unit, count=count, expires=expires))
     if as_json:
         typer.echo(json.dumps(invite_json(batch), ensure_ascii=False))
         return
@@ -167,7 +168,7 @@ async def list_invites(settings: Settings) -> list[dict[str, Any]]:
 
 @app.command("list")
 def invite_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List invites with their status (active, used, expired, revoked), newest first."""
     settings = load_settings()

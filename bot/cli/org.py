@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.common import (
-    OperatorError,
-    find_unit,
-    load_settings,
-    open_database,
-    operator_errors,
-)
+from bot.cli.common import OperatorError, find_unit, load_settings, open_database, settle
 from bot.core.config import Settings
 
 PLACE_NAME_MAX = 100  # as a place typed in a report
 
-app = typer.Typer(help="Inspect the org file.", no_args_is_help=True)
+app = typer.Typer(name="org", help="Inspect the org file.", no_args_is_help=True)
 
 
 @app.command("show")
@@ -57,8 +50,7 @@ def org_add_village(
 ) -> None:
     """Add a village (thôn, làng, buôn) under a commune; reporters can choose it at once."""
     settings = load_settings()
-    with operator_errors():
-        line = asyncio.run(_add_village(settings, unit, name))
+    line = settle(_add_village(settings, unit, name))
     typer.echo(line)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
+from bot.cli.common import OperatorError, load_settings, open_database, settle
 from bot.core.config import Settings
 from bot.privacy import FORGOTTEN_CHANNEL, Forgotten, forget, personal_data
 from db.models import User
@@ -39,7 +38,9 @@ async def forget_person(settings: Settings, user_id: int) -> Forgotten:
         return await forget(repos, await _person(repos, user_id), settings, SystemClock().now())
 
 
-app = typer.Typer(help="A person's data: a copy, or deletion.", no_args_is_help=True)
+app = typer.Typer(
+    name="privacy", help="A person's data: a copy, or deletion.", no_args_is_help=True
+)
 
 
 @app.command("export")
@@ -50,8 +51,7 @@ def privacy_export(
     """Write a copy of everything Loa keeps about one person."""
 
     settings = load_settings()
-    with operator_errors(exit_code=1):
-        data = asyncio.run(export_person(settings, user_id))
+    data = settle(export_person(settings, user_id), exit_code=1)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
@@ -63,8 +63,7 @@ def privacy_forget(
     """Delete one person's data (approved reports stay, anonymised)."""
 
     settings = load_settings()
-    with operator_errors(exit_code=1):
-        gone = asyncio.run(forget_person(settings, user_id))
+    gone = settle(forget_person(settings, user_id), exit_code=1)
     typer.echo(
         f"forgot user {user_id}: {gone.tickets} questions, {gone.reports} reports and "
         f"{gone.files} files deleted; {gone.kept_reports} approved reports kept, anonymised"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
+from bot.cli.common import OperatorError, load_settings, open_database, settle
 from bot.core.config import Settings
 from bot.tickets.export import group_questions, write_workbook
 from db.models import TicketStatus
@@ -30,7 +29,7 @@ async def export_questions(settings: Settings, out: Path) -> tuple[int, int]:
     return len(groups), len(answered)
 
 
-app = typer.Typer(help="Learn from what people ask.", no_args_is_help=True)
+app = typer.Typer(name="questions", help="Learn from what people ask.", no_args_is_help=True)
 
 
 @app.command("export")
@@ -40,6 +39,5 @@ def questions_export(
     """Export unanswered questions (grouped) and officers' answers for content editors."""
 
     settings = load_settings()
-    with operator_errors():
-        groups, answers = asyncio.run(export_questions(settings, out))
+    groups, answers = settle(export_questions(settings, out))
     typer.echo(f"wrote {out}: {groups} groups of unanswered questions, {answers} answers")

@@ -6,7 +6,6 @@ bot does on start), so the very first admin can be invited before Loa ever ran.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -15,13 +14,14 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import (
+    JsonOption,
     OperatorError,
+    echo,
     find_unit,
     load_settings,
     open_database,
-    operator_errors,
     parse_day,
-    speaking,
+    settle,
     table,
 )
 from bot.core.chat import to_plain
@@ -229,7 +229,7 @@ def _iso(at: datetime | None, settings: Settings) -> str | None:
     return at.astimezone(settings.tz).isoformat() if at is not None else None
 
 
-app = typer.Typer(help="Read field reports.", no_args_is_help=True)
+app = typer.Typer(name="reports", help="Read field reports.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -238,32 +238,24 @@ def reports_list(
     status: Annotated[str | None, typer.Option(help="submitted, approved, …")] = None,
     since: Annotated[str | None, typer.Option(help="Activities on or after this date.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List field reports, newest first (drafts only with --status draft)."""
 
     settings = load_settings()
-    with operator_errors():
-        rows = asyncio.run(
-            list_reports(settings, unit=unit, status=status, since=since, limit=limit)
-        )
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    with speaking(settings):
-        typer.echo(render_list(rows))
+    rows = settle(list_reports(settings, unit=unit, status=status, since=since, limit=limit))
+    echo(settings, rows, as_json, render_list)
 
 
 @app.command("show")
 def reports_show(
     report_id: Annotated[int, typer.Argument(help="The report number.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show one report: answers, photos with their metadata, and its history."""
 
     settings = load_settings()
-    with operator_errors(exit_code=1):
-        data = asyncio.run(show_report(settings, report_id))
+    data = settle(show_report(settings, report_id), exit_code=1)
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_report(data))
 
 
@@ -330,14 +322,13 @@ def render_summary(data: dict[str, Any]) -> str:
 def reports_summary(
     period: Annotated[str, typer.Option(help="2026-H1, 2026 or 2026-01-01..2026-03-31.")],
     unit: Annotated[str | None, typer.Option(help="A unit and the units under it.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The tally of a period: activities, participants, ethnic-minority people, women."""
     from bot.cli.export import catalogs_of, summary_of
     from handlers.exports import vocabulary
 
     settings = load_settings()
-    with operator_errors():
-        summary = asyncio.run(summary_of(settings, period, unit))
+    summary = settle(summary_of(settings, period, unit))
     data = summary_json(summary, vocabulary(catalogs_of(settings)).activities)
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else render_summary(data))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli.common import OperatorError, load_settings, open_database, operator_errors
+from bot.cli.common import JsonOption, OperatorError, load_settings, open_database, settle
 from bot.core.config import Settings
 from bot.privacy import media_file
 from db.models import MediaKind, TicketStatus
@@ -72,19 +71,18 @@ async def copy_voice(settings: Settings, ticket_id: int, out: Path) -> Path:
     return target
 
 
-app = typer.Typer(help="Villagers' questions to officers.", no_args_is_help=True)
+app = typer.Typer(name="tickets", help="Villagers' questions to officers.", no_args_is_help=True)
 
 
 @app.command("list")
 def tickets_list(
     status: Annotated[str | None, typer.Option(help="open, answered or closed.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List tickets, oldest first."""
 
     settings = load_settings()
-    with operator_errors():
-        rows = asyncio.run(list_tickets(settings, status))
+    rows = settle(list_tickets(settings, status))
     typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else render_list(rows))
 
 
@@ -96,6 +94,5 @@ def tickets_voice(
     """Copy a voice question's recording to a file."""
 
     settings = load_settings()
-    with operator_errors(exit_code=1):
-        target = asyncio.run(copy_voice(settings, ticket_id, out))
+    target = settle(copy_voice(settings, ticket_id, out), exit_code=1)
     typer.echo(f"wrote {target}")

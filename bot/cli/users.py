@@ -11,11 +11,12 @@ import typer
 from sqlalchemy import select
 
 from bot.cli.common import (
+    JsonOption,
     OperatorError,
     find_unit,
     load_settings,
     open_database,
-    operator_errors,
+    settle,
 )
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
@@ -24,7 +25,7 @@ from db.models import Role, User
 from db.repositories import Repos
 
 # Every `loa users` command joins this app (listing and roles live side by side).
-app = typer.Typer(help="People Loa knows, and their roles.", no_args_is_help=True)
+app = typer.Typer(name="users", help="People Loa knows, and their roles.", no_args_is_help=True)
 
 
 async def list_users(settings: Settings) -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ async def list_users(settings: Settings) -> list[dict[str, Any]]:
 
 @app.command("list")
 def users_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List users with their USER_ID (for `loa privacy export|forget`)."""
 
@@ -119,22 +120,20 @@ def users_set_role(
     user_id: Annotated[int, typer.Argument(help="The user's number (as `loa users list`).")],
     role: Annotated[str, typer.Argument(help="villager, reporter, officer or admin.")],
     unit: Annotated[str | None, typer.Option(help="Unit id or name from the org file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Give a user a role (reporters and officers in a unit); audit-logged."""
     settings = load_settings()
-    with operator_errors():
-        change = asyncio.run(change_role(settings, user_id, role, unit))
+    change = settle(change_role(settings, user_id, role, unit))
     _print_change(change, as_json)
 
 
 @app.command("revoke")
 def users_revoke(
     user_id: Annotated[int, typer.Argument(help="The user's number (as `loa users list`).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Take a user's role back (villager again) and void their unused invites; audit-logged."""
     settings = load_settings()
-    with operator_errors():
-        change = asyncio.run(change_role(settings, user_id, None, None))
+    change = settle(change_role(settings, user_id, None, None))
     _print_change(change, as_json)

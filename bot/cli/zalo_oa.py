@@ -37,7 +37,9 @@ from bot.core.config import Settings
 from db.models import OutboxMessage, User, WebhookDelivery
 from db.repositories import Repos
 
-app = typer.Typer(help="The Zalo Official Account: authorise Loa, see how it stands.")
+app = typer.Typer(
+    name="zalo-oa", help="The Zalo Official Account: authorise Loa, see how it stands."
+)
 
 
 def _check(settings: Settings) -> None:

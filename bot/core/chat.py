@@ -34,6 +34,15 @@ class Kind(StrEnum):
     unsupported = "unsupported"
 
 
+class AttachmentKind(StrEnum):
+    """Media a reply can carry."""
+
+    photo = "photo"
+    audio = "audio"
+    voice = "voice"
+    document = "document"
+
+
 @dataclass(frozen=True, slots=True)
 class MediaRef:
     """A file a user sent, already fetched by the channel adapter into a local spool file.
@@ -139,15 +148,6 @@ def parse_choice(payload: str) -> tuple[str, list[str]] | None:
     return parts[1], parts[2:]
 
 
-class AttachmentKind(StrEnum):
-    """Media a reply can carry."""
-
-    photo = "photo"
-    audio = "audio"
-    voice = "voice"
-    document = "document"
-
-
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A local file sent with a reply.
@@ -175,14 +175,6 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
-    """Someone other than the sender (for notifications): a channel identity."""
-
-    channel: str
-    user_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class Reply:
     """One message to show the user: text in Loa's markup, optional choices and media."""
 
@@ -196,6 +188,15 @@ class Reply:
 
 
 # --- markup -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone other than the sender (for notifications): a channel identity."""
+
+    channel: str
+    user_id: str
+
 
 _ESCAPABLE = re.compile(r"([\\*])")
 

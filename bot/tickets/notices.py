@@ -14,15 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from bot.core.chat import (
-    Attachment,
-    AttachmentKind,
-    Choice,
-    Reply,
-    choice,
-    escape,
-    parse_choice,
-)
+from bot.core.chat import Attachment, AttachmentKind, Choice, Reply, choice, escape, parse_choice
 from bot.core.config import Settings
 from bot.core.i18n import _, format_day
 from bot.delivery.links import expiring_link, links_available

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any, get_type_hints
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,24 +50,12 @@ class Repos:
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:
-        """Bundle the repositories over `session`."""
-        return cls(
-            session=session,
-            users=UserRepository(session),
-            conversations=ConversationRepository(session),
-            updates=UpdateRepository(session),
-            units=UnitRepository(session),
-            feedback=FeedbackRepository(session),
-            outbox=OutboxRepository(session),
-            deadlines=DeadlineRepository(session),
-            invites=InviteRepository(session),
-            reports=ReportRepository(session),
-            audit=AuditRepository(session),
-            media=MediaRepository(session),
-            tickets=TicketRepository(session),
-            broadcasts=BroadcastRepository(session),
-            tokens=TokenRepository(session),
-            deliveries=DeliveryRepository(session),
-            windows=WindowRepository(session),
-            links=LinkRepository(session),
-        )
+        """Bundle the repositories over `session` (each field's type makes its repository)."""
+        return cls(session, **{name: kind(session) for name, kind in _kinds().items()})
+
+
+@cache
+def _kinds() -> dict[str, Any]:
+    """Each field of `Repos` and its repository class (its type)."""
+    hints = get_type_hints(Repos)
+    return {field.name: hints[field.name] for field in fields(Repos) if field.name != "session"}

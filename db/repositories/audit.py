@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry
+from db.repositories.base import Repository
 
 
-class AuditRepository:
+class AuditRepository(Repository):
     """Append to the audit log and read it back."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def record(
         self,
@@ -30,11 +27,9 @@ class AuditRepository:
         entry = AuditEntry(
             at=now, actor_id=actor_id, via=via, action=action, subject=subject, detail=detail
         )
-        self.session.add(entry)
-        await self.session.flush()
-        return entry
+        return await self._store(entry)
 
     async def recent(self, limit: int = 100) -> list[AuditEntry]:
         """The newest entries first."""
         stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)

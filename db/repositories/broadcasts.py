@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, OutboxMessage, OutboxState, PollAnswer, User
+from db.repositories.base import Repository
 
 
 def recipient_key(broadcast_id: int, user_id: int) -> str:
@@ -24,17 +24,12 @@ def key_prefix(broadcast_id: int) -> str:
     return f"bc:{broadcast_id}:"
 
 
-class BroadcastRepository:
+class BroadcastRepository(Repository):
     """Store broadcasts and polls, read their audiences, figures and answers."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def add(self, broadcast: Broadcast) -> Broadcast:
         """Store a new broadcast (its id is set on return)."""
-        self.session.add(broadcast)
-        await self.session.flush()
-        return broadcast
+        return await self._store(broadcast)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         """The broadcast or poll with this id."""
@@ -42,13 +37,7 @@ class BroadcastRepository:
 
     async def by_author(self, author_id: int, limit: int = 10) -> list[Broadcast]:
         """An author's latest broadcasts and polls, newest first."""
-        stmt = (
-            select(Broadcast)
-            .where(Broadcast.author_id == author_id)
-            .order_by(Broadcast.id.desc())
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._latest(Broadcast, Broadcast.author_id == author_id, limit)
 
     async def audience(
         self,
@@ -73,7 +62,7 @@ class BroadcastRepository:
         if role is not None:
             conditions.append(User.role == role)
         stmt = select(User).where(and_(True, *conditions)).order_by(User.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def states(self, broadcast_id: int) -> dict[tuple[str, str], int]:
         """How many recipient copies are in each (outbox state, last error) pair."""
@@ -100,7 +89,7 @@ class BroadcastRepository:
             .where(Broadcast.reported_at.is_(None), Broadcast.send_at <= now)
             .order_by(Broadcast.id)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def answer(
         self,
@@ -149,4 +138,4 @@ class BroadcastRepository:
     async def answers(self, broadcast_id: int) -> list[PollAnswer]:
         """Every current answer to a poll."""
         stmt = select(PollAnswer).where(PollAnswer.broadcast_id == broadcast_id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)

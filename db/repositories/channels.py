@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OAToken, ReplyWindow, WebhookDelivery
+from db.repositories.base import Repository
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
@@ -18,11 +19,8 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-class TokenRepository:
+class TokenRepository(Repository):
     """The OA's token pair, and the lease that lets one worker at a time refresh it."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def get(self, app_id: str) -> OAToken | None:
         """The stored pair (fresh from the database, not from the session's cache)."""
@@ -120,11 +118,8 @@ class TokenRepository:
         )
 
 
-class DeliveryRepository:
+class DeliveryRepository(Repository):
     """Webhook bodies stored before they are acknowledged, handled afterwards."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def store(self, channel: str, key: str, body: str, *, now: datetime) -> int | None:
         """Keep a delivery; its id, or None when one with this key was stored before."""
@@ -190,11 +185,8 @@ class DeliveryRepository:
         return len(list((await self.session.execute(stmt)).scalars()))
 
 
-class WindowRepository:
+class WindowRepository(Repository):
     """Users' last interactions, which open a channel's reply window."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def touch(self, channel: str, external_id: str, at: datetime) -> None:
         """Note an interaction at `at` (an older one never moves the time back)."""

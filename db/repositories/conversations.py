@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Conversation
+from db.repositories.base import Repository
 
 
-class ConversationRepository:
+class ConversationRepository(Repository):
     """Load and save one conversation per user."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def load(self, user_id: int, *, now: datetime, lock: bool = False) -> Conversation:
         """The user's conversation (created empty); `lock` holds its row until commit.
@@ -29,6 +26,5 @@ class ConversationRepository:
             conversation = Conversation(
                 user_id=user_id, step=None, data={}, choices=[], updated_at=now
             )
-            self.session.add(conversation)
-            await self.session.flush()
+            await self._store(conversation)
         return conversation

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Deadline, DeadlineUnit, Role, Submission, User
+from db.repositories.base import Repository
 
 # Who answers for a unit's reports: its officers, and admins bound to it.
 RESPONSIBLE_ROLES = (Role.officer.value, Role.admin.value)
@@ -29,11 +29,8 @@ class DocumentInfo:
     name: str
 
 
-class DeadlineRepository:
+class DeadlineRepository(Repository):
     """Create and read deadlines; record submissions."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name
@@ -98,12 +95,12 @@ class DeadlineRepository:
             .where(Deadline.due_date >= since, Deadline.cancelled_at.is_(None))
             .order_by(Deadline.due_date, Deadline.id)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def all(self) -> list[Deadline]:
         """Every deadline, soonest first."""
         stmt = select(Deadline).order_by(Deadline.due_date, Deadline.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def lock(self, deadline_ids: Collection[int]) -> None:
         """Lock these deadline rows until commit (PostgreSQL), always in id order.
@@ -192,7 +189,7 @@ class DeadlineRepository:
             .where(User.unit_id.in_(list(unit_ids)), User.role.in_(RESPONSIBLE_ROLES))
             .order_by(User.id)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def unannounced(self, *, lock: bool) -> list[Submission]:
         """Submissions the overseers have not been told about, oldest first.
@@ -206,9 +203,9 @@ class DeadlineRepository:
         )
         if lock:
             stmt = stmt.with_for_update(skip_locked=True)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def admins(self) -> list[User]:
         """Every admin, by id."""
         stmt = select(User).where(User.role == Role.admin.value).order_by(User.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)

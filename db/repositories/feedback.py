@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Feedback
+from db.repositories.base import Repository
 
 
-class FeedbackRepository:
+class FeedbackRepository(Repository):
     """Store and count "was this helpful?" answers."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def add(
         self, *, user_id: int, topic_id: str, language: str, helpful: bool, now: datetime
@@ -23,9 +20,7 @@ class FeedbackRepository:
         row = Feedback(
             user_id=user_id, topic_id=topic_id, language=language, helpful=helpful, created_at=now
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        return await self._store(row)
 
     async def counts(self, topic_id: str) -> tuple[int, int]:
         """(helpful, not helpful) answers for a topic."""

@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Invite, JoinFailure
+from db.repositories.base import Repository
 
 
-class InviteRepository:
+class NewInvite(TypedDict):
+    """What an invite is made of: its code's hash, the role and unit it grants, who made it."""
+
+    code_hash: str
+    role: str
+    unit_id: str
+    created_by: int | None
+    expires_at: datetime
+
+
+class InviteRepository(Repository):
     """Store, find and redeem invites; count a user's wrong codes."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(
-        self,
-        *,
-        code_hash: str,
-        role: str,
-        unit_id: str,
-        created_by: int | None,
-        now: datetime,
-        expires_at: datetime,
-    ) -> Invite:
+    async def add(self, *, now: datetime, **invite: Unpack[NewInvite]) -> Invite:
         """Store a new invite by its code's hash."""
-        invite = Invite(
-            code_hash=code_hash,
-            role=role,
-            unit_id=unit_id,
-            created_by=created_by,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        self.session.add(invite)
-        await self.session.flush()
-        return invite
+        return await self._store(Invite(**invite, created_at=now))
 
     async def find(self, code_hash: str) -> Invite | None:
         """The invite whose code hashes to `code_hash`, used or not."""
@@ -70,7 +59,7 @@ class InviteRepository:
     async def listing(self, limit: int = 500) -> list[Invite]:
         """Invites, newest first."""
         stmt = select(Invite).order_by(Invite.id.desc()).limit(limit)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def revoke(self, invite_id: int, now: datetime) -> bool:
         """Void an invite that was neither used nor revoked; False when there was none."""

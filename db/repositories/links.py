@@ -6,21 +6,18 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import Base
 from db.models import LinkCode, User
+from db.repositories.base import Repository
 
 # Pointers to users that are not history: the link itself, the codes that make links, and the
 # conversation (the event that links is still writing to it; afterwards it is not read).
 _NOT_HISTORY = {("users", "linked_to"), ("link_codes", "user_id"), ("conversations", "user_id")}
 
 
-class LinkRepository:
+class LinkRepository(Repository):
     """Make, find and use link codes; move a user's history to the person they join."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def add(self, code_hash: str, user_id: int, *, now: datetime, expires: datetime) -> None:
         """Store a new code (its hash) for `user_id`."""

@@ -6,10 +6,10 @@ import re
 from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Broadcast, ReportMedia, Submission, Ticket
+from db.repositories.base import Repository
 
 # Every column holding the storage key ("ab/cd/<sha256>.<ext>") of a file under MEDIA_DIR. A
 # file is deleted only when none of them names its sha256: a new table with files adds its
@@ -31,11 +31,8 @@ def digest_of(key: str) -> str | None:
     return stem if _DIGEST.fullmatch(stem) else None
 
 
-class MediaRepository:
+class MediaRepository(Repository):
     """Count the rows that refer to a stored file, by its sha256."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def references(self, digest: str) -> int:
         """How many rows (of any table in KEY_COLUMNS) refer to the file `digest`."""

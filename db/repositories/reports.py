@@ -6,25 +6,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import (
-    MediaKind,
-    Report,
-    ReportEvent,
-    ReportMedia,
-    ReportStatus,
-    Role,
-    Unit,
-    User,
-)
+from db.models import MediaKind, Report, ReportEvent, ReportMedia, ReportStatus, Role, Unit, User
+from db.repositories.base import Repository
 
 
-class ReportRepository:
+class ReportRepository(Repository):
     """Read and change reports; every status change writes a `ReportEvent`."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     # --- drafts -------------------------------------------------------------------------------
 
@@ -47,22 +35,12 @@ class ReportRepository:
             created_at=now,
             updated_at=now,
         )
-        self.session.add(report)
-        await self.session.flush()
-        return report
+        return await self._store(report)
 
     async def get(self, report_id: int, *, lock: bool = False) -> Report | None:
         """The report with this id; `lock` holds its row until the transaction ends, so two
         officers deciding at once take turns (SQLite already runs one writer at a time)."""
-        if not lock:
-            return await self.session.get(Report, report_id)
-        stmt = (
-            select(Report)
-            .where(Report.id == report_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self._by_id(Report, report_id, lock=lock)
 
     async def discard(self, report: Report) -> set[str]:
         """Delete a draft and its attachment rows; the sha256 of the files they pointed at
@@ -81,7 +59,7 @@ class ReportRepository:
             .order_by(Report.updated_at)
             .limit(limit)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def _digests(self, condition: ColumnElement[bool]) -> set[str]:
         stmt = select(ReportMedia.sha256).where(condition).distinct()
@@ -120,9 +98,7 @@ class ReportRepository:
 
     async def add_media(self, media: ReportMedia) -> ReportMedia:
         """Attach a stored file to its report."""
-        self.session.add(media)
-        await self.session.flush()
-        return media
+        return await self._store(media)
 
     async def remove_media(self, report_id: int, kind: MediaKind) -> set[str]:
         """Detach every attachment of one kind; the sha256 of the files they pointed at."""
@@ -154,22 +130,14 @@ class ReportRepository:
         note: str = "",
     ) -> ReportEvent:
         """Move the report to `to` and record who did it, when and why."""
-        event = ReportEvent(
-            report_id=report.id,
-            actor_id=actor_id,
-            from_status=report.status,
-            to_status=to.value,
-            note=note,
-            at=now,
-        )
+        trail = self._trail(report.status, to, actor_id, now)
+        event = ReportEvent(report_id=report.id, note=note, **trail)
         report.status = to.value
         report.updated_at = now
         if to is ReportStatus.submitted:
             report.submitted_at = now
             report.draft_step = ""
-        self.session.add(event)
-        await self.session.flush()
-        return event
+        return await self._store(event)
 
     async def events(self, report_id: int) -> list[tuple[ReportEvent, User | None]]:
         """The report's trail, oldest first, with the user who acted."""
@@ -185,13 +153,7 @@ class ReportRepository:
 
     async def for_reporter(self, reporter_id: int, limit: int = 10) -> list[Report]:
         """A reporter's own reports, newest first."""
-        stmt = (
-            select(Report)
-            .where(Report.reporter_id == reporter_id)
-            .order_by(Report.id.desc())
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._latest(Report, Report.reporter_id == reporter_id, limit)
 
     async def find(
         self,
@@ -226,7 +188,7 @@ class ReportRepository:
         stmt = select(Report).where(*conditions).order_by(order)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return list((await self.session.execute(stmt)).scalars()), int(total)
+        return await self._rows(stmt), int(total)
 
     async def approved_between(
         self, start: date, end: date, units: Collection[str] | None = None

@@ -4,91 +4,64 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import NotRequired, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import SearchMiss, Ticket, TicketEvent, TicketStatus
+from db.repositories.base import Repository
 
 
-class TicketRepository:
+class Question(TypedDict):
+    """A villager's question as asked: by whom, from where, in which language, with a file."""
+
+    asker_id: int
+    unit_id: str | None
+    language: str
+    anonymous: bool
+    text: str
+    media_kind: NotRequired[str | None]
+    media_path: NotRequired[str | None]
+    media_mime: NotRequired[str]
+
+
+class Miss(TypedDict):
+    """A question search was not sure of: the text, where and in which language, the best guess."""
+
+    user_id: int
+    text: str
+    unit_id: str | None
+    language: str
+    best_topic: str | None
+    score: float
+
+
+class TicketRepository(Repository):
     """Open, answer and close tickets; every status change writes a `TicketEvent`."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def open(
-        self,
-        *,
-        asker_id: int,
-        unit_id: str | None,
-        language: str,
-        anonymous: bool,
-        text: str,
-        now: datetime,
-        media_kind: str | None = None,
-        media_path: str | None = None,
-        media_mime: str = "",
-    ) -> Ticket:
+    async def open(self, *, now: datetime, **question: Unpack[Question]) -> Ticket:
         """Record a new question (status open) and the first line of its trail."""
-        ticket = Ticket(
-            asker_id=asker_id,
-            unit_id=unit_id,
-            language=language,
-            anonymous=anonymous,
-            text=text,
-            media_kind=media_kind,
-            media_path=media_path,
-            media_mime=media_mime,
-            status=TicketStatus.open.value,
-            answer="",
-            created_at=now,
-        )
-        self.session.add(ticket)
-        await self.session.flush()
-        self.session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor_id=asker_id,
-                from_status=None,
-                to_status=TicketStatus.open.value,
-                at=now,
-            )
-        )
-        await self.session.flush()
+        opened = TicketStatus.open.value
+        ticket = await self._store(Ticket(**question, status=opened, answer="", created_at=now))
+        trail = {"actor_id": ticket.asker_id, "from_status": None, "to_status": opened, "at": now}
+        await self._store(TicketEvent(ticket_id=ticket.id, **trail))
         return ticket
 
     async def get(self, ticket_id: int, *, lock: bool = False) -> Ticket | None:
         """The ticket with this id; `lock` makes two officers answering at once take turns."""
-        if not lock:
-            return await self.session.get(Ticket, ticket_id)
-        stmt = (
-            select(Ticket)
-            .where(Ticket.id == ticket_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self._by_id(Ticket, ticket_id, lock=lock)
 
     async def change_status(
         self, ticket: Ticket, to: TicketStatus, *, actor_id: int | None, now: datetime
     ) -> TicketEvent:
         """Move the ticket to `to`, noting who and when on the ticket and in its trail."""
-        event = TicketEvent(
-            ticket_id=ticket.id,
-            actor_id=actor_id,
-            from_status=ticket.status,
-            to_status=to.value,
-            at=now,
-        )
+        event = TicketEvent(ticket_id=ticket.id, **self._trail(ticket.status, to, actor_id, now))
         ticket.status = to.value
         if to is TicketStatus.answered:
             ticket.answered_by, ticket.answered_at = actor_id, now
         if to is TicketStatus.closed:
             ticket.closed_by, ticket.closed_at = actor_id, now
-        self.session.add(event)
-        await self.session.flush()
-        return event
+        return await self._store(event)
 
     async def events(self, ticket_id: int) -> list[TicketEvent]:
         """The ticket's trail, oldest first."""
@@ -121,7 +94,7 @@ class TicketRepository:
         stmt = select(Ticket).where(*conditions).order_by(Ticket.id)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def count_since(self, asker_id: int, since: datetime) -> int:
         """How many questions this person sent since `since` (the flood limit)."""
@@ -131,34 +104,13 @@ class TicketRepository:
     async def of_asker(self, asker_id: int) -> list[Ticket]:
         """Everything one person asked, oldest first."""
         stmt = select(Ticket).where(Ticket.asker_id == asker_id).order_by(Ticket.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     # --- what search could not answer ---------------------------------------------------------
 
-    async def record_miss(
-        self,
-        *,
-        user_id: int,
-        text: str,
-        unit_id: str | None,
-        language: str,
-        best_topic: str | None,
-        score: float,
-        now: datetime,
-    ) -> SearchMiss:
+    async def record_miss(self, *, now: datetime, **miss: Unpack[Miss]) -> SearchMiss:
         """Remember a question search was not confident about."""
-        miss = SearchMiss(
-            user_id=user_id,
-            text=text,
-            unit_id=unit_id,
-            language=language,
-            best_topic=best_topic,
-            score=score,
-            created_at=now,
-        )
-        self.session.add(miss)
-        await self.session.flush()
-        return miss
+        return await self._store(SearchMiss(**miss, created_at=now))
 
     async def miss(self, miss_id: int) -> SearchMiss | None:
         """One recorded miss."""
@@ -167,9 +119,9 @@ class TicketRepository:
     async def misses(self) -> list[SearchMiss]:
         """Every recorded miss, oldest first."""
         stmt = select(SearchMiss).order_by(SearchMiss.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def misses_of(self, user_id: int) -> list[SearchMiss]:
         """One person's misses, oldest first."""
         stmt = select(SearchMiss).where(SearchMiss.user_id == user_id).order_by(SearchMiss.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Unit, UnitKind, UnitSource
 from db.org import OrgMap, name_key
+from db.repositories.base import Repository
 
 
 def tree_order(units: Iterable[Unit]) -> list[Unit]:
@@ -29,11 +29,8 @@ def tree_order(units: Iterable[Unit]) -> list[Unit]:
     return ordered
 
 
-class UnitRepository:
+class UnitRepository(Repository):
     """Read units and synchronise them from an org file."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def get(self, unit_id: str) -> Unit | None:
         """The unit with this id (active or not)."""
@@ -42,7 +39,7 @@ class UnitRepository:
     async def active(self) -> list[Unit]:
         """Units of the current map, parents before children."""
         stmt = select(Unit).where(Unit.active.is_(True)).order_by(Unit.position, Unit.id)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def sync(self, org: OrgMap) -> None:
         """Upsert every unit of `org`; units no longer on the map stay, marked inactive.
@@ -76,7 +73,7 @@ class UnitRepository:
             .where(Unit.parent_id == unit_id, Unit.active.is_(True))
             .order_by(Unit.source.desc(), Unit.position, Unit.name)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def find_under(self, parents: list[str], text: str) -> Unit | None:
         """The active unit under one of `parents` whose name or alias is `text` (any case,

@@ -7,16 +7,13 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ProcessedUpdate
+from db.repositories.base import Repository
 
 
-class UpdateRepository:
+class UpdateRepository(Repository):
     """Claim updates exactly once."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def seen(self, channel: str, update_id: str) -> bool:
         """Whether this update was already handled (a cheap check before any work)."""

@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Role, User
+from db.repositories.base import Repository
 
 
-class UserRepository:
+class UserRepository(Repository):
     """Find and create users by their channel identity."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def get(self, user_id: int) -> User | None:
         """The user with this id, if any."""
@@ -38,9 +35,7 @@ class UserRepository:
                 created_at=now,
                 last_seen_at=now,
             )
-            self.session.add(user)
-            await self.session.flush()
-            return user
+            return await self._store(user)
         user.last_seen_at = now
         if display_name and user.display_name != display_name[:128]:
             user.display_name = display_name[:128]
@@ -62,7 +57,7 @@ class UserRepository:
     async def staff(self, limit: int = 50) -> list[User]:
         """Users holding a role above villager, by id."""
         stmt = select(User).where(User.role != Role.villager.value).order_by(User.id).limit(limit)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self._rows(stmt)
 
     async def set_language(self, user: User, language: str) -> None:
         """Remember the user's language."""

@@ -11,7 +11,7 @@ answer a poll by number; the sending itself is bot/broadcasts/.
 
 from __future__ import annotations
 
-from handlers.broadcast import answers, compose, optout
+from handlers.broadcast import answers, audience, compose, figures, optout, poll
 from handlers.broadcast.common import router
 
-__all__ = ["answers", "compose", "optout", "router"]
+__all__ = ["answers", "audience", "compose", "figures", "optout", "poll", "router"]

@@ -1,49 +1,45 @@
-"""Composing a broadcast or a poll in chat, previewing it, sending it; the author's figures."""
+"""Composing a broadcast or a poll in chat: its text and photo, when it goes out, the preview and
+the sending. Whom it is for is `audience`; a poll's answers and closing time are `poll`."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.broadcasts.results import draw_chart, poll_results, results_table
 from bot.broadcasts.service import (
     MAX_OPTIONS,
     MIN_OPTIONS,
-    OPTION_MAX,
     TEXT_MAX,
     Audience,
     BroadcastError,
     Draft,
     create,
-    figures,
-    figures_text,
     format_moment,
     reach,
     render,
     send_time,
 )
 from bot.core import i18n
-from bot.core.chat import Attachment, AttachmentKind, Choice, Incoming, Kind, Reply, choice, escape
+from bot.core.chat import Incoming, Kind, Reply, choice, escape
 from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context
 from bot.reports.media import MediaChecks, MediaRejected
-from db.models import BroadcastKind, Role, UnitKind
-from handlers.admin import ROLE_LABELS
+from db.models import BroadcastKind, Role
+from handlers.broadcast.audience import ask_audience
 from handlers.broadcast.common import (
     AUTHORS,
     BroadcastStep,
     args_of,
+    author_scope,
+    keep_typed_moment,
     menu_choice,
     router,
     stale,
+    typed_text,
 )
 from handlers.report.views import problem_text
 
 router.menu(6, N_("Send an announcement or a poll"), "bcm", roles=AUTHORS)
-
-POLL_DAYS = (1, 3, 7)
-_WHEN = re.compile(r"^\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\s+(\d{1,2})[:h](\d{2})\s*$")
 
 
 def _not_linked() -> Reply:
@@ -54,11 +50,6 @@ def _not_linked() -> Reply:
         ),
         choices=(menu_choice(),),
     )
-
-
-def _scope(ctx: Context) -> str | None:
-    """Officers address their own communes; admins everyone."""
-    return None if ctx.role is Role.admin else ctx.user.unit_id
 
 
 @router.choice("bcm", roles=AUTHORS)
@@ -117,11 +108,7 @@ def _poll(ctx: Context) -> bool:
 @router.step(BroadcastStep.text, roles=AUTHORS)
 async def take_text(event: Incoming, ctx: Context) -> Reply | None:
     """The Vietnamese text (or question)."""
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type the text."))
-    text = event.text.strip()
-    if len(text) > TEXT_MAX:
-        raise BadInput(_("Please send at most {limit} characters.").format(limit=TEXT_MAX))
+    text = typed_text(event)
     data = dict(ctx.state.data)
     data["texts"] = {ctx.services.settings.default_language: text}
     if _poll(ctx):
@@ -160,7 +147,7 @@ async def take_photo_step(event: Incoming, ctx: Context) -> Reply | None:
             )
         ) from rejected
     ctx.state.update(photo=str(checks.store.local_path(stored.key).resolve()))
-    return await _ask_audience(ctx)
+    return await ask_audience(ctx)
 
 
 @router.choice("bcskip", roles=AUTHORS)
@@ -168,207 +155,7 @@ async def skip_photo(event: Incoming, ctx: Context) -> Reply:
     """No photo."""
     if ctx.state.step != BroadcastStep.photo:
         raise stale()
-    return await _ask_audience(ctx)
-
-
-@router.step(BroadcastStep.options, roles=AUTHORS)
-async def take_option(event: Incoming, ctx: Context) -> Reply | None:
-    """One answer of the poll per message."""
-    if event.kind is Kind.choice:
-        return None
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type the answer."))
-    options = list(ctx.state.get("options", []))
-    text = " ".join(event.text.split())
-    if len(text) > OPTION_MAX:
-        raise BadInput(
-            _("An answer may have at most {limit} characters.").format(limit=OPTION_MAX)
-        )
-    if len(options) >= MAX_OPTIONS:
-        raise BadInput(
-            _("A poll has at most {count} answers. Press Done.").format(count=MAX_OPTIONS)
-        )
-    options.append(text)
-    ctx.state.update(options=options)
-    listed = "\n".join(f"{n}. {escape(o)}" for n, o in enumerate(options, 1))
-    return Reply(
-        _("Answers so far:") + "\n" + listed,
-        choices=(choice("bcdone", label=_("Done")),) if len(options) >= MIN_OPTIONS else (),
-    )
-
-
-@router.choice("bcdone", roles=AUTHORS)
-async def options_done(event: Incoming, ctx: Context) -> Reply:
-    """Ask when the poll closes."""
-    if ctx.state.step != BroadcastStep.options:
-        raise stale()
-    if len(ctx.state.get("options", [])) < MIN_OPTIONS:
-        raise BadInput(_("A poll needs at least {count} answers.").format(count=MIN_OPTIONS))
-    ctx.state.enter(BroadcastStep.closes, **ctx.state.data)
-    return Reply(
-        _("When does the poll close? Choose, or type a day and time like 20/12 17:00."),
-        choices=tuple(
-            choice("bccl", days, label=_("In {days} days").format(days=days)) for days in POLL_DAYS
-        ),
-    )
-
-
-def parse_when(text: str, now: datetime, ctx: Context) -> datetime | None:
-    """ "20/12 17:00" or "20/12/2026 17:00" in local time; None when it is not that."""
-    match = _WHEN.match(text)
-    if match is None:
-        return None
-    day, month, year, hour, minute = match.groups()
-    local_now = now.astimezone(ctx.services.settings.tz)
-    try:
-        moment = datetime(
-            int(year) if year else local_now.year,
-            int(month),
-            int(day),
-            int(hour),
-            int(minute),
-            tzinfo=ctx.services.settings.tz,
-        )
-    except ValueError:
-        return None
-    if year is None and moment < local_now:
-        moment = moment.replace(year=moment.year + 1)
-    return moment
-
-
-@router.step(BroadcastStep.closes, roles=AUTHORS)
-async def take_closing(event: Incoming, ctx: Context) -> Reply | None:
-    """A typed closing time."""
-    if event.kind is Kind.choice:
-        return None
-    moment = parse_when(event.text, ctx.now, ctx) if event.kind is Kind.text else None
-    if moment is None or moment <= ctx.now + timedelta(hours=1):
-        raise BadInput(_("Please type a day and time at least an hour ahead, like 20/12 17:00."))
-    ctx.state.update(closes=moment.isoformat())
-    return await _ask_audience(ctx)
-
-
-@router.choice("bccl", roles=AUTHORS)
-async def choose_closing(event: Incoming, ctx: Context) -> Reply:
-    """Close in some days, at 17:00 local time."""
-    if ctx.state.step != BroadcastStep.closes:
-        raise stale()
-    raw = args_of(event)[:1]
-    if not raw or not raw[0].isdigit() or int(raw[0]) not in POLL_DAYS:
-        raise stale()
-    local = ctx.now.astimezone(ctx.services.settings.tz) + timedelta(days=int(raw[0]))
-    closes = datetime.combine(local.date(), time(17, 0), tzinfo=ctx.services.settings.tz)
-    ctx.state.update(closes=closes.isoformat())
-    return await _ask_audience(ctx)
-
-
-# --- audience -------------------------------------------------------------------------------
-
-
-def _communes(ctx: Context) -> list[tuple[str, str]]:
-    """(id, name) of the communes this author may address."""
-    from bot.broadcasts.service import subtree
-
-    org = ctx.services.org
-    scope = _scope(ctx)
-    allowed = subtree(org, scope) if scope is not None else None
-    return [
-        (unit.id, unit.name)
-        for unit in org.units
-        if unit.kind is UnitKind.commune and (allowed is None or unit.id in allowed)
-    ]
-
-
-async def _ask_audience(ctx: Context) -> Reply:
-    ctx.state.enter(BroadcastStep.audience, **ctx.state.data)
-    everyone = _("Everyone") if ctx.role is Role.admin else _("Everyone in my communes")
-    choices: list[Choice] = [choice("bca", "all", label=everyone)]
-    choices += [choice("bca", "unit", unit_id, label=name) for unit_id, name in _communes(ctx)]
-    choices += [
-        choice(
-            "bca",
-            "language",
-            lang.code,
-            label=_("Everyone who reads {language}").format(language=lang.label),
-        )
-        for lang in ctx.services.catalogs.languages
-    ]
-    choices += [
-        choice("bca", "role", role.value, label=_("Every {role}").format(role=_(label)))
-        for role, label in ROLE_LABELS.items()
-    ]
-    return Reply(_("Who is it for?"), choices=tuple(choices))
-
-
-@router.choice("bca", roles=AUTHORS)
-async def choose_audience(event: Incoming, ctx: Context) -> Reply:
-    """Keep the audience; ask for translations."""
-    if ctx.state.step != BroadcastStep.audience:
-        raise stale()
-    args = args_of(event)
-    try:
-        audience = Audience.parse(
-            ":".join(args), ctx.services.org, ctx.services.settings.languages
-        )
-    except BroadcastError as error:
-        raise stale() from error
-    if audience.kind == "unit" and audience.value not in {u for u, _n in _communes(ctx)}:
-        raise stale()
-    ctx.state.update(audience=str(audience))
-    return _ask_translations(ctx)
-
-
-def _ask_translations(ctx: Context) -> Reply:
-    ctx.state.enter(BroadcastStep.languages, **ctx.state.data)
-    texts: dict[str, str] = dict(ctx.state.get("texts", {}))
-    default = ctx.services.settings.default_language
-    choices = [
-        choice(
-            "bct",
-            lang.code,
-            label=("✓ " if lang.code in texts else "")
-            + _("Add the {language} text").format(language=lang.label),
-        )
-        for lang in ctx.services.catalogs.languages
-        if lang.code != default
-    ]
-    choices.append(choice("bcw", label=_("Continue")))
-    return Reply(
-        _(
-            "People who read another language get the Vietnamese text unless you add "
-            "theirs. Add a translation, or continue."
-        ),
-        choices=tuple(choices),
-    )
-
-
-@router.choice("bct", roles=AUTHORS)
-async def choose_translation(event: Incoming, ctx: Context) -> Reply:
-    """Ask for the text in one language."""
-    code = args_of(event)[:1]
-    default = ctx.services.settings.default_language
-    if ctx.state.step != BroadcastStep.languages or not code or code[0] == default:
-        raise stale()
-    if code[0] not in ctx.services.settings.languages:
-        raise stale()
-    ctx.state.enter(BroadcastStep.translation, **{**ctx.state.data, "lang": code[0]})
-    name = ctx.services.catalogs.language(code[0]).label
-    return Reply(_("Send the {language} text.").format(language=name))
-
-
-@router.step(BroadcastStep.translation, roles=AUTHORS)
-async def take_translation(event: Incoming, ctx: Context) -> Reply | None:
-    """One translation, then back to the list."""
-    if event.kind is not Kind.text:
-        raise BadInput(_("Please type the text."))
-    text = event.text.strip()
-    if len(text) > TEXT_MAX:
-        raise BadInput(_("Please send at most {limit} characters.").format(limit=TEXT_MAX))
-    texts = dict(ctx.state.get("texts", {}))
-    texts[str(ctx.state["lang"])] = text
-    data = {k: v for k, v in ctx.state.data.items() if k != "lang"}
-    ctx.state.enter(BroadcastStep.languages, **{**data, "texts": texts})
-    return _ask_translations(ctx)
+    return await ask_audience(ctx)
 
 
 # --- when, preview, send --------------------------------------------------------------------
@@ -392,13 +179,9 @@ async def ask_when(event: Incoming, ctx: Context) -> Reply:
 @router.step(BroadcastStep.when, roles=AUTHORS)
 async def take_when(event: Incoming, ctx: Context) -> Reply | None:
     """A typed send time."""
-    if event.kind is Kind.choice:
-        return None
-    moment = parse_when(event.text, ctx.now, ctx) if event.kind is Kind.text else None
-    if moment is None or moment < ctx.now:
-        raise BadInput(_("Please type a day and time still to come, like 20/12 08:00."))
-    ctx.state.update(at=moment.isoformat())
-    return await _preview(ctx)
+    refusal = _("Please type a day and time still to come, like 20/12 08:00.")
+    kept = keep_typed_moment(event, ctx, "at", refusal, not_before=ctx.now)
+    return await _preview(ctx) if kept else None
 
 
 @router.choice("bcs", roles=AUTHORS)
@@ -429,7 +212,7 @@ def _draft(ctx: Context) -> Draft:
         options=tuple(data.get("options", [])),
         send_at=datetime.fromisoformat(at) if at else None,
         closes_at=datetime.fromisoformat(closes) if closes else None,
-        scope_unit_id=_scope(ctx),
+        scope_unit_id=author_scope(ctx),
     )
 
 
@@ -515,53 +298,3 @@ async def cancel(event: Incoming, ctx: Context) -> Reply:
     """Drop the draft."""
     ctx.state.clear()
     return Reply(_("Cancelled. Nothing was sent."), choices=(menu_choice(),))
-
-
-# --- the author's figures -------------------------------------------------------------------
-
-
-@router.command("broadcasts", roles=AUTHORS, help=N_("your announcements and polls, with figures"))
-@router.choice("bcl", roles=AUTHORS)
-async def my_broadcasts(event: Incoming, ctx: Context) -> Reply:
-    """The author's latest announcements and polls, each with its figures now."""
-    ctx.state.clear()
-    mine = await ctx.repos.broadcasts.by_author(ctx.user.id)
-    if not mine:
-        return Reply(_("You have sent no announcements or polls yet."), choices=(menu_choice(),))
-    lines = [_("**Your announcements and polls**")]
-    choices: list[Choice] = []
-    default = ctx.services.settings.default_language
-    for broadcast in mine:
-        numbers = await figures(ctx.repos, broadcast)
-        title = escape(broadcast.texts.get(default, "")[:60])
-        icon = "📊" if broadcast.kind == BroadcastKind.poll.value else "📢"
-        lines += ["", f"{icon} #{broadcast.id} {title}", figures_text(broadcast, numbers)]
-        if broadcast.kind == BroadcastKind.poll.value:
-            choices.append(
-                choice(
-                    "bcr",
-                    broadcast.id,
-                    label=_("Results of poll #{number}").format(number=broadcast.id),
-                )
-            )
-    return Reply("\n".join(lines), choices=(*choices, menu_choice()))
-
-
-@router.choice("bcr", roles=AUTHORS)
-async def show_results(event: Incoming, ctx: Context) -> list[Reply]:
-    """A poll's results so far: the table and the chart."""
-    raw = args_of(event)[:1]
-    poll = await ctx.repos.broadcasts.get(int(raw[0])) if raw and raw[0].isdigit() else None
-    if poll is None or poll.author_id != ctx.user.id or poll.kind != BroadcastKind.poll.value:
-        raise stale()
-    settings = ctx.services.settings
-    results = await poll_results(ctx.repos, poll, ctx.services.org, settings.default_language)
-    chart = draw_chart(results, settings.media_dir / "polls" / f"poll-{poll.id}-now.png")
-    return [
-        Reply(results_table(results, ctx.services.org)),
-        Reply(
-            _("The answers as a chart (numbered as in the table)."),
-            attachment=Attachment(AttachmentKind.photo, chart),
-            choices=(menu_choice(),),
-        ),
-    ]

@@ -9,10 +9,7 @@ from datetime import date, timedelta
 
 from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _, format_day
-from bot.deadlines.planner import (
-    create_adhoc,
-    due_phrase,
-)
+from bot.deadlines.planner import create_adhoc, due_phrase
 from bot.engine import BadInput, Context
 from db.models import Role
 from handlers.deadlines.flow import (

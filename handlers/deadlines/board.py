@@ -7,10 +7,7 @@ from datetime import date
 
 from bot.core.chat import Choice, Incoming, Reply, choice, escape
 from bot.core.i18n import N_, _, format_day
-from bot.deadlines.planner import (
-    DeadlineView,
-    due_phrase,
-)
+from bot.deadlines.planner import DeadlineView, due_phrase
 from bot.engine import Context
 from db.models import Role
 from handlers.deadlines.flow import (

@@ -8,13 +8,7 @@ from enum import StrEnum
 
 from bot.core.chat import Choice, Incoming, Kind, Reply, choice, parse_choice
 from bot.core.i18n import N_, _
-from bot.deadlines.planner import (
-    DeadlineView,
-    RuleBook,
-    open_deadlines,
-    rule_book,
-    tree_order,
-)
+from bot.deadlines.planner import DeadlineView, RuleBook, open_deadlines, rule_book, tree_order
 from bot.engine import BadInput, Context, Router
 from db.models import Role, Unit
 

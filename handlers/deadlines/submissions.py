@@ -6,19 +6,10 @@ from typing import Any
 
 from bot.core.chat import Incoming, Kind, Reply, choice, escape
 from bot.core.i18n import N_, _
-from bot.deadlines.planner import (
-    DeadlineView,
-    due_phrase,
-    record_submission,
-)
+from bot.deadlines.planner import DeadlineView, due_phrase, record_submission
 from bot.engine import BadInput, Context, check_length
 from bot.reports.documents import take_document
-from bot.reports.media import (
-    MediaProblem,
-    MediaRejected,
-    delete_media_if_unreferenced,
-    open_store,
-)
+from bot.reports.media import MediaProblem, MediaRejected, delete_media_if_unreferenced, open_store
 from db.models import Role
 from db.repositories.deadlines import DocumentInfo
 from handlers.deadlines.adhoc import create_deadline

@@ -16,11 +16,14 @@ answer an officer's question here (text and photos), which sends the report back
 
 The package reads bottom-up: `parse` (what people type), `views` (what they read),
 `notices` (who reviews, and telling them), `flow` (the steps and their questions),
-`attachments` (photos and voice notes), `steps` (each step's answer, back and cancel),
-`entry` (/report, /myreports, answering an officer, withdrawing and reopening), `places`
-(villages officers add). Importing it registers every handler on `router`.
+`attachments` (photos and voice notes), `photos` (the photo and location steps), `confirm`
+(the summary: send, change an answer, delete), `steps` (the other steps' answers, the table of
+all of them, back and cancel), `entry` (/report, /myreports, answering an officer,
+withdrawing and reopening), `places` (villages officers add). Importing it registers every
+handler on `router`.
 """
 
+from bot.reports.freshness import review_round
 from handlers.report import entry, places, steps
 from handlers.report.entry import RECENT
 from handlers.report.flow import REPORTERS, ReportStep, router
@@ -30,7 +33,6 @@ from handlers.report.views import (
     activity_label,
     load_view,
     review_replies,
-    review_round,
     status_label,
 )
 

@@ -12,13 +12,7 @@ from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context, Router
 from db.models import MediaKind, Report, ReportStatus, Role
 from handlers.admin import unit_name
-from handlers.report.views import (
-    ACTIVITY_LABELS,
-    Activity,
-    load_view,
-    summary_text,
-    theme_label,
-)
+from handlers.report.views import ACTIVITY_LABELS, Activity, load_view, summary_text, theme_label
 
 router = Router("report")
 

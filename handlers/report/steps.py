@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.chat import (
-    Attachment,
-    AttachmentKind,
-    Incoming,
-    Kind,
-    Reply,
-    choice,
-    escape,
-    parse_choice,
-)
+from bot.core.chat import Incoming, Kind, Reply, choice, escape, parse_choice
 from bot.core.i18n import _, format_day, format_number
 from bot.engine import BadInput, Context, check_length
-from bot.reports.media import open_store
-from db.models import MediaKind, Report, ReportStatus
+from db.models import MediaKind, Report
 from handlers.admin import unit_name
-from handlers.report.attachments import attach_photos, attach_voice, forget_files
+from handlers.report.attachments import attach_voice
+from handlers.report.confirm import take_confirm, take_edit
 from handlers.report.flow import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
-    EDITABLE,
     FLOW,
     MAX_PEOPLE,
-    MAX_PHOTOS,
     OTHER_MAX,
     PLACE_MAX,
     REPORTERS,
@@ -37,13 +26,11 @@ from handlers.report.flow import (
     current_draft,
     go,
     local_today,
-    photos_prompt,
-    photos_required,
     previous,
     router,
     wrong_button,
 )
-from handlers.report.notices import notify_reviewers, unit_scope, who_reviews
+from handlers.report.notices import unit_scope
 from handlers.report.parse import (
     NO_WORDS,
     fold,
@@ -54,6 +41,7 @@ from handlers.report.parse import (
     parse_day,
     parse_numbers,
 )
+from handlers.report.photos import take_location, take_photos
 from handlers.report.views import Activity
 from handlers.start import main_menu_choices
 
@@ -314,166 +302,6 @@ async def take_description(answer: Answer, ctx: Context, report: Report) -> list
         ),
     )
     return await advance(ctx, report, ReportStep.description)
-
-
-async def take_photos(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """Photos (an album at once), a voice message, "done", or removing what was sent."""
-    event = answer.event
-    if answer.action in REMOVING:
-        return await remove_photos(answer, ctx, report)
-    if answer.action == "done" or (event.kind is Kind.text and is_done(answer.text)):
-        has_photos = bool(await ctx.repos.reports.media(report.id, MediaKind.photo))
-        if not has_photos and photos_required(ctx, report):
-            raise BadInput(_("Please send at least one photo of the activity first."))
-        return await advance(ctx, report, ReportStep.photos)
-    if answer.action:
-        raise wrong_button()
-    if event.kind is Kind.voice:
-        line, _kept = await attach_voice(ctx, report, event.media)
-        return [Reply(line, choices=(await photos_prompt(ctx, report)).choices)]
-    if event.kind not in (Kind.photo, Kind.document):
-        raise BadInput(_('Please send photos, or type "done" when you have sent them all.'))
-    lines, added, total = await attach_photos(ctx, report, event.media)
-    caption = event.text.strip()
-    if caption and is_done(caption):
-        caption = ""
-        if total:
-            return await advance(ctx, report, ReportStep.photos, "\n".join(lines))
-    if caption:
-        joined = f"{report.description}\n{caption}".strip()
-        if len(joined) <= DESCRIPTION_MAX:
-            report.description = joined
-            lines.append(_("The caption was added to the description."))
-    if total >= MAX_PHOTOS:
-        lines.append(_("That is the most a report can have."))
-        return await advance(ctx, report, ReportStep.photos, "\n".join(lines))
-    reply = await photos_prompt(ctx, report)
-    if total and not added:
-        lines.append(_("Photos so far: {count}.").format(count=total))
-    lines.append(_('Send more, or type "done".') if total else reply.text)
-    return [Reply("\n".join(lines), choices=reply.choices)]
-
-
-REMOVING = frozenset({"rmp", "rmx", "rmall", "keep"})
-
-
-async def remove_photos(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """Show the photos to pick one to remove; remove it, or all of them, or none."""
-    photos = await ctx.repos.reports.media(report.id, MediaKind.photo)
-    done = ""
-    if answer.action == "rmall":
-        await forget_files(ctx, await ctx.repos.reports.remove_media(report.id, MediaKind.photo))
-        done = _("The photos were removed.")
-    elif answer.action == "rmx":
-        # By id, not position: a number shown before another removal would name another photo.
-        ids = [str(photo.id) for photo in photos]
-        if not answer.args or answer.args[0] not in ids:
-            raise wrong_button()
-        await forget_files(ctx, await ctx.repos.reports.remove_one_media(int(answer.args[0])))
-        number = ids.index(answer.args[0]) + 1
-        done = _("Photo {number} was removed.").format(number=number)
-    if answer.action != "rmp" or not photos:
-        report.updated_at = ctx.now
-        reply = await photos_prompt(ctx, report)
-        text = f"{done}\n\n{reply.text}" if done else reply.text
-        return [Reply(text, choices=reply.choices)]
-    store = open_store(ctx.services.settings)
-    replies = [
-        Reply(
-            _("Photo {number}").format(number=n),
-            attachment=Attachment(
-                AttachmentKind.photo, store.local_path(photo.thumb_path or photo.path)
-            ),
-        )
-        for n, photo in enumerate(photos, 1)
-    ]
-    choices = [
-        choice("rp", "rmx", photo.id, label=_("🗑 Photo {number}").format(number=n))
-        for n, photo in enumerate(photos, 1)
-    ]
-    if len(photos) > 1:
-        choices.append(
-            choice("rp", "rmall", label=_("🗑 All {count} photos").format(count=len(photos)))
-        )
-    choices.append(choice("rp", "keep", label=_("⬅ Keep them all")))
-    replies.append(Reply(_("Which photo do you want to remove?"), choices=tuple(choices)))
-    return replies
-
-
-async def take_location(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """A shared location, or skip."""
-    event = answer.event
-    declined = event.kind is Kind.text and (is_skip(answer.text) or fold(answer.text) in NO_WORDS)
-    if answer.action == "skip" or declined:
-        return await advance(ctx, report, ReportStep.location)
-    if answer.action:
-        raise wrong_button()
-    point = event.location
-    if event.kind is not Kind.location or point is None:
-        raise BadInput(_("Please share a location, or choose Skip."))
-    if not (-90 <= point.latitude <= 90 and -180 <= point.longitude <= 180):
-        raise BadInput(_("That location is not valid. Please share it again, or choose Skip."))
-    report.latitude, report.longitude = point.latitude, point.longitude
-    return await advance(ctx, report, ReportStep.location, _("Location saved."))
-
-
-async def take_confirm(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """Send, change something, or delete the draft."""
-    if answer.action == "edit":
-        return await go(ctx, report, ReportStep.edit)
-    if answer.action == "del":
-        await forget_files(ctx, await ctx.repos.reports.discard(report))
-        ctx.state.clear()
-        return [
-            Reply(_("The report was deleted. Nothing was sent."), choices=main_menu_choices(ctx))
-        ]
-    if answer.action != "send":
-        if answer.action:
-            raise wrong_button()
-        raise BadInput(_("Please choose: send the report, change something, or delete it."))
-    missing = await _first_missing(ctx, report)
-    if missing is not None:
-        return await go(ctx, report, missing, lead=_("One answer is still missing."))
-    event = await ctx.repos.reports.change_status(
-        report, ReportStatus.submitted, actor_id=ctx.user.id, now=ctx.now
-    )
-    asked = await notify_reviewers(ctx, report, event)
-    ctx.state.clear()
-    text = _("Thank you! Report #{number} is sent.").format(number=report.id)
-    text += " " + await who_reviews(ctx, report, asked)
-    text += " " + _("/myreports shows your reports.")
-    return [Reply(text, choices=main_menu_choices(ctx))]
-
-
-async def _first_missing(ctx: Context, report: Report) -> ReportStep | None:
-    """The first required answer a draft lacks (drafts resumed after an update may)."""
-    if report.activity is None:
-        return ReportStep.activity
-    if report.activity == Activity.other.value and not report.activity_other:
-        return ReportStep.other
-    if report.activity_date is None:
-        return ReportStep.date
-    if report.participants is None:
-        return ReportStep.participants
-    if not report.description and not await ctx.repos.reports.media(report.id, MediaKind.voice):
-        return ReportStep.description
-    if photos_required(ctx, report) and not await ctx.repos.reports.media(
-        report.id, MediaKind.photo
-    ):
-        return ReportStep.photos
-    return None
-
-
-async def take_edit(answer: Answer, ctx: Context, report: Report) -> list[Reply]:
-    """Which answer to change; after it, back to the summary."""
-    if answer.action == "back":
-        return await go(ctx, report, ReportStep.confirm)
-    if answer.action == "f" and answer.args and answer.args[0] in EDITABLE:
-        ctx.state.update(editing=True)
-        return await go(ctx, report, EDITABLE[answer.args[0]][1])
-    if answer.action:
-        raise wrong_button()
-    raise BadInput(_("Please choose what to change (you can type its number)."))
 
 
 STEPS: dict[ReportStep, StepHandler] = {

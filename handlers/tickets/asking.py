@@ -8,31 +8,14 @@ from functools import partial
 from bot.core.chat import Incoming, Kind, MediaRef, Reply, choice, escape, parse_choice
 from bot.core.i18n import N_, _
 from bot.engine import BadInput, Context
-from bot.reports.media import (
-    MediaChecks,
-    MediaProblem,
-    MediaRejected,
-    StoredMedia,
-    take_voice,
-)
-from bot.tickets.notices import (
-    ANSWER_ROUTE,
-    officer_notice,
-    quote,
-    responders,
-    view_of,
-)
+from bot.reports.media import MediaChecks, MediaProblem, MediaRejected, StoredMedia, take_voice
+from bot.tickets.notices import ANSWER_ROUTE, officer_notice, quote, responders, view_of
 from bot.tickets.reminders import reminder_prefix
 from db.models import Role
 from handlers.admin import unit_name
 from handlers.report.views import problem_text
 from handlers.start import main_menu_choices
-from handlers.tickets.common import (
-    NEW_QUESTION,
-    TEXT_MIN,
-    TicketStep,
-    router,
-)
+from handlers.tickets.common import NEW_QUESTION, TEXT_MIN, TicketStep, router
 
 
 async def _destination(ctx: Context) -> str | None:
@@ -200,6 +183,7 @@ async def _send(
         days=settings.ticket_answer_days,
         hours=settings.ticket_reminder_hours,
     )
+    text += ctx.held_note()
     if anonymous:
         text += "\n\n" + _("The officers will not see your name.")
     return [Reply(text, choices=main_menu_choices(ctx))]

@@ -23,6 +23,24 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo, hex_id
 
+# Who lives where, as `users` takes them.
+ADMIN = {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"}
+TOI_VI = {"unit_id": "ia-toi", "language": "vi"}  # a villager of Ia Tơi who reads Vietnamese
+OPTED_OUT = {"unit_id": "ia-toi", "opted_out": True}  # asked for no announcements
+
+
+# One commune's audience on either channel: five recipients (the opted-out one counted apart),
+# two reached, one who blocked the bot and one already unreachable.
+ONE_COMMUNE = {
+    "recipients": 5,
+    "sent": 2,
+    "pending": 0,
+    "failed": 0,
+    "unreachable": 2,
+    "skipped_opted_out": 1,
+    "outside_window": 0,
+}
+
 
 async def users(loa: Loa, channel: str, spec: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Users of a channel (external id → fields); their database ids by external id."""
@@ -80,10 +98,10 @@ async def test_a_telegram_broadcast_reaches_exactly_one_communes_people(
         loa,
         "telegram",
         {
-            "8000": {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
-            "8001": {"unit_id": "ia-toi", "language": "vi"},
+            "8000": ADMIN,
+            "8001": TOI_VI,
             "8002": {"unit_id": "ia-toi", "language": "bdq"},
-            "8003": {"unit_id": "ia-toi", "opted_out": True},
+            "8003": OPTED_OUT,
             "8004": {"unit_id": "ia-toi"},  # blocked the bot since: 403 when it is sent
             "8005": {"unit_id": "ia-toi", "unreachable": True},
             "8006": {"unit_id": "ia-dal"},
@@ -98,15 +116,7 @@ async def test_a_telegram_broadcast_reaches_exactly_one_communes_people(
     reached = {int(call.params["chat_id"]) for call in tg.sent() if call.method == "sendMessage"}
     assert reached == {8000, 8001, 8002}
     assert "Họp dân <thôn 2> tối nay" in tg.texts(8001)[0]  # escaped for HTML, shown as typed
-    assert await figures_of(loa, number) == {
-        "recipients": 5,
-        "sent": 2,
-        "pending": 0,
-        "failed": 0,
-        "unreachable": 2,
-        "skipped_opted_out": 1,
-        "outside_window": 0,
-    }
+    assert await figures_of(loa, number) == ONE_COMMUNE
     (report,) = tg.texts(8000)
     assert "đã gửi: 2" in report and "không liên lạc được: 2" in report
     async with loa.db.session() as session:
@@ -123,9 +133,9 @@ async def test_a_zalo_poll_is_answered_re_answered_and_closed(
         "zalo",
         {
             officer: {"role": "officer", "unit_id": "ia-toi", "language": "vi"},
-            first: {"unit_id": "ia-toi", "language": "vi"},
+            first: TOI_VI,
             second: {"unit_id": "ia-toi", "language": "jra"},
-            stopped: {"unit_id": "ia-toi", "opted_out": True},
+            stopped: OPTED_OUT,
             elsewhere: {"unit_id": "ia-dal"},
         },
     )
@@ -182,10 +192,10 @@ async def test_a_zalo_broadcast_reaches_exactly_one_communes_people(
         loa,
         "zalo",
         {
-            admin: {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
-            first: {"unit_id": "ia-toi", "language": "vi"},
+            admin: ADMIN,
+            first: TOI_VI,
             second: {"unit_id": "ia-toi", "language": "sed"},
-            stopped: {"unit_id": "ia-toi", "opted_out": True},
+            stopped: OPTED_OUT,
             blocks: {"unit_id": "ia-toi"},
             gone: {"unit_id": "ia-toi", "unreachable": True},
             elsewhere: {"unit_id": "ia-dom"},
@@ -200,15 +210,7 @@ async def test_a_zalo_broadcast_reaches_exactly_one_communes_people(
     reached = {call.params["chat_id"] for call in zl.sent() if call.method == "sendMessage"}
     assert reached == {admin, first, second}
     assert "Ngày mai phát giống lúa **tại nhà văn hóa**" in zl.texts(first)[0]
-    assert await figures_of(loa, number) == {
-        "recipients": 5,
-        "sent": 2,
-        "pending": 0,
-        "failed": 0,
-        "unreachable": 2,
-        "skipped_opted_out": 1,
-        "outside_window": 0,
-    }
+    assert await figures_of(loa, number) == ONE_COMMUNE
     assert "đã gửi: 2" in zl.last_text(admin)
 
 
@@ -219,8 +221,8 @@ async def test_a_telegram_poll_is_answered_with_its_buttons(
         loa,
         "telegram",
         {
-            "9000": {"role": "admin", "unit_id": "ia-hdrai", "language": "vi"},
-            "9001": {"unit_id": "ia-toi", "language": "vi"},
+            "9000": ADMIN,
+            "9001": TOI_VI,
         },
     )
     poll = Draft(

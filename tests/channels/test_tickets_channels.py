@@ -11,15 +11,7 @@ from sqlalchemy import func, select
 from bot.app import Loa
 from bot.core.clock import FrozenClock
 from db.base import Base
-from db.models import (
-    Conversation,
-    OutboxMessage,
-    Role,
-    SearchMiss,
-    Ticket,
-    TicketStatus,
-    User,
-)
+from db.models import Conversation, OutboxMessage, Role, SearchMiss, Ticket, TicketStatus, User
 from tests.channels.telegram import polling as telegram_polling
 from tests.channels.zalo import polling as zalo_polling
 from tests.channels.zalo import webhook as zalo_webhook
@@ -55,6 +47,24 @@ async def stored_tickets(loa: Loa) -> list[Ticket]:
         return list((await session.execute(select(Ticket).order_by(Ticket.id))).scalars())
 
 
+async def walk(fake: FakeTelegram | FakeZalo, user: int | str, first: int, *steps: str) -> None:
+    """Answer step by step as the user would: "[label]" presses that button on Telegram or types
+    its number on Zalo; anything else is typed. Each answer is waited for, the first as message
+    number `first` to the user, the next as `first` + 1, and so on."""
+    for count, step in enumerate(steps, first):
+        label = step[1:-1] if step.startswith("[") and step.endswith("]") else None
+        if isinstance(fake, FakeTelegram):
+            assert isinstance(user, int)
+            if label is None:
+                fake.text(user, step)
+            else:
+                fake.press(user, fake.button(user, label))
+        else:
+            assert isinstance(user, str)
+            fake.text(user, step if label is None else fake.number(user, label))
+        await fake.wait_sent(user, count)  # type: ignore[arg-type]
+
+
 async def onboard_telegram(tg: FakeTelegram, user: int, commune: str) -> None:
     """/start, Vietnamese, then the commune, as a villager presses the buttons."""
     tg.text(user, "/start")
@@ -74,12 +84,14 @@ async def test_telegram_question_routed_answered_by_reply_relayed_and_closed(
     await staff(loa, "telegram", str(OFFICER_DAL), Role.officer, "ia-dal")
     async with running(telegram_polling(settings, tg), loa):  # type: ignore[arg-type]
         await onboard_telegram(tg, VILLAGER, "Xã Ia Tơi")
-        tg.press(VILLAGER, tg.button(VILLAGER, "Gửi câu hỏi cho cán bộ"))
-        await tg.wait_sent(VILLAGER, 4)
-        tg.press(VILLAGER, tg.button(VILLAGER, "Gửi kèm tên tôi"))
-        await tg.wait_sent(VILLAGER, 5)
-        tg.text(VILLAGER, "Thôn tôi <chưa> có điện & nước")
-        await tg.wait_sent(VILLAGER, 6)
+        await walk(
+            tg,
+            VILLAGER,
+            4,
+            "[Gửi câu hỏi cho cán bộ]",
+            "[Gửi kèm tên tôi]",
+            "Thôn tôi <chưa> có điện & nước",
+        )
         (ticket,) = await stored_tickets(loa)  # numbers are the database's own
         number = ticket.id
         assert f"Câu hỏi số {number} đã được gửi đến cán bộ Xã Ia Tơi" in tg.texts(VILLAGER)[-1]
@@ -135,18 +147,17 @@ async def test_zalo_anonymous_question_answered_with_the_answer_command(
 ) -> None:
     await staff(loa, "zalo", ZALO_OFFICER, Role.officer, "ia-dal")
     async with running(zalo_polling(settings, zl), loa):  # type: ignore[arg-type]
-        zl.text(ZALO_VILLAGER, "/start")
-        await zl.wait_sent(ZALO_VILLAGER, 1)
-        zl.text(ZALO_VILLAGER, zl.number(ZALO_VILLAGER, "Tiếng Việt"))
-        await zl.wait_sent(ZALO_VILLAGER, 2)
-        zl.text(ZALO_VILLAGER, zl.number(ZALO_VILLAGER, "Xã Ia Đal"))
-        await zl.wait_sent(ZALO_VILLAGER, 3)
-        zl.text(ZALO_VILLAGER, zl.number(ZALO_VILLAGER, "Gửi câu hỏi cho cán bộ"))
-        await zl.wait_sent(ZALO_VILLAGER, 4)
-        zl.text(ZALO_VILLAGER, zl.number(ZALO_VILLAGER, "Gửi không kèm tên"))
-        await zl.wait_sent(ZALO_VILLAGER, 5)
-        zl.text(ZALO_VILLAGER, "Hộ nghèo được vay bao nhiêu?")
-        await zl.wait_sent(ZALO_VILLAGER, 6)
+        await walk(
+            zl,
+            ZALO_VILLAGER,
+            1,
+            "/start",
+            "[Tiếng Việt]",
+            "[Xã Ia Đal]",
+            "[Gửi câu hỏi cho cán bộ]",
+            "[Gửi không kèm tên]",
+            "Hộ nghèo được vay bao nhiêu?",
+        )
 
         await zl.wait_sent(ZALO_OFFICER, 1)
         notice = zl.last_text(ZALO_OFFICER)
@@ -281,12 +292,7 @@ async def test_zalo_mydata_is_an_expiring_link(
     config = zalo_webhook(settings, zl)  # type: ignore[arg-type]
     served = await Loa.start(config, clock=clock)  # PUBLIC_BASE_URL known to the handlers
     async with running(config, served):
-        zl.text(ZALO_VILLAGER, "/start")
-        await zl.wait_sent(ZALO_VILLAGER, 1)
-        zl.text(ZALO_VILLAGER, "1")
-        await zl.wait_sent(ZALO_VILLAGER, 2)
-        zl.text(ZALO_VILLAGER, "/mydata")
-        await zl.wait_sent(ZALO_VILLAGER, 3)
+        await walk(zl, ZALO_VILLAGER, 1, "/start", "1", "/mydata")
         text = zl.last_text(ZALO_VILLAGER)
         assert "dùng được trong 24 giờ" in text
         link = text.split("giờ): ")[1].split()[0]

@@ -33,25 +33,6 @@ from tests.fakes.runtime import (
 )
 from tests.fakes.zalo import SECRET_HEADER, TOKEN, FakeZalo
 
-# --- setting up ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
-async def test_polling_clears_the_webhook_and_webhook_mode_registers_it(
-    mode: str, settings: Settings, loa: Loa, zl: FakeZalo
-) -> None:
-    async with running(ZaloDriver(settings, mode, zl).settings(), loa):
-        zl.text(USER, "/start")
-        await zl.wait_sent(USER, 1)
-    if mode == "webhook":
-        assert zl.called("setWebhook")[0].params["secret_token"] == SECRET
-        assert zl.probes == [200]  # Zalo's empty-bodied check of the URL got its 200
-        assert {status for _, status in zl.webhook_answers} == {200}
-    else:
-        assert zl.called("deleteWebhook")
-        assert all(c.params.get("timeout") == "1" for c in zl.called("getUpdates"))
-
-
 # --- what Loa sends ------------------------------------------------------------------------------
 
 
@@ -90,6 +71,26 @@ async def test_without_a_public_url_zalo_users_get_the_text_only(
     async with running(polling(settings, zl), loa) as runtime:
         assert (await adapter(runtime).sender.deliver(USER, reply)).status == "sent"
     assert [call.method for call in zl.sent(USER)] == ["sendMessage"]
+
+
+# --- setting up ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_polling_clears_the_webhook_and_webhook_mode_registers_it(
+    mode: str, settings: Settings, loa: Loa, zl: FakeZalo
+) -> None:
+    driver = ZaloDriver(settings, mode, zl)
+    async with running(driver.settings(), loa):
+        zl.text(USER, "/start")
+        await zl.wait_sent(USER, 1)
+    if mode == "webhook":
+        assert zl.called("setWebhook")[0].params["secret_token"] == SECRET
+        assert zl.probes == [200]  # Zalo's empty-bodied check of the URL got its 200
+        assert {status for _, status in zl.webhook_answers} == {200}
+    else:
+        assert zl.called("deleteWebhook")
+        assert all(c.params.get("timeout") == "1" for c in zl.called("getUpdates"))
 
 
 # --- what users send ----------------------------------------------------------------------------

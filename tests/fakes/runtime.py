@@ -50,6 +50,20 @@ def channel_settings(base: Settings, **overrides: Any) -> Settings:
     )
 
 
+def both_fakes(base: Settings, tg: Any, zl: Any, **overrides: Any) -> Settings:
+    """`channel_settings` with Telegram and Zalo both on their fake servers (`tg`, `zl`)."""
+    from tests.fakes import telegram, zalo
+
+    return channel_settings(
+        base,
+        telegram_token=telegram.TOKEN,
+        telegram_api_base=tg.url,
+        zalo_token=zalo.TOKEN,
+        zalo_api_base=zl.url,
+        **overrides,
+    )
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now (for a webhook URL known before start)."""
     with socket.socket() as probe:

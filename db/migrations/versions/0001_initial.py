@@ -1,98 +1,45 @@
-"""users, conversations, processed updates, units, feedback
+"""users, conversations, processed updates, units, feedback (2026-11-25)"""
 
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-25 18:16:38.379948
-"""
-
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
 
-import db.base
+from db.migration_kit import drop_table, flag, index, integer, json, key, moment, primary, refers
+from db.migration_kit import string, text, unique
 
-
-revision: str = '0001'
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0001", None
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:
     op.create_table('processed_updates',
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('update_id', sa.String(length=128), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('processed_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('channel', 'update_id', name=op.f('pk_processed_updates'))
-    )
-    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_processed_updates_processed_at'), ['processed_at'], unique=False)
-
+        string('channel', 16), string('update_id', 128), integer('user_id', null=True),
+        moment('processed_at'), primary('processed_updates', 'channel', 'update_id'))
+    index('processed_updates', 'processed_at')
     op.create_table('units',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('parent_id', sa.String(length=64), nullable=True),
-    sa.Column('aliases', sa.JSON(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('reporting', sa.Boolean(), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['parent_id'], ['units.id'], name=op.f('fk_units_parent_id_units'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_units'))
-    )
+        string('id', 64), string('name', 200), string('kind', 32),
+        string('parent_id', 64, null=True), json('aliases'), text('note'), integer('position'),
+        flag('reporting'), flag('active'),
+        refers('units', 'parent_id', 'units', 'SET NULL'), primary('units'))
     op.create_table('users',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('external_id', sa.String(length=64), nullable=False),
-    sa.Column('display_name', sa.String(length=128), nullable=False),
-    sa.Column('language', sa.String(length=16), nullable=True),
-    sa.Column('role', sa.String(length=16), nullable=False),
-    sa.Column('unit_id', sa.String(length=64), nullable=True),
-    sa.Column('unreachable', sa.Boolean(), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_users_unit_id_units'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('channel', 'external_id', name=op.f('uq_users_channel_external_id'))
-    )
+        key(), string('channel', 16), string('external_id', 64), string('display_name', 128),
+        string('language', 16, null=True), string('role', 16), string('unit_id', 64, null=True),
+        flag('unreachable'), moment('created_at'), moment('last_seen_at'),
+        refers('users', 'unit_id', 'units', 'SET NULL'), primary('users'),
+        unique('users', 'channel', 'external_id'))
     op.create_table('conversations',
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('step', sa.String(length=64), nullable=True),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('choices', sa.JSON(), nullable=False),
-    sa.Column('updated_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_conversations_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_conversations'))
-    )
+        integer('user_id'), string('step', 64, null=True), json('data'), json('choices'),
+        moment('updated_at'), refers('conversations', 'user_id', 'users', 'CASCADE'),
+        primary('conversations', 'user_id'))
     op.create_table('feedback',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('topic_id', sa.String(length=64), nullable=False),
-    sa.Column('language', sa.String(length=16), nullable=False),
-    sa.Column('helpful', sa.Boolean(), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_feedback_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback'))
-    )
-    with op.batch_alter_table('feedback', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_feedback_topic_id'), ['topic_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_feedback_user_id'), ['user_id'], unique=False)
-
+        key(), integer('user_id'), string('topic_id', 64), string('language', 16),
+        flag('helpful'), moment('created_at'),
+        refers('feedback', 'user_id', 'users', 'CASCADE'), primary('feedback'))
+    index('feedback', 'topic_id')
+    index('feedback', 'user_id')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('feedback', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_feedback_user_id'))
-        batch_op.drop_index(batch_op.f('ix_feedback_topic_id'))
-
-    op.drop_table('feedback')
+    drop_table('feedback', 'ix_feedback_user_id', 'ix_feedback_topic_id')
     op.drop_table('conversations')
     op.drop_table('users')
     op.drop_table('units')
-    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_processed_updates_processed_at'))
-
-    op.drop_table('processed_updates')
+    drop_table('processed_updates', 'ix_processed_updates_processed_at')

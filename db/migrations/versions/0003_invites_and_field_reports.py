@@ -1,134 +1,57 @@
-"""invites and field reports
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-25 18:33:59.042274
-"""
-
-from collections.abc import Sequence
+"""invites and field reports (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-import db.base
+from db.migration_kit import drop_table, flag, index, integer, key, moment, primary, real, refers
+from db.migration_kit import string, text, unique
 
-
-revision: str = '0003'
-down_revision: str | None = '0002'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0003", "0002"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:
     op.create_table('invites',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('role', sa.String(length=16), nullable=False),
-    sa.Column('unit_id', sa.String(length=64), nullable=False),
-    sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('used_by', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_invites_created_by_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_invites_unit_id_units')),
-    sa.ForeignKeyConstraint(['used_by'], ['users.id'], name=op.f('fk_invites_used_by_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
-    sa.UniqueConstraint('code_hash', name=op.f('uq_invites_code_hash'))
-    )
+        key(), string('code_hash', 64), string('role', 16), string('unit_id', 64),
+        integer('created_by', null=True), moment('created_at'), moment('expires_at'),
+        moment('used_at', null=True), integer('used_by', null=True),
+        refers('invites', 'created_by', 'users', 'SET NULL'),
+        refers('invites', 'unit_id', 'units'),
+        refers('invites', 'used_by', 'users', 'SET NULL'), primary('invites'),
+        unique('invites', 'code_hash'))
     op.create_table('join_failures',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_join_failures_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_join_failures'))
-    )
-    with op.batch_alter_table('join_failures', schema=None) as batch_op:
-        batch_op.create_index('ix_join_failures_user_id_at', ['user_id', 'at'], unique=False)
-
+        key(), integer('user_id'), moment('at'),
+        refers('join_failures', 'user_id', 'users', 'CASCADE'), primary('join_failures'))
+    index('join_failures', 'user_id', 'at', name='ix_join_failures_user_id_at')
     op.create_table('reports',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('reporter_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.String(length=64), nullable=False),
-    sa.Column('activity', sa.String(length=32), nullable=True),
-    sa.Column('activity_other', sa.String(length=200), nullable=False),
-    sa.Column('activity_date', sa.Date(), nullable=True),
-    sa.Column('participants', sa.Integer(), nullable=True),
-    sa.Column('ethnic_minority', sa.Integer(), nullable=True),
-    sa.Column('women', sa.Integer(), nullable=True),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('latitude', sa.Float(), nullable=True),
-    sa.Column('longitude', sa.Float(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('draft_step', sa.String(length=64), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_reports_reporter_id_users')),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_reports_unit_id_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reports'))
-    )
-    with op.batch_alter_table('reports', schema=None) as batch_op:
-        batch_op.create_index('ix_reports_reporter_id_status', ['reporter_id', 'status'], unique=False)
-        batch_op.create_index('ix_reports_unit_id_status', ['unit_id', 'status'], unique=False)
-
+        key(), integer('reporter_id'), string('unit_id', 64), string('activity', 32, null=True),
+        string('activity_other', 200), sa.Column('activity_date', sa.Date(), nullable=True),
+        integer('participants', null=True), integer('ethnic_minority', null=True),
+        integer('women', null=True), text('description'), real('latitude'), real('longitude'),
+        string('status', 16), string('draft_step', 64), moment('created_at'), moment('updated_at'),
+        moment('submitted_at', null=True), refers('reports', 'reporter_id', 'users'),
+        refers('reports', 'unit_id', 'units'), primary('reports'))
+    index('reports', 'reporter_id', 'status', name='ix_reports_reporter_id_status')
+    index('reports', 'unit_id', 'status', name='ix_reports_unit_id_status')
     op.create_table('report_events',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('report_id', sa.Integer(), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('from_status', sa.String(length=16), nullable=True),
-    sa.Column('to_status', sa.String(length=16), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_report_events_actor_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_events_report_id_reports'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_events'))
-    )
-    with op.batch_alter_table('report_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_events_report_id'), ['report_id'], unique=False)
-
+        key(), integer('report_id'), integer('actor_id', null=True),
+        string('from_status', 16, null=True), string('to_status', 16), text('note'), moment('at'),
+        refers('report_events', 'actor_id', 'users', 'SET NULL'),
+        refers('report_events', 'report_id', 'reports', 'CASCADE'), primary('report_events'))
+    index('report_events', 'report_id')
     op.create_table('report_media',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('report_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=8), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('path', sa.String(length=255), nullable=False),
-    sa.Column('thumb_path', sa.String(length=255), nullable=False),
-    sa.Column('mime', sa.String(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('width', sa.Integer(), nullable=True),
-    sa.Column('height', sa.Integer(), nullable=True),
-    sa.Column('taken_at', db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('gps_lat', sa.Float(), nullable=True),
-    sa.Column('gps_lon', sa.Float(), nullable=True),
-    sa.Column('duplicate', sa.Boolean(), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_media_report_id_reports'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_media'))
-    )
-    with op.batch_alter_table('report_media', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_media_report_id'), ['report_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_media_sha256'), ['sha256'], unique=False)
-
+        key(), integer('report_id'), string('kind', 8), string('sha256', 64), string('path', 255),
+        string('thumb_path', 255), string('mime', 64), integer('size'),
+        integer('width', null=True), integer('height', null=True), moment('taken_at', null=True),
+        real('gps_lat'), real('gps_lon'), flag('duplicate'), moment('created_at'),
+        refers('report_media', 'report_id', 'reports', 'CASCADE'), primary('report_media'))
+    index('report_media', 'report_id')
+    index('report_media', 'sha256')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('report_media', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_media_sha256'))
-        batch_op.drop_index(batch_op.f('ix_report_media_report_id'))
-
-    op.drop_table('report_media')
-    with op.batch_alter_table('report_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_events_report_id'))
-
-    op.drop_table('report_events')
-    with op.batch_alter_table('reports', schema=None) as batch_op:
-        batch_op.drop_index('ix_reports_unit_id_status')
-        batch_op.drop_index('ix_reports_reporter_id_status')
-
-    op.drop_table('reports')
-    with op.batch_alter_table('join_failures', schema=None) as batch_op:
-        batch_op.drop_index('ix_join_failures_user_id_at')
-
-    op.drop_table('join_failures')
+    drop_table('report_media', 'ix_report_media_sha256', 'ix_report_media_report_id')
+    drop_table('report_events', 'ix_report_events_report_id')
+    drop_table('reports', 'ix_reports_unit_id_status', 'ix_reports_reporter_id_status')
+    drop_table('join_failures', 'ix_join_failures_user_id_at')
     op.drop_table('invites')

@@ -1,75 +1,42 @@
-"""broadcasts, polls, opt-out, outbox lanes, deadline changes and submission digests
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-05 16:10:00
-"""
-
-from collections.abc import Sequence
+"""broadcasts, polls, opt-out, outbox lanes, deadline changes, submission digests (2026-12-05)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-import db.base
+from db.migration_kit import add_column, drop_column, flag, integer, json, key, moment, primary
+from db.migration_kit import refers, string
 
-
-revision: str = '0007'
-down_revision: str | None = '0006'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0007", "0006"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('opted_out', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lane', sa.Integer(), nullable=False, server_default='0'))
-    with op.batch_alter_table('deadlines', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('cancelled_at', db.base.UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('notified_at', db.base.UTCDateTime(timezone=True), nullable=True))
+    add_column('users', flag('opted_out', default=sa.false()))
+    add_column('outbox', integer('lane', default='0'))
+    add_column('deadlines', moment('cancelled_at', null=True))
+    add_column('submissions', moment('notified_at', null=True))
     # Submissions made before this revision are old news: no digest announces them now.
     op.execute('UPDATE submissions SET notified_at = at')
     op.create_table('broadcasts',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('author_id', sa.Integer(), nullable=True),
-    sa.Column('audience', sa.String(length=100), nullable=False),
-    sa.Column('scope_unit_id', sa.String(length=64), nullable=True),
-    sa.Column('texts', sa.JSON(), nullable=False),
-    sa.Column('photo_path', sa.String(length=255), nullable=True),
-    sa.Column('options', sa.JSON(), nullable=False),
-    sa.Column('send_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closes_at', db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('recipients', sa.Integer(), nullable=False),
-    sa.Column('skipped_opted_out', sa.Integer(), nullable=False),
-    sa.Column('skipped_unreachable', sa.Integer(), nullable=False),
-    sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reported_at', db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_broadcasts_author_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcasts'))
-    )
+        key(), string('kind', 16), integer('author_id', null=True), string('audience', 100),
+        string('scope_unit_id', 64, null=True), json('texts'),
+        string('photo_path', 255, null=True), json('options'), moment('send_at'),
+        moment('closes_at', null=True), integer('recipients'),
+        integer('skipped_opted_out'), integer('skipped_unreachable'), moment('created_at'),
+        moment('reported_at', null=True), refers('broadcasts', 'author_id', 'users', 'SET NULL'),
+        primary('broadcasts'))
     op.create_table('poll_answers',
-    sa.Column('broadcast_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('option', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.String(length=64), nullable=True),
-    sa.Column('language', sa.String(length=16), nullable=False),
-    sa.Column('answered_at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], name=op.f('fk_poll_answers_broadcast_id_broadcasts'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_poll_answers_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('broadcast_id', 'user_id', name=op.f('pk_poll_answers'))
-    )
+        integer('broadcast_id'), integer('user_id'), integer('option'),
+        string('unit_id', 64, null=True), string('language', 16), moment('answered_at'),
+        refers('poll_answers', 'broadcast_id', 'broadcasts', 'CASCADE'),
+        refers('poll_answers', 'user_id', 'users', 'CASCADE'),
+        primary('poll_answers', 'broadcast_id', 'user_id'))
 
 
 def downgrade() -> None:
     op.drop_table('poll_answers')
     op.drop_table('broadcasts')
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_column('notified_at')
-    with op.batch_alter_table('deadlines', schema=None) as batch_op:
-        batch_op.drop_column('cancelled_at')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_column('lane')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('opted_out')
+    drop_column('submissions', 'notified_at')
+    drop_column('deadlines', 'cancelled_at')
+    drop_column('outbox', 'lane')
+    drop_column('users', 'opted_out')

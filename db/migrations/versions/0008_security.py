@@ -1,43 +1,23 @@
-"""security: invite revocation and the audit log
+"""security: invite revocation and the audit log (2026-12-05)"""
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-05 16:40:00.000000
-"""
-
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
 
-import db.base
+from db.migration_kit import add_column, drop_column, drop_table, index, integer, key, moment
+from db.migration_kit import primary, refers, string, text
 
-
-revision: str = '0008'
-down_revision: str | None = '0007'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0008", "0007"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:
+    add_column('invites', moment('revoked_at', null=True))
     op.create_table('audit_log',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at', db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('via', sa.String(length=16), nullable=False),
-    sa.Column('action', sa.String(length=32), nullable=False),
-    sa.Column('subject', sa.String(length=64), nullable=False),
-    sa.Column('detail', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
-    )
-    op.create_index(op.f('ix_audit_log_at'), 'audit_log', ['at'], unique=False)
-    with op.batch_alter_table('invites') as batch:
-        batch.add_column(sa.Column('revoked_at', db.base.UTCDateTime(timezone=True), nullable=True))
+        key(), moment('at'), integer('actor_id', null=True), string('via', 16),
+        string('action', 32), string('subject', 64), text('detail'),
+        refers('audit_log', 'actor_id', 'users', 'SET NULL'), primary('audit_log'))
+    index('audit_log', 'at')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('invites') as batch:
-        batch.drop_column('revoked_at')
-    op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
-    op.drop_table('audit_log')
+    drop_table('audit_log', 'ix_audit_log_at')
+    drop_column('invites', 'revoked_at')
