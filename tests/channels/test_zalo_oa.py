@@ -9,24 +9,28 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Loa
 from bot.cli.zalo_oa import oa_status
-from bot.core.chat import Attachment, AttachmentKind, Reply, text_length
+from bot.core.chat import Attachment, AttachmentKind, Kind, Location, Reply, text_length
 from bot.core.clock import FrozenClock
 from bot.core.config import ROOT, Settings
 from bot.delivery.outbox import DeliveryStatus
 from db.models import OutboxMessage, ProcessedUpdate, WebhookDelivery
 from db.repositories import Repos
+from db.repositories.channels import DeliveryRepository
 from tests.channels.test_broadcast_channels import TOI, announcement, figures_of, send, users
 from tests.channels.zalo_oa import USER, ZaloOADriver, oa_settings
 from tests.fakes.runtime import (
     LOA,
+    Seen,
     adapter,
     eventually,
     jpeg,
@@ -154,6 +158,50 @@ async def test_a_delivery_whose_worker_died_is_handled_by_another(
     async with loa.db.session() as session:
         (row,) = (await session.execute(select(WebhookDelivery))).scalars()
         assert row.handled_at is not None and row.attempts == 2
+
+
+async def test_a_delivery_loa_could_not_store_is_taken_when_zalo_retries(
+    settings: Settings, loa: Loa, oa: FakeZaloOA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    store = DeliveryRepository.store
+    failures = [OperationalError("INSERT", {}, Exception("database is restarting"))]
+
+    async def flaky(self: DeliveryRepository, *args: Any, **kwargs: Any) -> int | None:
+        if failures:
+            raise failures.pop()
+        return await store(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeliveryRepository, "store", flaky)
+    async with driver.running(loa):
+        await driver.say("/start")
+        await driver.wait_messages(1)
+    assert [status for _, status in oa.webhook_answers] == [500, 200]  # not kept: not 200
+    assert len(oa.sent(USER)) == 1
+
+
+async def test_files_and_locations_reach_the_engine(
+    settings: Settings, loa: Loa, oa: FakeZaloOA, seen: Seen
+) -> None:
+    driver = ZaloOADriver(settings, "webhook", oa)
+    document = b"%PDF-1.4 bien ban hop thon"
+    async with driver.running(loa):
+        url = oa.host(document, "application/pdf")
+        oa.attachment(USER, "user_send_file", "file", url)
+        # The two shapes a shared location is reported in.
+        oa.queue(
+            oa.event(USER, "user_send_location", location={"latitude": 13.7, "longitude": 107.6})
+        )
+        point = {
+            "type": "location",
+            "payload": {"coordinates": {"latitude": "13.8", "longitude": "107.5"}},
+        }
+        oa.queue(oa.event(USER, "user_send_location", attachments=[point]))
+        await driver.wait_messages(3)
+    kinds = [event.kind for event in seen.events]
+    assert kinds == [Kind.document, Kind.location, Kind.location]
+    assert seen.files[0] == [document]
+    assert [e.location for e in seen.events[1:]] == [Location(13.7, 107.6), Location(13.8, 107.5)]
 
 
 async def test_follow_welcomes_and_unfollow_marks_unreachable(

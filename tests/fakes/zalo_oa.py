@@ -159,7 +159,9 @@ class FakeZaloOA(FakeServer):
 
     def host(self, data: bytes, content_type: str = "image/jpeg") -> str:
         """Put a file on the CDN; its URL."""
-        name = secrets.token_hex(8) + {"audio/aac": ".aac"}.get(content_type, ".jpg")
+        name = secrets.token_hex(8) + {"audio/aac": ".aac", "application/pdf": ".pdf"}.get(
+            content_type, ".jpg"
+        )
         self.cdn[name] = (data, content_type)
         return f"{self.url}/cdn/{name}"
 
