@@ -197,6 +197,8 @@ class Settings(BaseSettings):
     # ones (a crash, a failure) are looked for this often.
     zalo_oa_delivery_lease_seconds: float = Field(default=120.0, gt=0)
     zalo_oa_redelivery_seconds: float = Field(default=30.0, gt=0)
+    # Stored deliveries handled at once by one process (the rest wait, already stored).
+    zalo_oa_handling_concurrency: int = Field(default=4, ge=1, le=100)
 
     # Unset: INFO while serving chat platforms, WARNING for the console and every other command
     # (a person at the terminal sees only the conversation or the command's output).

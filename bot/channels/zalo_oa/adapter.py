@@ -86,6 +86,7 @@ class ZaloOAChannel(ZaloCDN):
         super().__init__(settings, engine, db, sender, None)
         self.lease = timedelta(seconds=settings.zalo_oa_delivery_lease_seconds)
         self._sweeper: asyncio.Task[None] | None = None
+        self._handling = asyncio.Semaphore(settings.zalo_oa_handling_concurrency)
 
     # --- lifecycle
 
@@ -190,6 +191,12 @@ class ZaloOAChannel(ZaloCDN):
             await asyncio.sleep(interval)
 
     async def _handle_delivery(self, delivery_id: int) -> None:
+        # A few at a time: handling shares the event loop (and SQLite's one writer) with the
+        # webhook, which must store and answer within 2 s even during a burst.
+        async with self._handling:
+            await self._handle_stored(delivery_id)
+
+    async def _handle_stored(self, delivery_id: int) -> None:
         now = _now()
         async with self.db.session() as session:
             repos = Repos.of(session)

@@ -250,8 +250,9 @@ class OASender:
         # Uploaded as published: an EXIF-free copy (never a location).
         relative = await asyncio.to_thread(self.files.publish, path)
         data = await asyncio.to_thread((self.files.root / relative).read_bytes)
+        mime = "image/png" if relative.lower().endswith(".png") else "image/jpeg"
         uploaded = await call_api(
-            self.client, UPLOAD_IMAGE, self.policy, tally, upload=(path.name, data, "image/jpeg")
+            self.client, UPLOAD_IMAGE, self.policy, tally, upload=(path.name, data, mime)
         )
         attachment_id = str(uploaded.get("attachment_id") or "")
         if not attachment_id:
