@@ -97,8 +97,8 @@ class ZaloOAChannel(ZaloCDN):
         self.open_downloads()
         if not await self.tokens.seed():
             log.error(
-                "zalo_oa: no token pair: run `loa zalo-oa authorize` (webhooks are stored "
-                "and answered once a pair is there)"
+                "zalo_oa: no token pair: run `loa zalo-oa authorize` (until then webhooks "
+                "are taken, but no answer can be sent)"
             )
         self._sweeper = asyncio.create_task(self._sweep_forever())
 

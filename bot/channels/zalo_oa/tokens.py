@@ -6,9 +6,10 @@ the refresh returns a new pair (shared/zalo-oa-notes.md §1). So the pair lives 
 refresh takes the row's lease first (compare-and-swap on its version: works the same on SQLite
 and PostgreSQL, across processes), saves the new pair in its own transaction before anything
 uses it, and releases the lease; other workers wait for the new version. A refused refresh
-token (revoked, expired, already used) is logged as an error and the operator is alerted;
-sends fail (to be retried) until `loa zalo-oa authorize` stores a new pair — the process keeps
-running and storing webhooks, it never crash-loops.
+token (revoked, expired, already used) is logged as an error and the admins are alerted on
+their other channels; sends fail (outbox messages are retried later) until `loa zalo-oa
+authorize` stores a new pair, which the running process picks up — it keeps running and taking
+webhooks, it never crash-loops.
 """
 
 from __future__ import annotations
