@@ -94,3 +94,19 @@ async def test_codes_expire_and_a_higher_role_must_make_the_code(
     async with loa.db.session() as session:
         user = await Repos.of(session).users.find("telegram", "999")
     assert user is not None and user.linked_to is None
+
+
+async def test_forgetting_a_linked_person_forgets_every_account(loa: Loa) -> None:
+    await account(loa, "telegram", "4242", language="vi")
+    await account(loa, "zalo_oa", "6142494823000000001", language="vi")
+    on_telegram = Chat(loa.engine, "4242", "telegram")
+    on_oa = Chat(loa.engine, "6142494823000000001", "zalo_oa")
+    await on_telegram.send("/link")
+    await on_oa.send(f"/link {code_in(on_telegram)}")
+
+    await on_oa.send("/forgetme")  # from the linked account: the person is forgotten
+    await on_oa.press("Có, xóa dữ liệu")
+    async with loa.db.session() as session:
+        repos = Repos.of(session)
+        assert await repos.users.find("telegram", "4242") is None
+        assert await repos.users.find("zalo_oa", "6142494823000000001") is None
