@@ -574,6 +574,8 @@ class WebhookDelivery(Base):
     Zalo does not redeliver after a 200, so the row is the only copy until it is handled;
     `handled_at` None means it still has to be (after a crash, on the next start). The key
     (`msg_id`, or event name + id + timestamp) is unique: a second delivery is not stored again.
+    Once handled the body is emptied (it holds a person's message); the key stays
+    PROCESSED_UPDATES_KEEP_DAYS.
     """
 
     __tablename__ = "webhook_deliveries"

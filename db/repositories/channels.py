@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,12 +150,22 @@ class DeliveryRepository(Repository):
         return await self.session.get(WebhookDelivery, delivery_id)
 
     async def done(self, delivery_id: int, *, now: datetime) -> None:
-        """Mark a delivery handled."""
+        """Mark a delivery handled; its body (a person's message) is not kept beyond that,
+        only its key, which still recognises a second delivery."""
         await self.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.id == delivery_id)
-            .values(handled_at=now, claimed_until=None)
+            .values(handled_at=now, claimed_until=None, body="")
         )
+
+    async def forget_before(self, channel: str, cutoff: datetime) -> int:
+        """Drop the keys of deliveries handled before `cutoff` (no platform retries that late)."""
+        result = await self.session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.channel == channel, WebhookDelivery.handled_at < cutoff
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def release(self, delivery_id: int) -> None:
         """Give a delivery back to be handled again later."""

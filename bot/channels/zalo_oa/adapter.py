@@ -181,11 +181,14 @@ class ZaloOAChannel(ZaloCDN):
 
     async def _sweep_forever(self) -> None:
         interval = self.settings.zalo_oa_redelivery_seconds
+        keep = timedelta(days=self.settings.processed_updates_keep_days)
         while True:
             try:
                 found = await self.sweep()
                 if found:
                     log.info("zalo_oa: %d stored deliveries queued", found)
+                async with self.db.session() as session:
+                    await Repos.of(session).deliveries.forget_before(CHANNEL, _now() - keep)
             except Exception:
                 log.exception("zalo_oa: sweeping stored deliveries failed")
             await asyncio.sleep(interval)
