@@ -503,9 +503,11 @@ async def test_authorize_with_pkce_stores_a_pair_that_sends(
     assert result.status is DeliveryStatus.sent and oa.refreshes == []
 
     status = await asyncio.create_subprocess_exec(
-        str(LOA), "zalo-oa", "status", "--json", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        str(LOA), "zalo-oa", "status", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE
     )
     printed, _ = await asyncio.wait_for(status.communicate(), 60)
     assert status.returncode == 0
-    shown = json.loads(printed)
+    assert "token: pair 1, access token valid until" in printed.decode()
+    assert "webhook deliveries: 0 stored, 0 not handled yet" in printed.decode()
+    shown = await oa_status(config)  # the same, as `--json` prints it
     assert shown["token"]["refused_at"] is None and shown["deliveries"]["not_handled"] == 0
