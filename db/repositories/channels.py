@@ -6,17 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OAToken, ReplyWindow, WebhookDelivery
 from db.repositories.base import Repository
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 class TokenRepository(Repository):
@@ -36,7 +28,7 @@ class TokenRepository(Repository):
     ) -> bool:
         """Store a first pair unless one is stored already; True when this one was stored."""
         stmt = (
-            _insert(self.session)(OAToken)
+            self._insert()(OAToken)
             .values(
                 app_id=app_id,
                 access_token=access,
@@ -124,7 +116,7 @@ class DeliveryRepository(Repository):
     async def store(self, channel: str, key: str, body: str, *, now: datetime) -> int | None:
         """Keep a delivery; its id, or None when one with this key was stored before."""
         stmt = (
-            _insert(self.session)(WebhookDelivery)
+            self._insert()(WebhookDelivery)
             .values(channel=channel, key=key, body=body, received_at=now, attempts=0)
             .on_conflict_do_nothing(index_elements=["channel", "key"])
             .returning(WebhookDelivery.id)
@@ -203,7 +195,7 @@ class WindowRepository(Repository):
         found = await self.session.get(ReplyWindow, (channel, external_id))
         if found is None:
             stmt = (
-                _insert(self.session)(ReplyWindow)
+                self._insert()(ReplyWindow)
                 .values(channel=channel, external_id=external_id, last_interaction_at=at)
                 .on_conflict_do_nothing(index_elements=["channel", "external_id"])
             )
