@@ -210,6 +210,7 @@ async def test_follow_welcomes_and_unfollow_marks_unreachable(
     settings: Settings, loa: Loa, oa: FakeZaloOA
 ) -> None:
     driver = ZaloOADriver(settings, "webhook", oa)
+    oa.names[USER] = "Rơ Châm H'Bia"
     async with driver.running(loa):
         oa.follow(USER)
         (welcome,) = await driver.wait_messages(1)
@@ -225,6 +226,8 @@ async def test_follow_welcomes_and_unfollow_marks_unreachable(
         await driver.wait_messages(2)
     user = await stored_user(loa, "zalo_oa", USER)
     assert user is not None and not user.unreachable
+    assert user.display_name == "Rơ Châm H'Bia"  # looked up once (webhooks carry no name)
+    assert len(oa.called("v3.0/oa/user/detail")) == 1
 
 
 # --- tokens -------------------------------------------------------------------------------------

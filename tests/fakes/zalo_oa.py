@@ -36,6 +36,7 @@ CS = "v3.0/oa/message/cs"
 TEMPLATE = "v3.0/oa/message/template"
 UPLOAD_IMAGE = "v2.0/oa/upload/image"
 UPLOAD_FILE = "v2.0/oa/upload/file"
+USER_DETAIL = "v3.0/oa/user/detail"
 OAUTH = "v4/oa/access_token"
 
 # The contract suite speaks of Bot API methods; on the OA, a message is a CS send.
@@ -74,6 +75,7 @@ class FakeZaloOA(FakeServer):
         self.cdn: dict[str, tuple[bytes, str]] = {}
         self.oauth_delay = 0.0
         self.codes: dict[str, str] = {}  # authorisation code -> its PKCE challenge
+        self.names: dict[str, str] = {}  # user id -> display name (`user/detail`)
         self.first_pair = self.issue()
 
     # --- lifecycle
@@ -220,6 +222,7 @@ class FakeZaloOA(FakeServer):
                 return self._answer(call, await self._oauth(request, params))
             self._check_token(request.headers.get("access_token", ""))
             handler = {
+                USER_DETAIL: self._user_detail,
                 CS: self._cs,
                 TEMPLATE: self._template,
                 UPLOAD_IMAGE: self._upload_image,
@@ -310,6 +313,12 @@ class FakeZaloOA(FakeServer):
             if element.get("attachment_id") and element["attachment_id"] not in self.uploads:
                 raise ApiError(-201, "unknown attachment_id")
         return {"message_id": secrets.token_hex(10), "user_id": user}
+
+    def _user_detail(self, params: Json, files: dict[str, bytes]) -> Json:
+        user = str(params.get("user_id") or "")
+        if user not in self.names:
+            raise ApiError(-213, "User has not followed OA")
+        return {"user_id": user, "display_name": self.names[user], "user_is_follower": True}
 
     def _template(self, params: Json, files: dict[str, bytes]) -> Json:
         if not params.get("template_id") or not isinstance(params.get("template_data"), dict):

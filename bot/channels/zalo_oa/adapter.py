@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -20,10 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import ChannelError, LeftForRedelivery, RetryPolicy
+from bot.channels.base import CallError, ChannelError, LeftForRedelivery, RetryPolicy
 from bot.channels.files import PublicFiles
-from bot.channels.zalo import ZaloCDN
-from bot.channels.zalo_oa.api import OAClient
+from bot.channels.zalo import ZaloCDN, ZaloTransportError
+from bot.channels.zalo_oa.api import OAClient, OAError
 from bot.channels.zalo_oa.sender import CHANNEL, OASender
 from bot.channels.zalo_oa.tokens import OAuthClient, TokenManager
 from bot.channels.zalo_oa.webhook import (
@@ -45,6 +46,7 @@ from db.session import Database
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = 120.0
+USER_DETAIL = "v3.0/oa/user/detail"
 KIND_OF = {"image": Kind.photo, "gif": Kind.photo, "audio": Kind.voice, "file": Kind.document}
 
 
@@ -251,7 +253,24 @@ class ZaloOAChannel(ZaloCDN):
                 log.info("zalo_oa: message %s already handled", event.key)
                 return
             incoming = await self._incoming(event)
+        name = await self._name_of_new(event.user_id)
+        if name:
+            incoming = dataclasses.replace(incoming, display_name=name)
         await self.inbox.process(event.user_id, incoming)
+
+    async def _name_of_new(self, user_id: str) -> str:
+        """The display name of a user Loa does not know yet (webhooks carry none), from
+        `v3.0/oa/user/detail`; "" when they are known, or the lookup fails."""
+        async with self.db.session() as session:
+            if await Repos.of(session).users.find(CHANNEL, user_id) is not None:
+                return ""
+        try:
+            detail = await self.client.call(USER_DETAIL, query={"user_id": user_id})
+        except (OAError, ZaloTransportError, CallError) as failure:
+            log.info("zalo_oa: no profile for a new user (%s)", failure)
+            return ""
+        name = detail.get("display_name")
+        return name.strip()[:128] if isinstance(name, str) else ""
 
     async def _touch(self, user_id: str) -> None:
         """Note the interaction that opens (or renews) the user's reply window."""
