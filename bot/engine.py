@@ -510,6 +510,8 @@ class Engine:
         a channel downloads anything: nobody makes Loa fetch a file it would not keep)."""
         async with self.db.session() as session:
             user = await Repos.of(session).users.find(channel, user_id)
+            if user is not None and user.linked_to is not None:
+                user = await Repos.of(session).users.get(user.linked_to) or user
             if user is None:
                 return frozenset()
             conversation = await session.get(Conversation, user.id)
@@ -575,6 +577,9 @@ class Engine:
             user = await repos.users.get_or_create(
                 event.channel, event.user_id, display_name=event.display_name, now=now
             )
+            if user.linked_to is not None:
+                # Another identity of a person (/link): handled as that person.
+                user = await repos.users.get(user.linked_to) or user
             if not await repos.updates.claim(
                 event.channel, event.update_id, user_id=user.id, now=now
             ):

@@ -85,6 +85,7 @@ class FailureKind(StrEnum):
     blocked = "blocked"  # 403: the user blocked the bot; retrying cannot help
     rejected = "rejected"  # 4xx: the request itself is wrong; retrying cannot help
     ambiguous = "ambiguous"  # timed out after sending: it may have arrived, so no blind retry
+    outside_window = "outside_window"  # the platform's reply window is closed for this user
 
 
 class CallError(Exception):
@@ -186,6 +187,8 @@ def delivery_of(failure: CallError, tally: Tally) -> DeliveryResult:
     """What a failed send means for whoever asked for it (a reply, or the outbox)."""
     if failure.kind is FailureKind.blocked:
         status = DeliveryStatus.blocked
+    elif failure.kind is FailureKind.outside_window:
+        status = DeliveryStatus.outside_window
     elif failure.kind in (FailureKind.transient, FailureKind.rate_limited):
         status = DeliveryStatus.retry
     else:

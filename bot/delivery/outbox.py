@@ -66,6 +66,12 @@ OPT_OUT_KINDS = frozenset({"broadcast", "poll"})
 _lane: contextvars.ContextVar[Lane] = contextvars.ContextVar(
     "outbox_lane", default=Lane.interactive
 )
+_kind: contextvars.ContextVar[str] = contextvars.ContextVar("outbox_kind", default="")
+
+
+def sending_kind() -> str:
+    """The kind of outbox row being sent ("reminder", "broadcast"…; "" for a direct reply)."""
+    return _kind.get()
 
 
 @dataclass
@@ -125,6 +131,7 @@ class DeliveryStatus(StrEnum):
     blocked = "blocked"  # the user blocked the bot: stop, mark them unreachable
     retry = "retry"  # try again later (rate limit, server error, network)
     failed = "failed"  # will never work (bad request): give up
+    outside_window = "outside_window"  # the channel's reply window is closed for this user
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +264,7 @@ class FlushReport:
     failed: int = 0
     blocked: int = 0
     skipped: int = 0  # withheld at sending time (opted out meanwhile, or no longer true)
+    outside_window: int = 0  # the channel's reply window had closed for the user
     recovered: int = 0
     skipped_quiet: bool = False
     ids: list[int] = field(default_factory=list)
@@ -462,12 +470,14 @@ class OutboxWorker:
 
         progress = Progress(done=parts_sent, record=record)
         token = _progress.set(progress)
+        kind_token = _kind.set(kind)
         try:
             with sending_in(lane):
                 return await self._send_in_lane(
                     message_id, user_id, payload, attempts, kind, progress
                 )
         finally:
+            _kind.reset(kind_token)
             _progress.reset(token)
 
     async def _send_in_lane(
@@ -545,6 +555,10 @@ class OutboxWorker:
                     user.unreachable = True
             await self._settle(message_id, OutboxState.blocked, delivery.error)
             return "blocked"
+        if delivery.status is DeliveryStatus.outside_window:
+            # Not a failure to retry: the user has to write first (counted apart).
+            await self._settle(message_id, OutboxState.outside_window, delivery.error)
+            return "outside_window"
         if (
             delivery.status is DeliveryStatus.retry
             and attempts < self.settings.outbox_max_attempts

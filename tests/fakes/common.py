@@ -153,8 +153,8 @@ class FakeServer(abc.ABC):
         return update
 
     @abc.abstractmethod
-    def webhook_post(self, update: Json) -> tuple[Json, dict[str, str]]:
-        """The body and headers `update` is POSTed with."""
+    def webhook_post(self, update: Json) -> tuple[Json | bytes, dict[str, str]]:
+        """The body (JSON, or the exact bytes) and headers `update` is POSTed with."""
 
     @abc.abstractmethod
     def update_key(self, update: Json) -> object:
@@ -165,10 +165,11 @@ class FakeServer(abc.ABC):
         while True:
             update = await self._webhook_queue.get()
             body, headers = self.webhook_post(update)
+            payload: dict[str, Any] = {"data": body} if isinstance(body, bytes) else {"json": body}
             for attempt in range(self.webhook_attempts):
                 try:
                     async with self.client.post(
-                        self.webhook_url, json=body, headers=headers
+                        self.webhook_url, headers=headers, **payload
                     ) as response:
                         status = response.status
                 except aiohttp.ClientError:

@@ -5,7 +5,7 @@ from alembic import op
 from db.migration_kit import add_column, drop_column, drop_table, index, integer, moment
 from db.migration_kit import primary, string
 
-revision, down_revision = "0011", "0008"
+revision, down_revision = "0011", "0010"
 branch_labels = depends_on = None
 
 
