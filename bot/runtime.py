@@ -121,6 +121,17 @@ def check_config(settings: Settings) -> list[str]:
             f"webhook mode needs INVITE_PEPPER of at least {SECRET_MIN} characters "
             "(a long random value; changing it later voids unused invite codes)"
         )
+    if "zalo_oa" in configured and not listen:
+        problems.append(
+            "the Zalo OA (ZALO_OA_APP_ID…) takes webhooks only: set WEBHOOK_LISTEN, and enter "
+            "https://<your domain>/webhook/zalo-oa in the Zalo app's console"
+        )
+    pepper_short = len(_secret(settings.invite_pepper)) < SECRET_MIN
+    if "zalo_oa" in configured and listen and pepper_short and not webhook_channels:
+        problems.append(
+            f"webhook mode needs INVITE_PEPPER of at least {SECRET_MIN} characters "
+            "(a long random value; changing it later voids unused invite codes)"
+        )
     for name, url in (
         ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
         ("ZALO_WEBHOOK_URL", settings.zalo_webhook_url),
@@ -145,6 +156,8 @@ def load_channel_modules(settings: Settings) -> None:
         importlib.import_module("bot.channels.telegram")
     if "zalo" in configured:
         importlib.import_module("bot.channels.zalo")
+    if "zalo_oa" in configured:
+        importlib.import_module("bot.channels.zalo_oa.adapter")
 
 
 class Runtime:
@@ -210,6 +223,10 @@ class Runtime:
             from bot.channels.zalo import ZaloChannel
 
             self.channels.append(ZaloChannel(settings, engine, db, files))
+        if "zalo_oa" in configured:
+            from bot.channels.zalo_oa.adapter import ZaloOAChannel
+
+            self.channels.append(ZaloOAChannel(settings, engine, db, files))
         for channel in self.channels:
             await channel.start(webhook=self.webhook_mode)
         if settings.web_address:

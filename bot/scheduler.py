@@ -263,8 +263,8 @@ class Scheduler:
     async def stop(self, grace: float = 20.0) -> None:
         """Stop planning and sending; work still running after `grace` seconds is cancelled.
 
-        A send cut off here stays "sending" until its lease ends, then goes out again flagged
-        as a possible duplicate: nothing is lost.
+        A send cut off here stays "sending"; the worker records its stop, so the next start (or
+        another worker) sends it again at once, flagged as a possible duplicate: nothing is lost.
         """
         if self.scheduler.running:
             # Shutting APScheduler down cancels the jobs it has started (logged as errors):

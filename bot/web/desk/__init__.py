@@ -36,7 +36,17 @@ from types import ModuleType
 from aiohttp import web
 
 from bot.app import Loa
-from bot.web.desk import home, media, review, signin
+from bot.web.desk import (
+    broadcasts,
+    dashboard,
+    deadlines,
+    exports,
+    home,
+    media,
+    review,
+    signin,
+    tickets,
+)
 from bot.web.desk.auth import LOA
 from bot.web.desk.render import NavItem, install
 
@@ -46,6 +56,11 @@ PAGES: tuple[ModuleType, ...] = (
     home,
     review,
     media,
+    deadlines,
+    tickets,
+    broadcasts,
+    exports,
+    dashboard,
 )
 
 

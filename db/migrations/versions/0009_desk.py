@@ -11,13 +11,12 @@ branch_labels = depends_on = None
 def upgrade() -> None:
     op.create_table('desk_links',
         string('token_hash', 64), integer('user_id'), moment('created_at'), moment('expires_at'),
-        moment('used_at', null=True),
-        refers('desk_links', 'user_id', 'users', 'CASCADE'), primary('desk_links', 'token_hash'))
+        moment('used_at', null=True), refers('desk_links', 'user_id', 'users', 'CASCADE'),
+        primary('desk_links', 'token_hash'))
     index('desk_links', 'user_id')
     op.create_table('desk_sessions',
         string('token_hash', 64), integer('user_id'), string('role', 16), moment('created_at'),
-        moment('expires_at'),
-        refers('desk_sessions', 'user_id', 'users', 'CASCADE'),
+        moment('expires_at'), refers('desk_sessions', 'user_id', 'users', 'CASCADE'),
         primary('desk_sessions', 'token_hash'))
     index('desk_sessions', 'user_id')
     index('desk_sessions', 'expires_at')
