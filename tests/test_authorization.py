@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import Loa, build_routers
 from bot.core.chat import CHOICE_VERSION, to_plain
-from tests.fakes.runtime import stored_user
+from tests.fakes.runtime import stored_user, vi
 from tests.fixtures.cast import APOLOGY, FORBIDDEN, Cast, cast, in_a_step, press
 from tests.test_tickets import ask, tickets
 
@@ -40,6 +40,13 @@ COMMANDS: dict[str, frozenset[Cast]] = {
     **dict.fromkeys(["khaosat", "export", "xuatbaocao", "summary", "tonghop"], OFFICERS),
     **dict.fromkeys(["status", "hanbaocao", "submit", "nopbaocao"], OFFICERS),
     **dict.fromkeys(["invite", "revoke", "deadline", "hanmoi", "record", "ghinhan"], ADMINS),
+    **dict.fromkeys(["link", "lienket"], EVERYONE),
+    **dict.fromkeys(["desk", "trangquanly"], OFFICERS),
+}
+# Commands that refuse in their own words rather than the engine's (by what is sent).
+OWN_REFUSALS = {
+    f"/{name}": "The web desk is for officers and administrators only."
+    for name in ("desk", "trangquanly")
 }
 
 # Who may press each kind of button (by its route, the word after "v1:").
@@ -74,15 +81,15 @@ def test_every_command_button_and_reply_route_has_an_expectation() -> None:
         assert set(expected) - routes == set(), f"{table} expected here but not registered"
 
 
-def _verdict(text: str, allowed: bool) -> str | None:
+def _verdict(text: str, allowed: bool, refusal: str = FORBIDDEN) -> str | None:
     """What is wrong with the answer a role got (None: nothing)."""
     if not text.strip():
         return "no answer"
     if APOLOGY in text:
         return "crashed: " + text[:80]
-    if allowed and FORBIDDEN in text:
+    if allowed and refusal in text:
         return "refused"
-    if not allowed and FORBIDDEN not in text:
+    if not allowed and refusal not in text:
         return "not refused: " + text[:80]
     return None
 
@@ -122,7 +129,9 @@ async def test_everything_for_every_role(kind: str, loa: Loa) -> None:
                 replies = await chat.send(sent)
             else:
                 replies = await press(chat, sent)
-            problem = _verdict("\n".join(to_plain(r.text) for r in replies), role in allowed)
+            refusal = vi(loa, OWN_REFUSALS[sent]) if sent in OWN_REFUSALS else FORBIDDEN
+            shown = "\n".join(to_plain(r.text) for r in replies)
+            problem = _verdict(shown, role in allowed, refusal)
             if problem:
                 wrong.append(f"{sent} as {role}: {problem}")
             if role in allowed and await in_a_step(loa, chat.user):
