@@ -35,10 +35,12 @@ from tests.bad_inputs.common import (
 from tests.channels.driver import ApiDriver
 from tests.channels.telegram import TelegramDriver
 from tests.channels.zalo import ZaloDriver
+from tests.channels.zalo_oa import ZaloOADriver
 from tests.fakes.common import Json
 from tests.fakes.runtime import stored_user
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
+from tests.fakes.zalo_oa import FakeZaloOA
 
 Body = Callable[[Any, Any], "bytes | Json | list[Any]"]  # (fake, user id) -> what is POSTed
 JSON_TYPE = "application/json"
@@ -385,3 +387,38 @@ def test_the_webhook_tables_are_large_enough() -> None:
     assert len(TELEGRAM) + len(ZALO) >= 60
     assert len({case.name for case in TELEGRAM}) == len(TELEGRAM)
     assert len({case.name for case in ZALO}) == len(ZALO)
+
+
+# The commune's Zalo Official Account: signed deliveries, stored before they are handled.
+OA_TEXTS: tuple[tuple[str, str, Expect], ...] = (
+    ("NUL inside words", "nha toi\x00 duoc ho tro\x00", Answered()),
+    ("lone surrogate", "hỗ trợ \ud800 làm nhà", Answered()),
+    ("zero-width only", "\u200b\u200d\ufeff", Reads(ONLY_WORDS)),
+    ("a 50 kB message", "nhà " * 12_500, Reads(TOO_LONG)),
+)
+
+
+async def test_zalo_oa_webhook_corpus(
+    settings: Settings, loa: Loa, http: aiohttp.ClientSession
+) -> None:
+    wrong: list[str] = []
+    async with FakeZaloOA() as oa:
+        driver = ZaloOADriver(settings, "webhook", oa)
+        async with driver.running(loa, register=False):
+            for name, raw, status, secret in (
+                ("nested 100000 deep", nested(100_000), 400, driver.secret),
+                ("truncated JSON", b'{"event_name": "user_send_te', 400, driver.secret),
+                ("unsigned", json.dumps(driver.update("/start")).encode(), 401, None),
+            ):
+                got = await driver.post(http, None, secret=secret, raw=raw)
+                if got != status:
+                    wrong.append(f"{name}: HTTP {got}, not {status}")
+            for number, (name, text, expect) in enumerate(OA_TEXTS):
+                user = f"61424948231234{number:05d}"
+                body = oa.event(user, "user_send_text", text=text)
+                got = await driver.post(http, body, secret=driver.secret)
+                texts = await oa.wait_for(lambda u=user: oa.texts(u)) if got == 200 else []
+                problem = f"HTTP {got}" if got != 200 else judged(loa, expect, texts)
+                if problem:
+                    wrong.append(f"{name}: {problem}")
+    assert not wrong, "\n".join(wrong)

@@ -131,7 +131,7 @@ class ZaloOAChannel(ZaloCDN):
             return web.json_response({"error": 0})  # a reachability check changes nothing
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             log.warning("zalo_oa webhook: body is not JSON")
             return web.json_response({"error": -1, "message": "bad request"}, status=400)
         signed = ""
@@ -213,7 +213,7 @@ class ZaloOAChannel(ZaloCDN):
             body = json.loads(raw)
         except ValueError:
             body = None
-        event = parse(body)
+        event = parse(self.storable(body))
         try:
             if event is not None:
                 await self._handle(event)
