@@ -95,6 +95,7 @@ ALBUM_MAX_ITEMS = 10  # Telegram's own limit for a media group
 WEBHOOK_ANSWER_WITHIN = 50.0  # Telegram waits about 60 s for a webhook answer, then resends
 DOWNLOAD_TIMEOUT = 120.0
 QUICK_EMPTY, QUICK_EMPTY_PAUSE = 0.2, 0.5  # an empty long poll this fast was not held
+UNCONFIRMED_AT_MOST = 120.0  # seconds a polled update being handled is kept unconfirmed
 
 # The commands in Telegram's menu, in this order, with msgids for their descriptions.
 COMMANDS = (
@@ -459,7 +460,9 @@ class TelegramChannel(Adapter):
         self._offset: int | None = None
         # Polled updates still being handled: getUpdates is not told to forget them (offset)
         # before they are done, so a process killed meanwhile gets them again at its restart.
-        self._unfinished: dict[int, asyncio.Task[bool]] = {}
+        # One that takes longer than UNCONFIRMED_AT_MOST is let go: held, it would keep every
+        # later update beyond getUpdates' 100 from arriving.
+        self._unfinished: dict[int, tuple[asyncio.Task[bool], float]] = {}
         self.username = ""
 
     # --- lifecycle
@@ -542,12 +545,13 @@ class TelegramChannel(Adapter):
         log.info("telegram: webhook set to %s", url)
 
     async def poll(self) -> None:
-        """Long-poll getUpdates until cancelled; updates are confirmed by the next call."""
+        """Long-poll getUpdates until cancelled; an update is confirmed (by the offset of a later
+        call) once it has been handled."""
         timeout = self.settings.polling_timeout_seconds
         failures = 0
         loop = asyncio.get_running_loop()
         while True:
-            offset = min(self._unfinished, default=self._offset)
+            offset = self._confirmable_offset(loop.time())
             method = _RawUpdates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
             started = loop.time()
             try:
@@ -580,7 +584,7 @@ class TelegramChannel(Adapter):
                 # Only updates still being handled came back: wait for one to finish rather
                 # than ask again at once.
                 await asyncio.wait(
-                    set(self._unfinished.values()),
+                    {task for task, _since in self._unfinished.values()},
                     timeout=QUICK_EMPTY_PAUSE,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
@@ -596,8 +600,16 @@ class TelegramChannel(Adapter):
         """Keep `update_id` unconfirmed until its handling ends."""
         if task is None or task.done():
             return
-        self._unfinished[update_id] = task
+        self._unfinished[update_id] = (task, asyncio.get_running_loop().time())
         task.add_done_callback(lambda _done: self._unfinished.pop(update_id, None))
+
+    def _confirmable_offset(self, now: float) -> int | None:
+        """The offset for getUpdates: the oldest update still being handled, else the next."""
+        for update_id, (_task, since) in list(self._unfinished.items()):
+            if now - since > UNCONFIRMED_AT_MOST:
+                log.warning("telegram: update %d still being handled; confirmed anyway", update_id)
+                del self._unfinished[update_id]
+        return min(self._unfinished, default=self._offset)
 
     async def confirm(self) -> None:
         """Confirm handled updates to Telegram on shutdown, so a restart does not see them."""
