@@ -102,11 +102,13 @@ class Purged:
 
     drafts: int
     files: int
+    texts: int = 0
 
 
 async def purge_stale_media(loa: Loa, clock: Clock | None = None) -> Purged:
     """Delete drafts untouched for RETENTION_DAYS_DRAFTS with their files, then every stored
-    file no row refers to (a cancelled submission's document, a crash between file and row)."""
+    file no row refers to (a cancelled submission's document, a crash between file and row),
+    and empty the texts of messages settled more than RETENTION_DAYS_OUTBOX ago."""
     settings = loa.settings
     now = (clock or loa.services.clock).now()
     store = open_store(settings)
@@ -118,19 +120,27 @@ async def purge_stale_media(loa: Loa, clock: Clock | None = None) -> Purged:
         for draft in drafts:
             digests |= await repos.reports.discard(draft)
         files = await delete_media_if_unreferenced(repos, store, digests)
+        texts = await repos.outbox.erase_texts(
+            settled_before=now - timedelta(days=settings.retention_days_outbox), now=now
+        )
     # File ages are wall-clock times; a link served now must keep working while it is valid.
     grace = max(ORPHAN_GRACE, settings.media_link_hours * 3600)
     async with loa.db.session() as session:
         files += await sweep_orphans(Repos.of(session), store, older_than=time.time() - grace)
-    if drafts or files:
-        log.info("retention: %d stale drafts and %d files deleted", len(drafts), files)
-    return Purged(len(drafts), files)
+    if drafts or files or texts:
+        log.info(
+            "retention: %d stale drafts and %d files deleted, %d old message texts emptied",
+            len(drafts),
+            files,
+            texts,
+        )
+    return Purged(len(drafts), files, texts)
 
 
 JOB_NAMES = {
     "planner": "plan reminders",
     "housekeeping": "forget old processed updates",
-    "retention": "delete stale drafts and files no row refers to",
+    "retention": "delete stale drafts, files no row refers to and old message texts",
 }
 LATER = timedelta(minutes=10)  # the retention job's first run lets start-up settle
 

@@ -28,6 +28,7 @@ from bot.core.chat import Incoming, Kind
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from bot.core.signing import Signer
+from bot.delivery.outbox import OutboxWorker
 from bot.reports.documents import sniff
 from bot.reports.media import MediaProblem, MediaRejected
 from bot.scheduler import purge_stale_media
@@ -42,13 +43,13 @@ from tests.fakes.runtime import running
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 from tests.fixtures.reporting import invite_codes, joined, jpeg, ref, send_photos
-from tests.helpers import Chat
+from tests.helpers import Chat, RecordingSender
 from tests.test_cli import run_loa
 from tests.test_deadlines import PDF, WORD_TYPE, document, submissions
-from tests.test_planner import person
+from tests.test_planner import person, rows
 from tests.test_report_flow import _reports, _to_photos
 from tests.test_review import _last_message, _press_in, _submit, outbox_replies
-from tests.test_tickets import at_the_question, tickets
+from tests.test_tickets import ask, at_the_question, tickets, villager
 
 
 async def reporter_on(loa: Loa, channel: str, user: str) -> Chat:
@@ -531,3 +532,27 @@ async def test_a_broadcast_photo_is_downloaded_and_kept_by_the_sweep(
         os.utime(path, (long_ago, long_ago))
     await purge_stale_media(loa)
     assert len(_digest_files(loa, digest)) == 2  # the broadcast refers to it: kept
+
+
+async def test_old_message_texts_are_emptied_and_their_rows_kept(
+    loa: Loa, clock: FrozenClock
+) -> None:
+    await joined(loa, "officer-toi", Role.officer, "ia-toi")
+    chat = await villager(loa, "v", "ia-toi")
+    await ask(chat, "Khi nào xã phát gạo hỗ trợ?")
+    sender = RecordingSender()
+    await OutboxWorker(loa.db, {"test": sender}, loa.settings, clock).flush()
+    assert any("Khi nào xã phát gạo" in t for t in sender.texts("officer-toi"))
+    # A message queued later and still waiting keeps its text whatever its age.
+    clock.advance(timedelta(days=loa.settings.retention_days_outbox - 1))
+    clock.set(clock.now().replace(hour=2))  # 09:00 in Vietnam, outside the quiet hours
+    await ask(chat, "Xin hỏi thêm về nước sạch.")
+    clock.advance(timedelta(days=2))
+
+    purged = await purge_stale_media(loa)
+    assert purged.texts == 1
+    notices = [row for row in await rows(loa) if row.kind == "ticket"]
+    sent, waiting = notices
+    assert (sent.state, sent.payload, sent.erased_at) == ("sent", {"replies": []}, clock.now())
+    assert "nước sạch" in str(waiting.payload) and waiting.erased_at is None
+    assert (await purge_stale_media(loa)).texts == 0  # once

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     max_lossless_pixels: int = Field(default=16_000_000, ge=10_000, le=89_000_000)
     # Unfinished reports (and their photos) are deleted this long after their last change.
     retention_days_drafts: int = Field(default=30, ge=1)
+    # Messages Loa sent (or gave up on) keep their text this long; then only the fact that a
+    # message of that kind went to that person on that day stays (figures, no sending twice).
+    retention_days_outbox: int = Field(default=90, ge=1)
     report_max_age_days: int = Field(default=60, ge=1)
     # Periodic reports (bot/reports/summary.py, bot/exports/): the windows "2026-H1" and "2026"
     # stand for, as "MM-DD..MM-DD"; a start after the end means the previous year. They end

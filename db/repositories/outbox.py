@@ -260,6 +260,20 @@ class OutboxRepository:
         )
         return list((await self.session.execute(stmt)).scalars())
 
+    async def erase_texts(self, *, settled_before: datetime, now: datetime) -> int:
+        """Empty the rendered texts of messages settled (sent, failed, withdrawn) and created
+        before `settled_before`; the rows stay for figures and their dedupe keys."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.created_at < settled_before,
+                OutboxMessage.state.not_in([OutboxState.pending.value, OutboxState.sending.value]),
+                OutboxMessage.erased_at.is_(None),
+            )
+            .values(payload={"replies": []}, erased_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def for_user(self, user_id: int) -> list[OutboxMessage]:
         """Every message for one user, oldest first."""
         stmt = (

@@ -1,4 +1,4 @@
-"""outbox recovery: worker heartbeats, the parts of a message sent, retries in line (2026-12-05)"""
+"""outbox recovery: worker heartbeats, parts sent, retries in line, texts erased (2026-12-05)"""
 
 from alembic import op
 
@@ -16,9 +16,11 @@ def upgrade() -> None:
     index('outbox_workers', 'name')
     add_column('outbox', integer('parts_sent', default='0'))
     add_column('outbox', moment('retry_at', null=True))
+    add_column('outbox', moment('erased_at', null=True))
 
 
 def downgrade() -> None:
+    drop_column('outbox', 'erased_at')
     drop_column('outbox', 'retry_at')
     drop_column('outbox', 'parts_sent')
     drop_table('outbox_workers', 'ix_outbox_workers_name')
