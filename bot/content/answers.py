@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.content.search import SearchHit, SearchIndex, normalize
 from bot.content.urgent import Urgency, detect_urgent
+
+T = TypeVar("T")
 
 __all__ = [
     "Analysis",
@@ -211,13 +214,15 @@ _ON_PAGE: dict[Fact, re.Pattern[str]] = {
 }
 
 
+def _first_match(table: tuple[tuple[T, re.Pattern[str]], ...], text: str) -> T | None:
+    """The first value of `table` whose pattern is found in `text` (normalised)."""
+    folded = normalize(text)
+    return next((value for value, pattern in table if pattern.search(folded)), None)
+
+
 def asked_fact(text: str) -> Fact | None:
     """The kind of fact a question asks for, if it asks for one of the kinds pages may lack."""
-    folded = normalize(text)
-    for fact, pattern in _ASKED:
-        if pattern.search(folded):
-            return fact
-    return None
+    return _first_match(_ASKED, text)
 
 
 def states_fact(page_text: str, fact: Fact) -> bool:
@@ -284,11 +289,7 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
 
 def out_of_scope(text: str) -> OutOfScope | None:
     """The subject Loa does not cover that a message is about, if any."""
-    folded = normalize(text)
-    for subject, pattern in _OUT_OF_SCOPE:
-        if pattern.search(folded):
-            return subject
-    return None
+    return _first_match(_OUT_OF_SCOPE, text)
 
 
 # --- small talk and gibberish ------------------------------------------------------------------
