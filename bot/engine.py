@@ -28,7 +28,7 @@ from bot.core.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_cho
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
-from bot.delivery.outbox import BULK_KINDS, Lane, to_payload
+from bot.delivery.outbox import BULK_KINDS, Lane, in_quiet_hours, next_morning, to_payload
 from bot.reports.media import MediaChecks
 from bot.translations.workflow import Coverage
 from db.models import Conversation, Role, User
@@ -255,6 +255,24 @@ class Context:
         )
         self.notified += int(added)
         return added
+
+    def held_note(self) -> str:
+        """What to add when telling this user a message to someone else went out.
+
+        In the quiet hours only urgent messages leave; the rest wait for the morning, so "sent"
+        would not be true: this says when it will go (empty outside the quiet hours).
+        """
+        settings = self.services.settings
+        if not in_quiet_hours(settings, self.now):
+            return ""
+        morning = next_morning(settings, self.now).astimezone(settings.tz)
+        return " " + _(
+            "It is quiet hours now ({start}–{end}): it will be delivered at {time}."
+        ).format(
+            start=f"{settings.quiet_start:%H:%M}",
+            end=f"{settings.quiet_end:%H:%M}",
+            time=f"{morning:%H:%M}",
+        )
 
     @property
     def language(self) -> str:

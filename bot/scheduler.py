@@ -39,6 +39,7 @@ from bot.deadlines.changes import announce_submissions
 from bot.deadlines.planner import PlannedMessage, Planner, rule_book
 from bot.delivery.links import sweep_private
 from bot.delivery.outbox import OutboxWorker, RateLimiter, Sender
+from bot.reports.freshness import report_message_is_stale
 from bot.reports.media import delete_media_if_unreferenced, open_store, sweep_orphans
 from bot.tickets.reminders import TicketPlanner
 from db.repositories import Repos
@@ -182,6 +183,7 @@ class Scheduler:
         )
         self.scheduler = build_scheduler(loa, self.plan)
         worker.after_flush.append(self.report_broadcasts)
+        worker.stale_checks.append(report_message_is_stale)
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._planning: set[asyncio.Task[Any]] = set()

@@ -205,7 +205,8 @@ async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
             Reply(
                 _("Report #{number} is approved. The reporter will be told.").format(
                     number=report.id
-                ),
+                )
+                + ctx.held_note(),
                 choices=_after_decision(),
             )
         ]
@@ -254,7 +255,8 @@ async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
             "Your question was sent to the reporter. Report #{number} comes back to you "
             "when they answer."
         )
-    return [Reply(text.format(number=report.id), choices=_after_decision())]
+    text = text.format(number=report.id) + ctx.held_note()
+    return [Reply(text, choices=_after_decision())]
 
 
 async def decide(ctx: Context, report: Report, to: ReportStatus, note: str = "") -> None:

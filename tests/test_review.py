@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.core.chat import Incoming, Kind, Reply, to_plain
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings
 from bot.delivery.outbox import OutboxWorker
+from bot.scheduler import Scheduler
 from db.models import Report, ReportEvent, Role, User
 from tests.fakes.runtime import both_fakes, running
 from tests.fakes.telegram import FakeTelegram
@@ -473,3 +475,78 @@ async def test_reporter_on_zalo_officer_on_telegram(
             zl.last_text(reporter)
         )
     assert (await _report(loa, report.id)).status == "approved"
+
+
+async def test_messages_that_waited_are_checked_again_when_they_go(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    first = await joined(loa, "officer", Role.officer, "ia-toi")
+    await joined(loa, "second-officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    report = await _report(loa)
+    # The first officer decides before the notices went out (a night, an outage)...
+    notice = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(first, notice, "bổ sung")
+    await first.send("Có bao nhiêu phụ nữ tham gia?")
+    await _press_in(first, notice, "Duyệt")  # pressed again later: the round moved on
+    sender = RecordingSender()
+    worker = OutboxWorker(loa.db, {"test": sender}, loa.settings, clock)
+    Scheduler(loa, worker, run_worker=False)  # the running service checks before sending
+    flushed = await worker.flush()
+    # ...so neither officer gets approve/reject buttons for a report no longer waiting for them,
+    # and the reporter gets the question with its "Answer the officer" button, still true.
+    assert sender.texts("second-officer") == []
+    assert not [t for t in sender.texts("officer") if "đang chờ bạn duyệt" in t]
+    (question,) = sender.texts("reporter")
+    assert "Có bao nhiêu phụ nữ tham gia?" in question
+    assert flushed.skipped == 2
+
+    # A question to the reporter that they answered (from /myreports) before it reached them
+    # is dropped; the officers hear of the answer.
+    await reporter.send("/myreports")
+    await reporter.press(f"#{report.id}")
+    await reporter.press("Trả lời cán bộ")
+    await reporter.send("Có 7 phụ nữ.")
+    await reporter.send("xong")
+    second = _last_message(await outbox_replies(loa.engine, "test", "officer"))
+    await _press_in(first, second, "bổ sung")
+    await first.send("Xin gửi thêm ảnh của buổi họp.")
+    await reporter.send("/myreports")
+    await reporter.press(f"#{report.id}")
+    await reporter.press("Trả lời cán bộ")
+    await reporter.send("Ảnh đã gửi trong báo cáo, không có ảnh khác.")
+    await reporter.send("xong")
+    sender.sent.clear()
+    await worker.flush()
+    assert not any("Xin gửi thêm ảnh" in t for t in sender.texts("reporter"))
+    # Only the notice of the round now open reaches the officers, not the one it replaced.
+    (_photo, notice_now) = sender.texts("second-officer")
+    assert "Ảnh đã gửi trong báo cáo, không có ảnh khác." in notice_now
+
+
+async def test_an_answer_given_in_quiet_hours_says_when_it_will_go(
+    loa: Loa, clock: FrozenClock, tmp_path: Path
+) -> None:
+    officer = await joined(loa, "officer", Role.officer, "ia-toi")
+    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
+    await _submit(reporter, tmp_path)
+    clock.set(datetime(2026, 11, 25, 16, 30, tzinfo=UTC))  # 23:30 in Vietnam
+    await officer.send("/pending")
+    await officer.press("#")
+    await officer.press("Duyệt")
+    assert "Đã duyệt báo cáo" in officer.text
+    assert "giờ yên lặng (21:00–07:00)" in officer.text and "lúc 07:00" in officer.text
+    sender = RecordingSender()
+    worker = OutboxWorker(loa.db, {"test": sender}, loa.settings, clock)
+    await worker.flush()
+    assert sender.texts("reporter") == []  # held, as the officer was told
+    clock.set(datetime(2026, 11, 26, 0, 1, tzinfo=UTC))  # 07:01
+    await worker.flush()
+    assert any("duyệt" in t for t in sender.texts("reporter"))
+    # In the daytime nothing is added.
+    await _submit(reporter, tmp_path, "second")
+    await officer.send("/pending")
+    await officer.press("#")
+    await officer.press("Duyệt")
+    assert "Đã duyệt báo cáo" in officer.text and "yên lặng" not in officer.text

@@ -196,6 +196,11 @@ class RateLimiter:
             self._next_global = now + self._interval
 
 
+# Why a queued message was withdrawn at sending time because it was no longer true.
+STALE = "no longer true when sent"
+StaleCheck = Callable[[Repos, Sequence[Reply]], Awaitable[bool]]
+
+
 @dataclass
 class FlushReport:
     """What one flush did."""
@@ -204,7 +209,7 @@ class FlushReport:
     retried: int = 0
     failed: int = 0
     blocked: int = 0
-    skipped: int = 0  # withheld at sending time (the user opted out meanwhile)
+    skipped: int = 0  # withheld at sending time (opted out meanwhile, or no longer true)
     recovered: int = 0
     skipped_quiet: bool = False
     ids: list[int] = field(default_factory=list)
@@ -246,6 +251,9 @@ class OutboxWorker:
     ) -> None:
         # Run after a flush that settled messages (e.g. tell a broadcast's author it is done).
         self.after_flush: list[Callable[[FlushReport], Awaitable[object]]] = []
+        # Checked just before sending a message with buttons: True drops it as stale (the
+        # thing it speaks of has moved on while it waited, e.g. a report already decided).
+        self.stale_checks: list[StaleCheck] = []
         self.db = db
         self.senders = dict(senders)
         self.settings = settings
@@ -348,6 +356,9 @@ class OutboxWorker:
             await self._settle(message_id, OutboxState.cancelled, OPTED_OUT)
             return "skipped"
         replies = from_payload(payload)
+        if await self._stale(replies):
+            await self._settle(message_id, OutboxState.cancelled, STALE)
+            return "skipped"
         limiter = self.limiters.get(user.channel)
         for reply in replies:
             if limiter is not None:
@@ -362,6 +373,16 @@ class OutboxWorker:
             return await self._after_failure(message_id, user.id, attempts, delivery)
         await self._settle(message_id, OutboxState.sent, "", offered=replies, user_id=user.id)
         return "sent"
+
+    async def _stale(self, replies: Sequence[Reply]) -> bool:
+        if not self.stale_checks or not any(reply.choices for reply in replies):
+            return False
+        async with self.db.session() as session:
+            repos = Repos.of(session)
+            for check in self.stale_checks:
+                if await check(repos, replies):
+                    return True
+        return False
 
     async def _after_failure(
         self, message_id: int, user_id: int, attempts: int, delivery: Delivery

@@ -23,6 +23,7 @@ withdrawing and reopening), `places` (villages officers add). Importing it regis
 handler on `router`.
 """
 
+from bot.reports.freshness import review_round
 from handlers.report import entry, places, steps
 from handlers.report.entry import RECENT
 from handlers.report.flow import REPORTERS, ReportStep, router
@@ -32,7 +33,6 @@ from handlers.report.views import (
     activity_label,
     load_view,
     review_replies,
-    review_round,
     status_label,
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -11,6 +10,7 @@ from pathlib import Path
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply, choice, escape
 from bot.core.i18n import N_, _, format_day, format_number
 from bot.engine import Context
+from bot.reports.freshness import review_round
 from bot.reports.media import MediaProblem, open_store
 from db.models import MediaKind, Report, ReportStatus, Role
 from handlers.admin import describe_user, role_label, unit_name
@@ -319,11 +319,6 @@ def photo_caption(view: ReportView, number: int, photo: PhotoView) -> str:
     if photo.repeat_of is not None:
         parts.append(_("⚠ already sent with report #{number}").format(number=photo.repeat_of))
     return " · ".join(parts)
-
-
-def review_round(statuses: Iterable[str]) -> int:
-    """The review round of a report whose audit trail went through `statuses`."""
-    return sum(1 for status in statuses if status == ReportStatus.submitted.value)
 
 
 def review_choices(report_id: int, round_: int) -> tuple[Choice, ...]:

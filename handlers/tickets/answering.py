@@ -162,9 +162,11 @@ async def answer_ticket(ctx: Context, ticket: Ticket, words: str) -> list[Reply]
     ctx.state.clear()
     return [
         Reply(
-            _("Your answer to question #{number} was sent to the villager.").format(
-                number=ticket.id
-            ),
+            (
+                _("Your answer to question #{number} is saved for the villager.") + held
+                if (held := ctx.held_note())
+                else _("Your answer to question #{number} was sent to the villager.")
+            ).format(number=ticket.id),
             choices=(
                 choice("tickets", label=_("Questions from villagers")),
                 choice("menu", label=_("🏠 Main menu")),

@@ -183,6 +183,7 @@ async def _send(
         days=settings.ticket_answer_days,
         hours=settings.ticket_reminder_hours,
     )
+    text += ctx.held_note()
     if anonymous:
         text += "\n\n" + _("The officers will not see your name.")
     return [Reply(text, choices=main_menu_choices(ctx))]
