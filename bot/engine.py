@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.content.answers import Answerer
 from bot.content.search import SearchIndex
 from bot.content.topics import ContentLibrary
-from bot.core import i18n
+from bot.core import i18n, metrics
 from bot.core.chat import Choice, Incoming, Kind, Reply, escape, fold, parse_choice, text_length
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -477,30 +478,40 @@ class Engine:
         """Handle one event; what to send back, and whether the update may be forgotten
         (False after a transient failure: the platform should deliver it again)."""
         async with self._locks.hold(f"{event.channel}:{event.user_id}"):
-            for attempt in (1, 2):
-                try:
-                    if self.services.media is not None:
-                        # Decoding is slow CPU work: done before any lock is taken.
-                        await self.services.media.precheck(event)
-                    replies, notified = await self._handle_once(event)
-                    if notified:
-                        self.services.queued.fire()
-                    return Outcome(replies)
-                except IntegrityError:
-                    # Two processes created the same new user at once: the retry finds it.
-                    if attempt == 2:
-                        return Outcome(await self._apologise(event))
-                except TRANSIENT:
-                    return await self._transient_failure(event)
-                except Exception:
-                    return Outcome(await self._apologise(event))
-        return Outcome([])  # pragma: no cover  (the loop always returns)
+            started = time.perf_counter()
+            outcome, label = await self._handle_attempts(event)
+            metrics.HANDLER_SECONDS.labels(event.channel).observe(time.perf_counter() - started)
+            metrics.UPDATES.labels(event.channel, event.kind.value, label).inc()
+            return outcome
+
+    async def _handle_attempts(self, event: Incoming) -> tuple[Outcome, str]:
+        """The outcome, and how it went for the metrics: ok, failed or transient."""
+        for attempt in (1, 2):
+            try:
+                if self.services.media is not None:
+                    # Decoding is slow CPU work: done before any lock is taken.
+                    await self.services.media.precheck(event)
+                replies, notified = await self._handle_once(event)
+                if notified:
+                    self.services.queued.fire()
+                return Outcome(replies), "ok"
+            except IntegrityError:
+                # Two processes created the same new user at once: the retry finds it.
+                if attempt == 2:
+                    return Outcome(await self._apologise(event)), "failed"
+            except TRANSIENT:
+                return await self._transient_failure(event), "transient"
+            except Exception:
+                return Outcome(await self._apologise(event)), "failed"
+        return Outcome([]), "failed"  # pragma: no cover  (the loop always returns)
 
     async def files_taken(self, channel: str, user_id: str) -> frozenset[Kind]:
         """The kinds of file the user's current step takes, given their role (checked before
         a channel downloads anything: nobody makes Loa fetch a file it would not keep)."""
         async with self.db.session() as session:
             user = await Repos.of(session).users.find(channel, user_id)
+            if user is not None and user.linked_to is not None:
+                user = await Repos.of(session).users.get(user.linked_to) or user
             if user is None:
                 return frozenset()
             conversation = await session.get(Conversation, user.id)
@@ -566,6 +577,9 @@ class Engine:
             user = await repos.users.get_or_create(
                 event.channel, event.user_id, display_name=event.display_name, now=now
             )
+            if user.linked_to is not None:
+                # Another identity of a person (/link): handled as that person.
+                user = await repos.users.get(user.linked_to) or user
             if not await repos.updates.claim(
                 event.channel, event.update_id, user_id=user.id, now=now
             ):

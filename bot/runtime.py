@@ -1,7 +1,9 @@
 """`loa run` with chat platforms: every configured channel and the scheduler in one process.
 
 Polling by default; with WEBHOOK_LISTEN one web server takes both platforms' webhooks (and
-registers them when *_WEBHOOK_URL is set, once it listens: Zalo checks the URL at once). On
+registers them when *_WEBHOOK_URL is set, once it listens: Zalo checks the URL at once). That
+server also carries the officers' web desk and signed links; in polling mode WEB_LISTEN starts
+it without webhooks. On
 SIGTERM or SIGINT Loa stops taking updates, lets the ones in progress finish (within
 SHUTDOWN_GRACE_SECONDS), and closes its sessions and the database. Every transaction is one
 event, so an update cut off at the deadline leaves nothing half-written and is delivered again.
@@ -73,11 +75,12 @@ def check_config(settings: Settings) -> list[str]:
     problems: list[str] = []
     configured = settings.channels_configured
     listen = settings.webhook_listen
-    if listen:
-        try:
-            parse_listen(listen)
-        except ValueError as exc:
-            problems.append(str(exc))
+    for address in (listen, settings.web_listen):
+        if address:
+            try:
+                parse_listen(address)
+            except ValueError as exc:
+                problems.append(str(exc))
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     if "telegram" in configured and not _TELEGRAM_TOKEN.match(token):
         problems.append("TELEGRAM_TOKEN must look like 123456:ABC… (as BotFather gives it)")
@@ -118,6 +121,17 @@ def check_config(settings: Settings) -> list[str]:
             f"webhook mode needs INVITE_PEPPER of at least {SECRET_MIN} characters "
             "(a long random value; changing it later voids unused invite codes)"
         )
+    if "zalo_oa" in configured and not listen:
+        problems.append(
+            "the Zalo OA (ZALO_OA_APP_ID…) takes webhooks only: set WEBHOOK_LISTEN, and enter "
+            "https://<your domain>/webhook/zalo-oa in the Zalo app's console"
+        )
+    pepper_short = len(_secret(settings.invite_pepper)) < SECRET_MIN
+    if "zalo_oa" in configured and listen and pepper_short and not webhook_channels:
+        problems.append(
+            f"webhook mode needs INVITE_PEPPER of at least {SECRET_MIN} characters "
+            "(a long random value; changing it later voids unused invite codes)"
+        )
     for name, url in (
         ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
         ("ZALO_WEBHOOK_URL", settings.zalo_webhook_url),
@@ -142,6 +156,8 @@ def load_channel_modules(settings: Settings) -> None:
         importlib.import_module("bot.channels.telegram")
     if "zalo" in configured:
         importlib.import_module("bot.channels.zalo")
+    if "zalo_oa" in configured:
+        importlib.import_module("bot.channels.zalo_oa.adapter")
 
 
 class Runtime:
@@ -185,12 +201,12 @@ class Runtime:
         assert self.loa is not None
         settings = self.settings
         configured = settings.channels_configured
-        if settings.public_base_url and not self.webhook_mode:
+        if settings.public_base_url and not settings.web_address:
             log.warning(
-                "PUBLIC_BASE_URL is set but WEBHOOK_LISTEN is not: nothing serves /media, so "
-                "Zalo users get text only"
+                "PUBLIC_BASE_URL is set but neither WEBHOOK_LISTEN nor WEB_LISTEN is: nothing "
+                "serves /media, so Zalo users get text only"
             )
-        public = settings.public_base_url if self.webhook_mode else None
+        public = settings.public_base_url if settings.web_address else None
         files = PublicFiles(
             settings.media_dir,
             settings.media_url_secret.get_secret_value(),
@@ -207,20 +223,26 @@ class Runtime:
             from bot.channels.zalo import ZaloChannel
 
             self.channels.append(ZaloChannel(settings, engine, db, files))
+        if "zalo_oa" in configured:
+            from bot.channels.zalo_oa.adapter import ZaloOAChannel
+
+            self.channels.append(ZaloOAChannel(settings, engine, db, files))
         for channel in self.channels:
             await channel.start(webhook=self.webhook_mode)
-        if self.webhook_mode:
-            assert settings.webhook_listen is not None
+        if settings.web_address:
             self.web = WebServer(
-                settings.webhook_listen,
+                settings.web_address,
                 db,
-                {channel.name: channel for channel in self.channels},
+                {channel.name: channel for channel in self.channels} if self.webhook_mode else {},
                 files,
                 shutdown_grace=settings.shutdown_grace_seconds,
                 settings=settings,
                 clock=self.loa.services.clock,
+                loa=self.loa,
+                running=[channel.name for channel in self.channels],
             )
             await self.web.start()
+        if self.webhook_mode:
             for channel in self.channels:
                 await channel.register_webhook()
         else:
@@ -304,7 +326,10 @@ async def serve(settings: Settings) -> int:
     except ChannelError as exc:
         log.error("%s", exc)
         return 1
-    mode = f"webhooks on {runtime.web.host}:{runtime.web.port}" if runtime.web else "polling"
+    web = f"{runtime.web.host}:{runtime.web.port}" if runtime.web else ""
+    mode = f"webhooks on {web}" if runtime.webhook_mode else "polling"
+    if web and not runtime.webhook_mode:
+        mode += f", web desk on {web}"
     log.info("Loa running: %s (%s)", ", ".join(c.name for c in runtime.channels), mode)
     await stop.wait()
     log.info("stopping: finishing updates in progress")

@@ -78,9 +78,14 @@ async def forget_old_updates(loa: Loa, clock: Clock | None = None) -> int:
     now = (clock or loa.services.clock).now()
     cutoff = now - timedelta(days=loa.settings.processed_updates_keep_days)
     async with loa.db.session() as session:
-        removed = await Repos.of(session).updates.forget_before(cutoff)
+        repos = Repos.of(session)
+        removed = await repos.updates.forget_before(cutoff)
+        # Web desk sessions and sign-in links past their expiry no longer open anything.
+        desk = await repos.desk.sweep(now)
     if removed:
         log.info("forgot %d processed-update records older than %s", removed, cutoff.date())
+    if desk:
+        log.info("deleted %d expired web desk sessions and sign-in links", desk)
     # Private copies behind expired links (/mydata, voice links) hold personal data: delete.
     swept = sweep_private(loa.settings)
     if swept:
@@ -258,8 +263,8 @@ class Scheduler:
     async def stop(self, grace: float = 20.0) -> None:
         """Stop planning and sending; work still running after `grace` seconds is cancelled.
 
-        A send cut off here stays "sending" until its lease ends, then goes out again flagged
-        as a possible duplicate: nothing is lost.
+        A send cut off here stays "sending"; the worker records its stop, so the next start (or
+        another worker) sends it again at once, flagged as a possible duplicate: nothing is lost.
         """
         if self.scheduler.running:
             # Shutting APScheduler down cancels the jobs it has started (logged as errors):

@@ -72,6 +72,10 @@ class User(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When the privacy notice was shown (on the first choice of a language); None: not yet.
     privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Another identity of the same person (`/link`): their events are handled as that user's.
+    linked_to: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
 
 
 class Conversation(Base):
@@ -142,6 +146,7 @@ class OutboxState(StrEnum):
     failed = "failed"
     blocked = "blocked"
     cancelled = "cancelled"  # no longer wanted (e.g. a reminder after the report came in)
+    outside_window = "outside_window"  # the channel's reply window had closed (the Zalo OA)
 
 
 class OutboxMessage(Base):
@@ -162,9 +167,15 @@ class OutboxMessage(Base):
     # Lane.interactive (0) rows are claimed before Lane.bulk (1) ones (bot/delivery/outbox.py).
     lane: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # After a failed attempt, not before this; the row keeps its place (due_at) in its
+    # recipient's line, and their later messages wait behind it: they arrive in order.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many of the row's platform messages (text parts, photos) went out: a send cut off by
+    # a kill or a failure goes on from the next one instead of repeating them.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -172,6 +183,22 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_outbox_state_due_at", "state", "due_at"),)
+
+
+class OutboxWorker(Base):
+    """A running outbox worker (one per process start), alive while it beats.
+
+    Its rows "sending" are dead once it stops beating, stopped, or a later start under the
+    same name (the same process restarted) registered: they go back to the queue at once.
+    """
+
+    __tablename__ = "outbox_workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 # --- invites and field reports (handlers/admin.py, report.py, review.py) --------------------
@@ -537,3 +564,103 @@ class PollAnswer(Base):
     unit_id: Mapped[str | None] = mapped_column(String(64), default=None)
     language: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeskLink(Base):
+    """A one-time sign-in link to the web desk, asked for with /desk (bot/web/desk/auth.py).
+
+    Only the SHA-256 of the link's secret is kept: a copy of the database opens no desk.
+    """
+
+    __tablename__ = "desk_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DeskSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie, whose it is and until when.
+
+    `role` is the role at sign-in: a session whose user no longer holds it has ended.
+    """
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- Zalo Official Account (bot/channels/zalo_oa/) and linked identities (handlers/link.py) --
+
+
+class OAToken(Base):
+    """The OA's OAuth pair: one row per app, rotated in place (refresh tokens are single-use).
+
+    `version` grows with every new pair; `refreshing_until` is the lease of the one worker that
+    is refreshing (compare-and-swap on both SQLite and PostgreSQL), so a refresh token is never
+    spent twice by workers racing each other.
+    """
+
+    __tablename__ = "oa_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    refreshing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set when the OAuth server refused the refresh token: a person must authorise again.
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """A webhook body as received (signature checked), stored before the platform gets its 200.
+
+    Zalo does not redeliver after a 200, so the row is the only copy until it is handled;
+    `handled_at` None means it still has to be (after a crash, on the next start). The key
+    (`msg_id`, or event name + id + timestamp) is unique: a second delivery is not stored again.
+    Once handled the body is emptied (it holds a person's message); the key stays
+    PROCESSED_UPDATES_KEEP_DAYS.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+
+
+class ReplyWindow(Base):
+    """When a user of a channel with a reply window (the Zalo OA) last interacted with it."""
+
+    __tablename__ = "reply_windows"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_interaction_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCode(Base):
+    """A one-time code that joins another identity to a person (`/link`); only its hash is kept."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

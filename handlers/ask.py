@@ -58,6 +58,43 @@ OUT_OF_SCOPE = {
         "Loa does not cover electricity bills or power cuts. Ask your electricity company "
         "(điện lực)."
     ),
+    OutOfScope.merit: N_(
+        "Loa does not cover policies for people with meritorious services (war invalids, "
+        "martyrs' families). Ask the culture and social affairs officer of the commune "
+        "People's Committee."
+    ),
+    OutOfScope.social_assistance: N_(
+        "Loa does not cover social allowances (for elderly people, people with disabilities, "
+        "orphans). Ask the culture and social affairs officer of the commune People's "
+        "Committee."
+    ),
+    OutOfScope.military_service: N_(
+        "Loa does not cover military service. Ask the military command of the commune (Ban "
+        "Chỉ huy quân sự xã)."
+    ),
+    OutOfScope.justice: N_(
+        "Loa does not cover divorce, inheritance, notarisation or lawsuits. Ask the justice "
+        "officer (tư pháp) of the commune People's Committee."
+    ),
+    OutOfScope.police: N_(
+        "Loa does not cover theft, crime, driving licences or vehicle registration. Ask the "
+        "commune police; in an emergency call 113."
+    ),
+    OutOfScope.labour: N_(
+        "Loa does not cover work contracts, wages owed or workers' rights. Ask the culture and "
+        "social affairs officer of the commune People's Committee."
+    ),
+    OutOfScope.environment: N_(
+        "Loa does not cover pollution, waste or mining. Ask the land and environment officer "
+        "(địa chính - môi trường) of the commune People's Committee."
+    ),
+    OutOfScope.permits: N_(
+        "Loa does not cover building or business permits. Ask the commune People's Committee."
+    ),
+    OutOfScope.prices: N_(
+        "Loa does not cover market prices. Ask the agriculture officer of the commune People's "
+        "Committee, or traders at the market."
+    ),
 }
 
 # What to say when the page does not state the kind of fact asked for.
@@ -181,7 +218,7 @@ async def answer_part(ctx: Context, part: Ask, *, quote: bool = False) -> Reply:
     """One ask: out of scope, a page (saying when it lacks the fact asked), or guesses."""
     quoted = escape(part.text.strip()[:QUOTE_LIMIT])
     heading = _("You asked: “{question}”.").format(question=quoted) if quote else ""
-    if part.out_of_scope is not None:
+    if part.out_of_scope is not None and part.out_of_scope is not OutOfScope.uncovered:
         text = _(OUT_OF_SCOPE[part.out_of_scope])
         return Reply(
             "\n\n".join(filter(None, (heading, text))),
@@ -223,6 +260,13 @@ async def answer_part(ctx: Context, part: Ask, *, quote: bool = False) -> Reply:
         choice("ask", label=_("Ask another question")),
         choice("menu", label=_("🏠 Main menu")),
     ]
+    if part.out_of_scope is OutOfScope.uncovered:
+        text = _(
+            "You asked: “{question}”. Loa's pages do not seem to cover this. The commune "
+            'People\'s Committee can tell you whom to ask, or choose "Ask an officer": your '
+            "question goes to an officer, and the answer comes back here."
+        ).format(question=quoted)
+        return Reply(text, choices=(choice("t", CONTACTS, label=_("Who to ask")), *people))
     if guesses:
         text = _(
             "You asked: “{question}”. I am not sure I understood. Is it one of these? If "

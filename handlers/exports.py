@@ -90,7 +90,7 @@ async def ask_period(event: Incoming, ctx: Context) -> Reply | list[Reply]:
             "2026-01-01..2026-03-31."
         ),
         choices=tuple(
-            choice("expp", period.label, label=_period_name(period)) for period in periods
+            choice("expp", period.label, label=period_name(period)) for period in periods
         ),
     )
 
@@ -111,7 +111,7 @@ async def typed_period(event: Incoming, ctx: Context) -> Reply | list[Reply] | N
     return await _answer(ctx, event.text, files=bool(ctx.state.get("files", True)))
 
 
-def _period_name(period: Period) -> str:
+def period_name(period: Period) -> str:
     span = {"start": format_day(period.start), "end": format_day(period.end)}
     if period.kind == "h1":
         return _("First half of {year} ({start}–{end})").format(year=period.year, **span)

@@ -22,7 +22,7 @@ router = Router("privacy")
 router.menu(70, N_("Your data in Loa"), "privacy")
 
 # Channels that cannot receive an uploaded file: they get a link (or the text) instead.
-NO_FILES = frozenset({"zalo"})
+NO_FILES = frozenset({"zalo", "zalo_oa"})
 
 
 @router.choice("privacy")

@@ -138,7 +138,7 @@ async def reviewable(ctx: Context, report_id: int) -> Report:
     return report
 
 
-async def _already_decided(ctx: Context, report: Report) -> BadInput:
+async def already_decided(ctx: Context, report: Report) -> BadInput:
     """Say who moved the report on, and when (nothing is changed)."""
     events = await ctx.repos.reports.events(report.id)
     last, actor = events[-1] if events else (None, None)
@@ -193,7 +193,7 @@ async def review_choice(event: Incoming, ctx: Context) -> list[Reply]:
     if len(args) != 3:  # a decision button names its review round
         raise BadInput(stale)
     if report.status != ReportStatus.submitted.value:
-        raise await _already_decided(ctx, report)
+        raise await already_decided(ctx, report)
     shown = int(args[2])
     moved = await round_moved(ctx, report, shown)
     if moved is not None:
@@ -240,7 +240,7 @@ async def take_note(event: Incoming, ctx: Context) -> list[Reply] | None:
     report = await reviewable(ctx, int(ctx.state.get("report_id", 0)))
     if report.status != ReportStatus.submitted.value:
         ctx.state.clear()
-        raise await _already_decided(ctx, report)
+        raise await already_decided(ctx, report)
     moved = await round_moved(ctx, report, int(ctx.state.get("round", -1)))
     if moved is not None:
         return moved

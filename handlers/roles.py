@@ -61,6 +61,11 @@ async def set_role(
     detail = f"{before} -> {after}"
     if voided:
         detail += "; invites voided: " + ",".join(map(str, voided))
+    if after != before:
+        # Signed in to the web desk with the old role or unit: those sessions end now.
+        ended = await repos.desk.end_sessions_of(user.id)
+        if ended:
+            detail += f"; desk sessions ended: {ended}"
     action = "role.revoke" if role is Role.villager else "role.set"
     await repos.audit.record(
         action=action,

@@ -65,13 +65,21 @@ def _worker(
     sender: RecordingSender,
     clock: FrozenClock,
     name: str = "w1",
+    *,
+    host: str | None = None,
+    beats: FrozenClock | None = None,
 ) -> OutboxWorker:
+    """A worker; `host` is its WORKER_NAME, `beats` the clock of its heartbeats."""
+    settings = loa.settings
+    if host is not None:
+        settings = settings.model_copy(update={"worker_name": host})
     return OutboxWorker(
         loa.db,
         {CHANNEL: sender},
-        loa.settings,
+        settings,
         clock,  # type: ignore[dict-item]
         worker_id=name,
+        liveness=beats,
     )
 
 
@@ -130,7 +138,7 @@ async def test_retry_then_success_and_giving_up(loa: Loa, clock: FrozenClock) ->
     clock.advance(timedelta(minutes=5))
     assert (await worker.flush()).retried == 1  # 429: waits retry_after
     row = (await _rows(loa))[0]
-    assert row.due_at == clock.now() + timedelta(seconds=7)
+    assert row.retry_at == clock.now() + timedelta(seconds=7)
     clock.advance(timedelta(seconds=7))
     assert (await worker.flush()).sent == 1
     row = (await _rows(loa))[0]
@@ -187,21 +195,29 @@ async def test_quiet_hours_hold_non_urgent_messages_until_morning(
     assert (await worker.flush()).sent == 1
 
 
+class HangingSender(RecordingSender):
+    """Sends that never end: the process "dies" with them in flight."""
+
+    async def deliver(self, chat_id: str, reply: Reply) -> object:
+        await asyncio.Event().wait()  # never set
+        return Delivery(DeliveryStatus.sent)
+
+
+async def _pages(loa: Loa, *, officers: int, each: int = 1) -> None:
+    """Officers officer0… paged `each` times by a reporter (outbox rows in each one's line)."""
+    engine = _engine_with_pager(loa)
+    names = [f"officer{n}" for n in range(officers)]
+    await _users(loa, engine, *names, "reporter")
+    for name in names * each:
+        await Chat(engine, user="reporter").send(f"/page {name}")
+
+
 async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight(
     loa: Loa, clock: FrozenClock
 ) -> None:
-    engine = _engine_with_pager(loa)
-    await _users(loa, engine, "officer", "reporter")
-    for _n in range(20):
-        await Chat(engine, user="reporter").send("/page officer")
-    hang = asyncio.Event()
-
-    class HangingSender(RecordingSender):
-        async def deliver(self, chat_id: str, reply: Reply) -> object:
-            await hang.wait()  # never set: the process "dies" with these in flight
-            return Delivery(DeliveryStatus.sent)
-
-    killed = _worker(loa, HangingSender(), clock, name="killed")
+    await _pages(loa, officers=10, each=2)  # two messages each, in line
+    beats = FrozenClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
+    killed = _worker(loa, HangingSender(), clock, name="killed", host="host-a", beats=beats)
     task = asyncio.create_task(killed.flush())
     await asyncio.sleep(0.3)
     task.cancel()  # the kill
@@ -209,16 +225,53 @@ async def test_a_killed_worker_loses_nothing_and_repeats_only_what_was_in_flight
     assert 0 < len(in_flight) <= loa.settings.outbox_concurrency
 
     sender = RecordingSender()
-    survivor = _worker(loa, sender, clock, name="survivor")
-    await survivor.flush()  # the lease has not expired: in-flight rows are not touched
-    assert len(sender.sent) == 20 - len(in_flight)
-    clock.advance(timedelta(seconds=loa.settings.outbox_lease_seconds + 1))
+    # Another process, on another host, while the killed one's last heartbeat is recent.
+    survivor = _worker(loa, sender, clock, name="survivor", host="host-b", beats=beats)
+    report = await survivor.flush()
+    # It may be alive (several workers on PostgreSQL): its rows are not touched, and those
+    # recipients' second messages wait behind them...
+    assert report.recovered == 0
+    assert len(sender.sent) == 20 - 2 * len(in_flight)
+    # ...until it has not been seen for the timeout (far less than the lease).
+    beats.advance(timedelta(seconds=loa.settings.outbox_worker_timeout_seconds + 1))
     report = await survivor.flush()
     assert report.recovered == len(in_flight)
     rows = await _rows(loa)
     assert all(r.state == OutboxState.sent for r in rows)
     assert len(sender.sent) == 20
     assert sum(r.possible_duplicate for r in rows) == len(in_flight)
+
+
+async def test_a_restarted_process_takes_back_its_claims_at_once(
+    loa: Loa, clock: FrozenClock
+) -> None:
+    await _pages(loa, officers=5)
+    beats = FrozenClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
+    # A third worker elsewhere, alive and busy: what it holds must stay its own.
+    busy = _worker(loa, HangingSender(), clock, name="busy", host="host-b", beats=beats)
+    busy_task = asyncio.create_task(busy.flush())
+    await asyncio.sleep(0.2)
+    engine_rows = [r for r in await _rows(loa) if r.state == OutboxState.sending]
+    assert len(engine_rows) == 5  # it took them all
+    busy_task.cancel()
+    async with loa.db.session() as session:  # it gives back all but two, still in flight
+        for row in (await session.execute(select(OutboxMessage))).scalars():
+            if row.id not in {r.id for r in engine_rows[:2]}:
+                row.state, row.claimed_by, row.claimed_at = OutboxState.pending, None, None
+
+    first = _worker(loa, HangingSender(), clock, name="first-start", host="host-a", beats=beats)
+    first_task = asyncio.create_task(first.flush())
+    await asyncio.sleep(0.2)
+    first_task.cancel()  # killed with three in flight
+    sender = RecordingSender()
+    again = _worker(loa, sender, clock, name="second-start", host="host-a", beats=beats)
+    report = await again.flush()  # no lease, no heartbeat timeout waited for
+    rows = await _rows(loa)
+    assert report.recovered == 3 and len(sender.sent) == 3
+    # The live worker's two are still its own.
+    assert {r.id for r in rows if r.state == OutboxState.sending} == {
+        r.id for r in engine_rows[:2]
+    }
 
 
 async def test_two_workers_send_each_message_exactly_once(loa: Loa, clock: FrozenClock) -> None:
@@ -238,11 +291,11 @@ async def test_two_workers_send_each_message_exactly_once(loa: Loa, clock: Froze
 
     other_db = Database(loa.settings.database_url)
     try:
-        one = _worker(loa, first, clock, name="one")
+        one = _worker(loa, first, clock, name="one", host="host-a")
         two = OutboxWorker(
             other_db,
             {CHANNEL: second},
-            loa.settings,
+            loa.settings.model_copy(update={"worker_name": "host-b"}),
             clock,  # type: ignore[dict-item]
             worker_id="two",
         )

@@ -119,7 +119,7 @@ def _worker(loa: Loa, sender: RecordingSender, name: str) -> OutboxWorker:
     return OutboxWorker(
         loa.db,
         {CHANNEL: sender},  # type: ignore[dict-item]
-        loa.settings,
+        loa.settings.model_copy(update={"worker_name": name}),  # as if on a host of its own
         loa.services.clock,
         limiters=channel_limiters([CHANNEL]),
         worker_id=name,

@@ -302,6 +302,10 @@ def test_eval_file_covers_every_topic() -> None:
         "chuong trinh",
         "dan toc",
         "xa",
+        # one word of three matched ("tháng" of the report schedule): not an answer
+        "tien nuoc may thang nay",
+        # "rừng" weighs most, but resettlement matches more of the words: ask which
+        "dan tu do den o rung",
     ],
 )
 def test_noise_on_real_content(index: SearchIndex, query: str) -> None:
@@ -314,3 +318,22 @@ def test_a_part_is_preferred_to_its_whole_when_it_answers_as_well(index: SearchI
     assert [h.topic_id for h in hits[:2]] == ["noi-dung-tuyen-truyen", "ke-hoach"]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert top(index, "ke hoach truyen thong cua huyen") == "ke-hoach"
+
+
+def test_a_reason_given_in_a_long_message_weighs_less_than_its_ask(toy: SearchIndex) -> None:
+    # the ask is the loan; the boarding pupils are only why it is needed
+    asked = (
+        "Đề nghị tăng vay vốn ưu đãi cho hộ nghèo, vì học sinh nội trú bán trú ở nhà trường "
+        "còn thiếu"
+    )
+    assert top(toy, asked) == "vay"
+    # the same words with the pupils asked for and the loan given as the reason
+    assert (
+        top(toy, "Đề nghị hỗ trợ học sinh nội trú bán trú ở nhà trường, vì hộ nghèo") == "truong"
+    )
+
+
+def test_a_syllable_counts_where_the_page_has_the_word_it_belongs_to(index: SearchIndex) -> None:
+    # "hằng tháng" is not the "tháng" of "báo cáo 6 tháng": the report schedule, which has
+    # "tháng" only in other words, does not come before the page on village elders
+    assert top(index, "gia lang co phu cap hang thang khong") == "nguoi-co-uy-tin"

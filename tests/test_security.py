@@ -280,7 +280,7 @@ def test_a_document_listing_too_many_entries_is_refused_before_it_is_opened() ->
     many = _zip_with(entries=DOCUMENT_LIMITS.max_entries + 1)
     with pytest.raises(MediaRejected) as refused:
         sniff(many)
-    assert refused.value.problem is MediaProblem.too_large
+    assert refused.value.problem is MediaProblem.too_much_inside
     with pytest.raises(ArchiveTooLarge, match="entries"):
         check_zip(many, DOCUMENT_LIMITS)
 

@@ -151,7 +151,7 @@ class Figures:
     failed: int
     unreachable: int
     skipped_opted_out: int
-    outside_window: int = 0  # channels with a reply window only (none of Loa's today)
+    outside_window: int = 0  # channels with a reply window only (the Zalo OA)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -289,12 +289,19 @@ async def figures(repos: Repos, broadcast: Broadcast) -> Figures:
         failed=count(OutboxState.failed, OutboxState.cancelled) - opted_out_later,
         unreachable=broadcast.skipped_unreachable + count(OutboxState.blocked),
         skipped_opted_out=broadcast.skipped_opted_out + opted_out_later,
+        outside_window=count(OutboxState.outside_window),
     )
 
 
 def figures_text(broadcast: Broadcast, numbers: Figures) -> str:
     """The figures as the author reads them in chat."""
-    return _(
+    text = _(
         "Recipients: {recipients} · sent: {sent} · waiting: {pending} · unreachable: "
         "{unreachable} · failed: {failed} · skipped (opted out): {skipped}"
     ).format(skipped=numbers.skipped_opted_out, **asdict(numbers))
+    if numbers.outside_window:
+        text += " · " + _(
+            "not sent, outside the Zalo OA's reply window (they have not written for too "
+            "long): {count}"
+        ).format(count=numbers.outside_window)
+    return text

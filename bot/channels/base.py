@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.channels.files import Spool
-from bot.core.chat import Incoming, Kind, Reply
+from bot.core.chat import Incoming, Kind, Reply, clean_update
 from bot.core.config import Settings
 from bot.core.logging import redact
 from bot.delivery.outbox import Delivery, DeliveryStatus
@@ -85,6 +85,7 @@ class FailureKind(StrEnum):
     blocked = "blocked"  # 403: the user blocked the bot; retrying cannot help
     rejected = "rejected"  # 4xx: the request itself is wrong; retrying cannot help
     ambiguous = "ambiguous"  # timed out after sending: it may have arrived, so no blind retry
+    outside_window = "outside_window"  # the platform's reply window is closed for this user
 
 
 class CallError(Exception):
@@ -186,6 +187,8 @@ def delivery_of(failure: CallError, tally: Tally) -> DeliveryResult:
     """What a failed send means for whoever asked for it (a reply, or the outbox)."""
     if failure.kind is FailureKind.blocked:
         status = DeliveryStatus.blocked
+    elif failure.kind is FailureKind.outside_window:
+        status = DeliveryStatus.outside_window
     elif failure.kind in (FailureKind.transient, FailureKind.rate_limited):
         status = DeliveryStatus.retry
     else:
@@ -360,6 +363,11 @@ class Adapter:
     """
 
     name: str
+
+    @staticmethod
+    def storable(body: Any) -> Any:
+        """A platform's decoded JSON with every string storable (no NUL, no lone surrogate)."""
+        return clean_update(body)
 
     def __init__(
         self,

@@ -21,11 +21,12 @@ from bot.core.chat import (
     Kind,
     MediaRef,
     Reply,
+    clean_update,
     parse_command,
     split_text,
     to_plain,
 )
-from bot.delivery.outbox import Delivery, DeliveryStatus
+from bot.delivery.outbox import Delivery, DeliveryStatus, current_progress
 
 CHANNEL = "console"
 TEXT_LIMIT = 4096
@@ -68,6 +69,7 @@ class ConsoleChannel:
 
     def incoming(self, line: str) -> Incoming | None:
         """Turn a typed line into an event; console commands are handled here (None)."""
+        line = clean_update(line)  # bytes that were no UTF-8 arrive as lone surrogates
         update_id = uuid.uuid4().hex
         command, args = parse_command(line)
         if command == "user":
@@ -145,7 +147,11 @@ class ConsoleSender:
         self._out = out
 
     async def deliver(self, chat_id: str, reply: Reply) -> Delivery:
-        """Print the message for `chat_id`."""
-        self._out.write(f"(console) message for {chat_id}:\n{render([reply])}\n\n")
-        self._out.flush()
+        """Print the message for `chat_id` (unless an earlier attempt printed it)."""
+
+        async def show() -> None:
+            self._out.write(f"(console) message for {chat_id}:\n{render([reply])}\n\n")
+            self._out.flush()
+
+        await current_progress().send(show, last=True)
         return Delivery(DeliveryStatus.sent)

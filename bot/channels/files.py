@@ -13,6 +13,7 @@ while (bot/web/server.py checks the token); images are served as copies without 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 TOO_LARGE = "too_large"
 DOWNLOAD_FAILED = "download_failed"
+NO_SPACE = "no_space"  # the disk under MEDIA_DIR is full: it was received, not kept
 SKIPPED = "skipped"  # not downloaded: the user's role and step cannot take this file
 _CHUNK = 64 * 1024
 SWEEP_AFTER = 24 * 3600.0
@@ -93,7 +95,10 @@ class Spool:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             partial.unlink(missing_ok=True)
             log.warning("download of %s failed: %s", _safe(url), redact(f"{type(exc).__name__}"))
-            return MediaRef(ref, mime=mime, file_name=file_name, problem=DOWNLOAD_FAILED)
+            full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            local = full and not isinstance(exc, aiohttp.ClientError)  # our disk, not the network
+            problem = NO_SPACE if local else DOWNLOAD_FAILED
+            return MediaRef(ref, mime=mime, file_name=file_name, problem=problem)
         return MediaRef(
             ref,
             path=str(target),

@@ -80,7 +80,7 @@ from bot.core.chat import (
 from bot.core.config import Settings
 from bot.core.i18n import N_, Catalogs, _
 from bot.core.logging import redact
-from bot.delivery.outbox import DeliveryStatus, RateLimiter
+from bot.delivery.outbox import DeliveryStatus, RateLimiter, current_progress
 from bot.engine import Engine
 from db.session import Database
 
@@ -283,17 +283,21 @@ class TelegramSender:
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id` as one or more Telegram messages."""
         sent = 0
+        # An outbox row cut off earlier goes on from the first message not yet sent.
+        progress = current_progress()
 
         async def send(tally: Tally) -> None:
             nonlocal sent
-            for out in plan(reply):
-                await call_api(
+            outs = plan(reply)
+            for index, out in enumerate(outs):
+                call = partial(
+                    call_api,
                     partial(self._send, chat_id, out),
                     self.policy,
                     tally,
                     what=f"telegram {out.method} to {chat_id}",
                 )
-                sent += 1
+                sent += await progress.send(call, last=index == len(outs) - 1)
 
         result = await deliver_counted(send)
         if result.status != DeliveryStatus.sent and sent:
@@ -433,6 +437,7 @@ class _Album:
     messages: list[Json] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task[bool] | None = None
 
 
 class TelegramChannel(Adapter):
@@ -452,6 +457,9 @@ class TelegramChannel(Adapter):
         self.catalogs = catalogs
         self._albums: dict[tuple[str, str], _Album] = {}
         self._offset: int | None = None
+        # Polled updates still being handled: getUpdates is not told to forget them (offset)
+        # before they are done, so a process killed meanwhile gets them again at its restart.
+        self._unfinished: dict[int, asyncio.Task[bool]] = {}
         self.username = ""
 
     # --- lifecycle
@@ -539,9 +547,8 @@ class TelegramChannel(Adapter):
         failures = 0
         loop = asyncio.get_running_loop()
         while True:
-            method = _RawUpdates(
-                offset=self._offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
-            )
+            offset = min(self._unfinished, default=self._offset)
+            method = _RawUpdates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
             started = loop.time()
             try:
                 updates = await self.bot(method, request_timeout=int(timeout + 15))
@@ -561,12 +568,36 @@ class TelegramChannel(Adapter):
             if not updates and timeout and loop.time() - started < QUICK_EMPTY:
                 # A server that does not hold the long poll: do not spin on it.
                 await asyncio.sleep(QUICK_EMPTY_PAUSE)
+            fresh = False
             for raw in updates if isinstance(updates, list) else []:
                 update_id = _int(_dig(raw, "update_id"))
-                if update_id is None:
-                    continue
+                if update_id is None or (self._offset is not None and update_id < self._offset):
+                    continue  # taken already, still being handled
+                fresh = True
                 self._offset = max(self._offset or 0, update_id + 1)
-                self.accept(raw)
+                self._track(update_id, self.accept(raw) or self._album_task(raw))
+            if updates and not fresh and self._unfinished:
+                # Only updates still being handled came back: wait for one to finish rather
+                # than ask again at once.
+                await asyncio.wait(
+                    set(self._unfinished.values()),
+                    timeout=QUICK_EMPTY_PAUSE,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+
+    def _album_task(self, update: Json) -> asyncio.Task[bool] | None:
+        """The task that will handle the album this update's photo belongs to, if any."""
+        group = _dig(update, "message", "media_group_id")
+        user = _int(_dig(update, "message", "from", "id"))
+        album = self._albums.get((str(user), str(group))) if group is not None else None
+        return album.task if album is not None else None
+
+    def _track(self, update_id: int, task: asyncio.Task[bool] | None) -> None:
+        """Keep `update_id` unconfirmed until its handling ends."""
+        if task is None or task.done():
+            return
+        self._unfinished[update_id] = task
+        task.add_done_callback(lambda _done: self._unfinished.pop(update_id, None))
 
     async def confirm(self) -> None:
         """Confirm handled updates to Telegram on shutdown, so a restart does not see them."""
@@ -597,7 +628,7 @@ class TelegramChannel(Adapter):
             return web.Response(status=503, text="shutting down")  # Telegram will resend it
         try:
             data = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             log.warning("telegram webhook: body is not JSON")
             return web.Response(status=400, text="bad request")
         if not isinstance(data, dict):
@@ -614,6 +645,7 @@ class TelegramChannel(Adapter):
 
     def accept(self, update: Json) -> asyncio.Task[bool] | None:
         """Take one update: queue its work in the user's lane (None: nothing to wait for)."""
+        update = self.storable(update)
         update_id = _int(update.get("update_id"))
         if update_id is None:
             log.warning("telegram: update without update_id ignored")
@@ -642,6 +674,7 @@ class TelegramChannel(Adapter):
         user_id, chat_id, name = str(user), str(chat), _name_of(sender)
         group = message.get("media_group_id")
         if isinstance(group, str | int) and str(group):
+            # Acknowledged at once (a webhook must not wait for the album's end).
             self._add_to_album(user_id, chat_id, update_id, name, str(group), message)
             return None
         job = partial(self._handle, user_id, chat_id, update_id, name, [message])
@@ -716,7 +749,8 @@ class TelegramChannel(Adapter):
                     album.messages,
                 )
 
-            if self.inbox.submit(user_id, job) is None:
+            album.task = self.inbox.submit(user_id, job)
+            if album.task is None:
                 del self._albums[key]
                 return
         album.messages.append(message)

@@ -43,7 +43,7 @@ from bot.channels.files import DOWNLOAD_FAILED, PublicFiles, skipped
 from bot.core.chat import AttachmentKind, Incoming, Kind, MediaRef, Reply, split_text, to_plain
 from bot.core.config import Settings
 from bot.core.logging import redact
-from bot.delivery.outbox import RateLimiter
+from bot.delivery.outbox import Progress, RateLimiter, current_progress
 from bot.engine import Engine
 from db.session import Database
 
@@ -78,13 +78,10 @@ class ZaloTransportError(Exception):
         self.timed_out = timed_out
 
 
-class ZaloClient:
-    """The Zalo Bot API over one aiohttp session; the token stays out of every error."""
+class LazySession:
+    """One aiohttp session, opened on first use (inside the running loop), closed at the end."""
 
-    def __init__(self, token: str, base_url: str, timeout: float) -> None:
-        self._url = f"{base_url.rstrip('/')}/bot{token}/"
-        self.timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
+    _session: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -92,6 +89,19 @@ class ZaloClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+
+
+class ZaloClient(LazySession):
+    """The Zalo Bot API over one aiohttp session; the token stays out of every error."""
+
+    def __init__(self, token: str, base_url: str, timeout: float) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}/"
+        self.timeout = timeout
 
     async def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, time_limit: float = 0
@@ -126,11 +136,6 @@ class ZaloClient:
         if not isinstance(code, int) or isinstance(code, bool):
             code = status if status >= 400 else 400
         return _raise(code, str(data.get("description") or "error"))
-
-    async def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
 
 
 def _raise(code: int, description: str) -> Any:
@@ -180,14 +185,19 @@ async def call_api(
 # --- sending -------------------------------------------------------------------------------
 
 
-def render(reply: Reply) -> list[str]:
-    """The reply as plain-text parts of at most 2000 characters, choices numbered at the end."""
+def numbered(reply: Reply) -> str:
+    """The reply as plain text, its choices as numbered lines at the end, NFC-normalised."""
     text = to_plain(reply.text).strip()
     if reply.choices:
         lines = "\n".join(f"{n}. {choice.label}" for n, choice in enumerate(reply.choices, 1))
         text = f"{text}\n\n{lines}" if text else lines
     # Zalo counts UTF-16 units of what arrives; NFC keeps Vietnamese letters one unit each.
-    text = unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def render(reply: Reply) -> list[str]:
+    """The reply as plain-text parts of at most 2000 characters, choices numbered at the end."""
+    text = numbered(reply)
     return split_text(text, TEXT_LIMIT) if text else []
 
 
@@ -215,14 +225,22 @@ class ZaloSender:
     async def deliver(self, chat_id: str, reply: Reply) -> DeliveryResult:
         """Send `reply` to `chat_id`."""
 
+        # An outbox row cut off earlier goes on from the first message not yet sent.
+        progress = current_progress()
+
         async def send(tally: Tally) -> None:
-            for part in render(reply):
-                await self._call("sendMessage", {"chat_id": chat_id, "text": part}, tally)
-            await self._send_attachment(chat_id, reply, tally)
+            parts = render(reply)
+            for index, part in enumerate(parts):
+                params = {"chat_id": chat_id, "text": part}
+                last = index == len(parts) - 1 and reply.attachment is None
+                await progress.send(partial(self._call, "sendMessage", params, tally), last=last)
+            await self._send_attachment(chat_id, reply, tally, progress)
 
         return await deliver_counted(send)
 
-    async def _send_attachment(self, chat_id: str, reply: Reply, tally: Tally) -> None:
+    async def _send_attachment(
+        self, chat_id: str, reply: Reply, tally: Tally, progress: Progress
+    ) -> None:
         attachment = reply.attachment
         if attachment is None:
             return
@@ -245,18 +263,20 @@ class ZaloSender:
             log.debug("zalo: no PUBLIC_BASE_URL; %s not sent", attachment.kind)
             return
         caption = unicodedata.normalize("NFC", to_plain(attachment.caption)).strip()
+        time_limit = 0.0
         if attachment.kind is AttachmentKind.photo:
-            params: Json = {"chat_id": chat_id, "photo": url}
+            method, params = "sendPhoto", {"chat_id": chat_id, "photo": url}
             if caption:
                 params["caption"] = split_text(caption, TEXT_LIMIT)[0]
-            await self._call("sendPhoto", params, tally, time_limit=SEND_PHOTO_TIMEOUT)
-            return
-        if attachment.kind in (AttachmentKind.audio, AttachmentKind.voice):
-            await self._call("sendVoice", {"chat_id": chat_id, "voice_url": url}, tally)
-            return
-        # No documents on Zalo: a link they can open.
-        label = caption or path.name
-        await self._call("sendMessage", {"chat_id": chat_id, "text": f"{label}\n{url}"}, tally)
+            time_limit = SEND_PHOTO_TIMEOUT
+        elif attachment.kind in (AttachmentKind.audio, AttachmentKind.voice):
+            method, params = "sendVoice", {"chat_id": chat_id, "voice_url": url}
+        else:
+            # No documents on Zalo: a link they can open.
+            label = caption or path.name
+            method, params = "sendMessage", {"chat_id": chat_id, "text": f"{label}\n{url}"}
+        call = partial(self._call, method, params, tally, time_limit=time_limit)
+        await progress.send(call, last=True)
 
     async def _call(
         self, method: str, params: Json, tally: Tally, *, time_limit: float = 0
@@ -316,6 +336,39 @@ def event_kind(update: Mapping[str, Any]) -> str:
     return "message.unsupported.received"
 
 
+class ZaloCDN(Adapter):
+    """An adapter whose users' files are links on Zalo's CDN (the Bot Platform and the OA)."""
+
+    async def _download(
+        self,
+        url: str,
+        limit: int,
+        mime: str | None = None,
+        *,
+        want: Kind,
+        user_id: str = "",
+        name: str | None = None,
+    ) -> MediaRef:
+        """Fetch a user's file from Zalo's CDN: only when their step can take it, only over
+        https from Zalo's own hosts (ZALO_MEDIA_HOSTS), never following a redirect."""
+        assert self._downloads is not None
+        name = name or PurePosixPath(urlsplit(url).path).name or None
+        if want not in await self.inbox.files_taken(user_id):
+            return skipped(url, mime, name)
+        if not media_host_allowed(url, self.settings.zalo_media_hosts):
+            log.warning("%s: file URL on %s refused (not a Zalo host)", self.name, _host(url))
+            return MediaRef(url, mime=mime, file_name=name, problem=DOWNLOAD_FAILED)
+        return await self.spool.fetch(
+            self._downloads,
+            url,
+            ref=url,
+            limit=limit,
+            time_limit=DOWNLOAD_TIMEOUT,
+            mime=mime,
+            file_name=name,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class _Sender:
     user_id: str
@@ -323,7 +376,7 @@ class _Sender:
     name: str
 
 
-class ZaloChannel(Adapter):
+class ZaloChannel(ZaloCDN):
     """Zalo Bot Platform: one update per poll or a webhook body, images fetched at once."""
 
     name = CHANNEL
@@ -458,7 +511,7 @@ class ZaloChannel(Adapter):
             return web.json_response({"ok": True})
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             log.warning("zalo webhook: body is not JSON")
             return web.json_response({"ok": False, "error": "bad request"}, status=400)
         self.accept(body)
@@ -469,7 +522,7 @@ class ZaloChannel(Adapter):
 
     def accept(self, body: Any) -> asyncio.Task[bool] | None:
         """Take one update (either envelope); queue its work in the user's lane."""
-        update = unwrap(body)
+        update = unwrap(self.storable(body))
         if update is None:
             log.debug("zalo: body without a message ignored")
             return None
@@ -532,28 +585,6 @@ class ZaloChannel(Adapter):
             return Incoming(CHANNEL, user, update_id, Kind.sticker, media=(ref,), **base)
         # message.unsupported.received (no content), and event kinds not known yet.
         return Incoming(CHANNEL, user, update_id, Kind.unsupported, text=caption, **base)
-
-    async def _download(
-        self, url: str, limit: int, mime: str | None = None, *, want: Kind, user_id: str = ""
-    ) -> MediaRef:
-        """Fetch a user's file from Zalo's CDN: only when their step can take it, only over
-        https from Zalo's own hosts (ZALO_MEDIA_HOSTS), never following a redirect."""
-        assert self._downloads is not None
-        name = PurePosixPath(urlsplit(url).path).name or None
-        if want not in await self.inbox.files_taken(user_id):
-            return skipped(url, mime, name)
-        if not media_host_allowed(url, self.settings.zalo_media_hosts):
-            log.warning("zalo: file URL on %s refused (not a Zalo host)", _host(url))
-            return MediaRef(url, mime=mime, file_name=name, problem=DOWNLOAD_FAILED)
-        return await self.spool.fetch(
-            self._downloads,
-            url,
-            ref=url,
-            limit=limit,
-            time_limit=DOWNLOAD_TIMEOUT,
-            mime=mime,
-            file_name=name,
-        )
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -22,6 +22,7 @@ from bot.cli import (
     run,
     tickets,
     users,
+    zalo_oa,
 )
 from bot.core.config import StartupError
 
@@ -50,6 +51,7 @@ for group in (
     demo.app,
     broadcast.app,
     broadcast.polls_app,
+    zalo_oa.app,
 ):
     app.add_typer(group)
 

@@ -9,11 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from signal import SIGINT, SIGTERM
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.common import load_settings
 from bot.core.config import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Loa
+    from bot.web.server import WebServer
 
 
 def run() -> None:
@@ -68,8 +73,34 @@ async def _run_console(settings: Settings) -> None:
     # Reminders are planned in the background and show after the next line typed.
     scheduler = Scheduler(loa, worker, run_worker=False)
     await scheduler.start()
+    web = await _console_web(loa, CHANNEL)
     try:
         await ConsoleChannel(loa.engine.handle, sys.stdout, after=worker.flush).run(sys.stdin)
     finally:
+        if web is not None:
+            await web.stop()
         await scheduler.stop()
         await loa.close()
+
+
+async def _console_web(loa: Loa, channel: str) -> WebServer | None:
+    """With WEB_LISTEN, the web server (the desk: /desk in the console gives its link)."""
+    from bot.channels.files import PublicFiles
+    from bot.web.server import WebServer
+
+    settings = loa.settings
+    if not settings.web_listen:
+        return None
+    files = PublicFiles(settings.media_dir, settings.media_url_secret.get_secret_value(), None)
+    web = WebServer(
+        settings.web_listen,
+        loa.db,
+        {},
+        files,
+        settings=settings,
+        clock=loa.services.clock,
+        loa=loa,
+        running=[channel],
+    )
+    await web.start()
+    return web

@@ -10,14 +10,11 @@ date) is not on it, `fact_found` is false, so Loa says so instead of implying th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TypeVar
 
-from bot.content.search import SearchHit, SearchIndex, normalize
+from bot.content.search import SearchHit, SearchIndex, normalize, without_reasons
 from bot.content.urgent import Urgency, detect_urgent
-
-T = TypeVar("T")
 
 __all__ = [
     "Analysis",
@@ -54,6 +51,17 @@ class OutOfScope(StrEnum):
     officials_pay = "officials_pay"
     tax = "tax"
     electricity = "electricity"
+    merit = "merit"
+    social_assistance = "social_assistance"
+    military_service = "military_service"
+    justice = "justice"
+    police = "police"
+    permits = "permits"
+    prices = "prices"
+    labour = "labour"
+    environment = "environment"
+    # No subject named, but no page comes near the question: Loa says it seems not covered.
+    uncovered = "uncovered"
 
 
 class SmallTalk(StrEnum):
@@ -214,15 +222,13 @@ _ON_PAGE: dict[Fact, re.Pattern[str]] = {
 }
 
 
-def _first_match(table: tuple[tuple[T, re.Pattern[str]], ...], text: str) -> T | None:
-    """The first value of `table` whose pattern is found in `text` (normalised)."""
-    folded = normalize(text)
-    return next((value for value, pattern in table if pattern.search(folded)), None)
-
-
 def asked_fact(text: str) -> Fact | None:
     """The kind of fact a question asks for, if it asks for one of the kinds pages may lack."""
-    return _first_match(_ASKED, text)
+    folded = normalize(text)
+    for fact, pattern in _ASKED:
+        if pattern.search(folded):
+            return fact
+    return None
 
 
 def states_fact(page_text: str, fact: Fact) -> bool:
@@ -238,18 +244,28 @@ def states_fact(page_text: str, fact: Fact) -> bool:
 _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
     (subject, re.compile(pattern))
     for subject, pattern in (
-        (OutOfScope.pension, r"\b(?:luong huu|huu tri|ve huu|nghi huu|tro cap huu)\b"),
+        (
+            OutOfScope.pension,
+            r"\b(?:(?:luong|ve|nghi|lanh|linh|tien|che do|huong|tuoi|nhan|tro cap) huu|huu tri)\b",
+        ),
         (
             OutOfScope.social_insurance,
-            r"\b(?:bao hiem xa hoi|bhxh|so bao hiem|bao hiem that nghiep|thai san|"
-            r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep)\b",
+            r"\b(?:bao hiem xa hoi|bao hiem xh|bhxh|so bao hiem|"
+            r"(?:dong|mua|nop|rut|huong|lanh|nhan) bao hiem(?! y te| yte| suc khoe)|"
+            r"bao hiem that nghiep|thai san|"
+            r"bao hiem tu nguyen|bao hiem bat buoc|bao hiem mot lan|rut bao hiem|that nghiep|"
+            r"tu tuat|mai tang phi|tro cap mai tang)\b",
         ),
         (
             OutOfScope.land,
-            r"\b(?:so do|so hong|bia do|quyen su dung dat|giay chung nhan (?:quyen )?su dung|"
+            r"\b(?:so do|so hong|bia do|so dat|bia dat|giay dat|quyen su dung dat|"
+            r"giay chung nhan (?:quyen )?su dung|"
             r"tach thua|sang ten|chuyen nhuong dat|cap so dat|lam so dat|lam so|tranh chap dat|"
             r"do dac dat|cap giay dat|giay do|giay to dat|thu hoi dat|dat bi thu hoi|den bu|"
-            r"boi thuong (?:dat|giai phong)|giai phong mat bang|chuyen muc dich su dung)\b",
+            r"boi thuong (?:dat|giai phong|khi nha nuoc)|tien boi thuong|giai phong mat bang|"
+            r"chuyen muc dich su dung|tranh chap(?: \w+){0,2} dat|ranh gioi dat|mua ban dat|"
+            r"gia dat|"
+            r"lan chiem(?: \w+)? dat|lan dat)\b",
         ),
         (
             OutOfScope.poor_household,
@@ -258,7 +274,11 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
             r"rut khoi|loai khoi) (?:dien |danh sach )?(?:ho )?(?:can )?ngheo|"
             r"(?:ai|the nao|nhu the nao|ho nao|nha nao) (?:la|duoc coi la|duoc xep) (?:ho )?"
             r"(?:can )?ngheo|(?:so|giay chung nhan|the|giay xac nhan) ho (?:can )?ngheo|"
-            r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo)\b",
+            r"(?:cat|bi cat|cat bo) (?:dien |danh sach )?ho (?:can )?ngheo|"
+            r"dang ky (?:vao )?(?:dien )?ho (?:can )?ngheo|phuc tra ho (?:can )?ngheo|"
+            r"ho (?:can )?ngheo la (?:gi|the nao|sao|nhu the nao)|"
+            r"ho (?:can )?ngheo(?: \w+){0,3} (?:binh )?xet (?:khi nao|bao gio|lai|the nao|"
+            r"nhu the nao|ra sao|may nam|bao lau|hang nam))\b",
         ),
         (
             OutOfScope.civil_papers,
@@ -270,6 +290,8 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         (
             OutOfScope.officials_pay,
             r"\b(?:(?:phu cap|luong|che do|tang luong)(?: \w+){0,3} can bo|"
+            r"(?:phu cap|luong)(?: \w+){0,2} "
+            r"(?:truong thon|thon truong|bi thu chi bo|cong an vien)|"
             r"can bo khong chuyen trach|nguoi hoat dong khong chuyen trach|luong co so|"
             r"luong (?:giao vien|cong chuc|vien chuc|can bo)|"
             r"tinh gian bien che)\b",
@@ -281,7 +303,58 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
         ),
         (
             OutOfScope.electricity,
-            r"\b(?:tien dien|hoa don dien|gia dien|cup dien|mat dien|cong to dien)\b",
+            r"\b(?:tien dien|hoa don dien|gia dien|cup dien|mat dien|cong to dien|cat dien|"
+            r"dien bi cat)\b",
+        ),
+        (
+            OutOfScope.merit,
+            r"\b(?:nguoi co cong|co cong (?:voi )?cach mang|"
+            # not the "Thương binh" of the labour department's name
+            r"(?<!lao dong )thuong binh(?! va xa hoi)|benh binh|liet si|"
+            r"chat doc da cam|me viet nam anh hung|gia dinh chinh sach)\b",
+        ),
+        (
+            OutOfScope.social_assistance,
+            r"\b(?:tro cap xa hoi|bao tro xa hoi|khuyet tat|nguoi cao tuoi|tro cap (?:cho )?"
+            r"(?:nguoi gia|nguoi cao tuoi|nguoi khuyet tat|tre mo coi|hang thang)|mo coi|"
+            r"tro cap tuoi gia|cuu doi|tro cap gao)\b",
+        ),
+        (
+            OutOfScope.military_service,
+            r"\b(?:nghia vu quan su|di bo doi|nhap ngu|tuyen quan|kham tuyen quan su|"
+            r"dan quan tu ve|xuat ngu)\b",
+        ),
+        (
+            OutOfScope.justice,
+            r"\b(?:ly hon|ly di|thua ke|di chuc|khoi kien|kien tung|toa an|ban an|"
+            r"cong chung|chung thuc|lam di chuc|chia tai san)\b",
+        ),
+        (
+            OutOfScope.police,
+            r"\b(?:trom|trom cap|mat trom|bi trom|cuop|ma tuy|co bac|danh bac|lua dao qua mang|"
+            r"mat xe|mat cap|bang lai|giay phep lai xe|dang ky xe|bien so xe|vi pham giao thong|"
+            r"tai nan giao thong)\b",
+        ),
+        (
+            OutOfScope.labour,
+            r"\b(?:hop dong lao dong|sa thai|cong ty no luong|no luong|tai nan lao dong|"
+            r"luong toi thieu|nghi phep|bi duoi viec|cong nhan nha may|luat lao dong)\b",
+        ),
+        (
+            OutOfScope.environment,
+            r"\b(?:o nhiem|rac thai|xa thai|thu gom rac|bai rac|khai thac cat|"
+            r"khai thac khoang san|"
+            r"moi truong song)\b",
+        ),
+        (
+            OutOfScope.permits,
+            r"\b(?:giay phep (?:xay dung|xay nha|kinh doanh|mo)|dang ky kinh doanh|ho kinh doanh|"
+            r"mo quan|giay phep con)\b",
+        ),
+        (
+            OutOfScope.prices,
+            r"\b(?:gia (?:lua|gao|ca phe|cao su|mi|san|heo|lon|bo|ga|phan bon|xang|vang|"
+            r"nong san|thit|dieu|tieu|hat dieu|ho tieu)|thi truong nong san)\b",
         ),
     )
 )
@@ -289,7 +362,17 @@ _OUT_OF_SCOPE: tuple[tuple[OutOfScope, re.Pattern[str]], ...] = tuple(
 
 def out_of_scope(text: str) -> OutOfScope | None:
     """The subject Loa does not cover that a message is about, if any."""
-    return _first_match(_OUT_OF_SCOPE, text)
+    found = _out_of_scope_words(normalize(text))
+    return found[0] if found else None
+
+
+def _out_of_scope_words(folded: str) -> tuple[OutOfScope, list[str], str] | None:
+    """The subject out of scope, the words that name it, and the text without them."""
+    for subject, pattern in _OUT_OF_SCOPE:
+        words = [m.group(0) for m in pattern.finditer(folded)]
+        if words:
+            return subject, words, pattern.sub(" ", folded)
+    return None
 
 
 # --- small talk and gibberish ------------------------------------------------------------------
@@ -326,6 +409,7 @@ def small_talk(text: str) -> SmallTalk | None:
 
 # --- parts of a long message -------------------------------------------------------------------
 
+_LONG_ASK_WORDS = 15  # words; a subject out of scope may be context in a message this long
 _MIN_PART_WORDS = 4  # shorter pieces are not asks of their own
 _MIN_SPLIT_WORDS = 12  # shorter messages are one ask
 # Where a second ask may start: sentence ends, and joins that introduce another request.
@@ -387,18 +471,47 @@ class Answerer:
         gibberish = (
             urgent is None
             and talk is None
-            and main.out_of_scope is None
+            and main.out_of_scope in (None, OutOfScope.uncovered)
             and not main.confident
             and self._index.word_share(text) < _GIBBERISH_SHARE
         )
+        if main.out_of_scope is OutOfScope.uncovered and (urgent or talk or gibberish):
+            # answered as danger, small talk or not understood: not as a subject left out
+            main = replace(main, out_of_scope=None)
         asks = split_asks(text)
         parts = tuple(self.ask(piece, limit) for piece in asks) if len(asks) > 1 else (main,)
         return Analysis(text, main, parts, urgent=urgent, small_talk=talk, gibberish=gibberish)
 
+    def _out_of_scope(self, folded: str, hits: tuple[SearchHit, ...]) -> OutOfScope | None:
+        """The subject out of scope, unless a page the rest of the question points to answers.
+
+        "căn cước" is a subject Loa does not cover, but "does Loa keep my identity card
+        number?" is about Loa's page on data, which names identity cards among its keywords:
+        when the rest of the question points clearly to that page, the page answers.
+        """
+        found = _out_of_scope_words(folded) or _out_of_scope_words(self._index.reading(folded))
+        if found is None:
+            return None
+        subject, words, rest = found
+        if not hits:
+            return subject
+        # In a long message the words may be context ("nhà tôi chưa có sổ đỏ, …"): the rest of
+        # it can still point clearly to a page.
+        context = len(folded.split()) >= _LONG_ASK_WORDS
+        if not context and not all(self._index.names(hits[0].topic_id, w) for w in words):
+            return subject
+        others = self._index.search(rest, limit=3)
+        if others and others[0].topic_id == hits[0].topic_id and self._index.is_confident(others):
+            return None
+        return subject
+
     def ask(self, text: str, limit: int = 5) -> Ask:
         """Read one ask: its ranking, whether it is clear, its scope and the fact it wants."""
         hits = tuple(self._index.search(text, limit=limit))
-        subject = out_of_scope(text)
+        # a subject named only as the reason for the ask is not what is asked
+        subject = self._out_of_scope(without_reasons(text), hits)
+        if subject is None and self._index.uncovered(text, hits):
+            subject = OutOfScope.uncovered
         confident = subject is None and self._index.is_confident(hits)
         fact = asked_fact(text)
         page = self._pages.get(hits[0].topic_id) if hits else None

@@ -14,7 +14,13 @@ keystrokes left in ("nhaf owr") and missing spaces ("hotrolamnha"). How it works
   neighbours confirm them; question formulas and particles are set aside.
 - Score: the IDF-weighted share of the query's syllables, bigrams and phrases that a topic
   covers, so it lies in 0..1 and is comparable across queries; words the index has never seen
-  still count as asked, and vague queries are damped.
+  still count as asked, and vague queries are damped. A syllable counts fully only on pages
+  that have the word the query makes of it ("thanh" of "thanh niên" is not that of "phát
+  thanh"); in a long message, a clause giving a reason ("… vì học sinh không đến trường được")
+  weighs less than the ask.
+- Confidence: a direct answer needs a good score, a clear lead, and a page that matches a fair
+  share of the question's words; a question the pages match only in small part, or mostly in
+  words no page uses, is not covered (`uncovered`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["SearchDoc", "SearchHit", "SearchIndex", "normalize"]
+__all__ = ["SearchDoc", "SearchHit", "SearchIndex", "normalize", "without_reasons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,9 @@ class SearchHit:
     topic_id: str
     score: float
     title: str
+    # Share of the question's content words the page matches (a direct answer needs more
+    # than one of several words: "tiền nước mấy tháng nay" is not about the report schedule).
+    words: float = 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,6 +81,18 @@ _RUN = re.compile(r"([^\W\d_])\1{2,}")
 def normalize(text: str) -> str:
     """Lower-case, strip diacritics (đ→d), drop punctuation and collapse spaces."""
     return " ".join(_NON_WORD.sub(" ", _fold(text)).split())
+
+
+def without_reasons(text: str) -> str:
+    """A long message, normalised, without its clauses that give reasons ("… vì …").
+
+    What a message asks is in its other clauses: "đề nghị làm đường vì học sinh không đến
+    trường được" asks for a road, not about school.
+    """
+    phrases = _split_phrases(_fold(text[:_MAX_QUERY_CHARS]))
+    if sum(len(p) for p in phrases) < _LONG_MESSAGE:
+        return normalize(text)
+    return " ".join(" ".join(p[: _reason_starts(p)]) for p in phrases).strip()
 
 
 def _fold(text: str) -> str:
@@ -182,7 +203,7 @@ _STOP = frozenset((
     "minh", "em", "ong", "chau", "bac", "co", "cai", "khong", "duoc", "chua", "roi", "dang", "se",
     "vua", "gi", "nao", "sao", "nhu", "ai", "ay", "kia", "nay", "hom", "nhung", "cac", "mot",
     "xin", "chao", "muon", "phai", "nen", "hay", "hoac", "neu", "khi", "den", "ra", "vao", "len",
-    "xuong", "cung", "nua", "luon", "boi",
+    "xuong", "cung", "nua", "luon", "boi", "cho", "may", "gio", "bi",
 ))
 
 # Sentence-final particles that are content words elsewhere: "nhé" / "nhẹ cân", "hả" / "hạ tầng".
@@ -222,17 +243,30 @@ _PASSING_DF = 0.6  # a body-only mention counts as this much of a document
 _BODY_TF_GAIN = 0.15  # extra body strength from repeated mentions, saturating
 _STOP_PAIR_SHARE = 0.5  # a pair with a function word counts this share of its word
 _ORPHAN_SHARE = 0.5  # a syllable that pairs with none of its neighbours
+_ORPHAN_COMMON_IDF = 2.0  # orphans this common count at _ORPHAN_SHARE…
+_ORPHAN_RARE_SPAN = 1.0  # …rising to full weight this much rarer
+_LOOSE_SHARE = 0.5  # a syllable found on a page only outside the word the query makes of it
 _PHRASE_WEIGHT = 0.5  # share of its words' weight a whole matched phrase adds
 _MAX_PHRASE = 6
 _UNKNOWN_WEIGHT = 2.0  # a content word the index has never seen still counts as asked
 _REF_WEIGHT = 2.0  # queries carrying less IDF mass than this are too vague to trust
+_UNCOVERED_SCORE = 0.25  # a question the best page matches less than this is not covered…
+_UNCOVERED_WORDS = 3  # …when it has at least this many content words
+_UNCOVERED_UNKNOWN_SCORE = 0.4  # below this, a question mostly in words no page uses…
+_UNCOVERED_UNKNOWN_SHARE = 0.25  # …(this share of its weight) is not covered either
 _MIN_SCORE = 0.04  # below this a hit is noise
 _PART_SHARE = 0.95  # a part scoring this share of its whole's score is preferred to the whole
-_CONFIDENT_SCORE = 0.45  # confidence rule, calibrated on tests/data/search-eval.yaml
+_CONFIDENT_SCORE = 0.55  # confidence rule, calibrated on tests/data/search-eval.yaml
 _CONFIDENT_MARGIN = 0.1
+_CONFIDENT_WORDS = 0.4  # …and the winner must match this share of the question's words
+_RIVAL_SHARE = 0.5  # no direct answer when a runner-up this close matches more words
+_WORD_MATCH = 0.25  # a word counts as matched by a page giving it this share of its weight
 _CONFIDENT_LEAD = 0.3  # the runner-up must score at most 70 % of the winner…
 _CONFIDENT_HIGH = 0.9
 _CONFIDENT_LEAD_HIGH = 0.2  # …or 80 % of a winner that matches nearly all of the query
+
+_LONG_MESSAGE = 12  # words; from here a message may carry reasons besides its ask
+_REASON_WEIGHT = 0.4  # share of weight of a word in a clause giving a reason
 
 _MAX_QUERY_CHARS = 2000
 _MAX_QUERY_TOKENS = 80  # far more than the longest real question
@@ -266,6 +300,7 @@ class _Slot:
     readings: list[_Reading]
     stop: bool
     surface: str
+    weight: float = 1.0  # less in a clause that gives a reason rather than the ask
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +309,10 @@ class _Unit:
 
     weight: float
     options: tuple[tuple[str, float], ...]  # (term, conf·idf) alternatives
+    # Bigrams the syllable forms with its neighbours in the query ("thanh" in "thanh niên"):
+    # a page that has the syllable only in other words ("phát thanh") earns a share of it.
+    bound: frozenset[str] = frozenset()
+    word: bool = False  # one content word of the query (not a pair or a phrase)
 
 
 class SearchIndex:
@@ -392,6 +431,8 @@ class SearchIndex:
         if total <= 0.0:
             return []
         gained: dict[int, float] = defaultdict(float)
+        matched: dict[int, int] = defaultdict(int)  # content words each topic matches
+        words = sum(1 for unit in units if unit.word)
         for unit in units:
             best: dict[int, float] = {}
             for term, value in unit.options:
@@ -399,8 +440,15 @@ class SearchIndex:
                     got = value * strength
                     if got > best.get(topic, 0.0):
                         best[topic] = got
+            if unit.bound:
+                whole = {t for key in unit.bound for t, _ in self._postings[key]}
+                for topic in best:
+                    if topic not in whole:
+                        best[topic] *= _LOOSE_SHARE
             for topic, got in best.items():
                 gained[topic] += got
+                if unit.word and got >= _WORD_MATCH * unit.weight:
+                    matched[topic] += 1
         # Vague queries ("ho tro", "chuong trinh") carry little IDF mass: damp them.
         vagueness = min(1.0, total / _REF_WEIGHT) ** 0.5
         scored = sorted(
@@ -409,7 +457,12 @@ class SearchIndex:
         )
         self._prefer_parts(scored)
         return [
-            SearchHit(self._topics[topic], round(score, 4), self._titles[topic])
+            SearchHit(
+                self._topics[topic],
+                round(score, 4),
+                self._titles[topic],
+                round(matched[topic] / words, 4) if words else 1.0,
+            )
             for score, topic in scored[:limit]
             if score >= _MIN_SCORE
         ]
@@ -444,7 +497,57 @@ class SearchIndex:
             top >= _CONFIDENT_SCORE
             and top - second >= _CONFIDENT_MARGIN
             and second <= top * (1.0 - lead)
+            and hits[0].words >= _CONFIDENT_WORDS
+            # a runner-up that matches more of the question's words is a real alternative
+            and not (hits[1:] and hits[1].words > hits[0].words and second >= top * _RIVAL_SHARE)
         )
+
+    def reading(self, query: str) -> str:
+        """The words search reads in a message: chat forms, run-together words and slips undone.
+
+        "luonghuu", "lam so do ko" read as "luong huu", "lam so do khong": rules over words
+        (the subjects Loa does not cover) can then see them.
+        """
+        return " ".join(
+            slot.readings[0].term if slot.readings else slot.surface for slot in self._read(query)
+        )
+
+    def names(self, topic_id: str, words: str) -> bool:
+        """Tell whether a page names these words in its title or keywords ("căn cước")."""
+        tokens = _raw_tokens(words)
+        if topic_id not in self._topics or not tokens:
+            return False
+        topic = self._topics.index(topic_id)
+        terms = [f"{a} {b}" for a, b in itertools.pairwise(tokens)] or tokens
+        return all(
+            any(
+                t == topic and strength >= _FIELD_KEYWORD
+                for t, strength in self._postings.get(term, ())
+            )
+            for term in terms
+        )
+
+    def uncovered(self, query: str, hits: Sequence[SearchHit]) -> bool:
+        """Tell whether a question says enough, yet no page comes near it.
+
+        A question of several content words that the best page matches only in small part is
+        about something the pages do not cover ("con mèo nhà hàng xóm", "thi bằng lái xe"):
+        better said plainly than answered with the nearest page.
+        """
+        top = hits[0].score if hits else 0.0
+        if top >= _UNCOVERED_UNKNOWN_SCORE:
+            return False
+        slots = self._read(query)
+        content = sum(1 for slot in slots if not slot.stop and len(slot.surface) >= 2)
+        if content < _UNCOVERED_WORDS:
+            return False
+        if top < _UNCOVERED_SCORE:
+            return True
+        # Words no page uses ("wifi", "covid", "phân bón") are what a question is about when
+        # the pages match it only in part.
+        units = self._units(slots)
+        unknown = sum(u.weight for u in units if not u.options)
+        return unknown >= _UNCOVERED_UNKNOWN_SHARE * sum(u.weight for u in units)
 
     def word_share(self, query: str) -> float:
         """Share of a message's tokens that read as words (1.0 for a message without any).
@@ -479,18 +582,24 @@ class SearchIndex:
     def _read(self, query: str) -> list[_Slot]:
         """Turn the query into word slots with weighted readings."""
         words: list[tuple[str, bool, float]] = []  # (term, exact, conf)
+        weights: list[float] = []
         ends: set[int] = set()  # positions of words that end a sentence or clause
         budget = _MAX_QUERY_TOKENS  # a pasted page must not cost more than a long question
-        for phrase in _split_phrases(_fold(query[:_MAX_QUERY_CHARS])):
+        phrases = _split_phrases(_fold(query[:_MAX_QUERY_CHARS]))
+        long_message = sum(len(p) for p in phrases) >= _LONG_MESSAGE
+        for phrase in phrases:
             tokens = self._merge_split_words(phrase[:budget])
             budget -= len(tokens)
             if not tokens:
                 break
+            reason = _reason_starts(tokens) if long_message else len(tokens)
             for i, tok in enumerate(tokens):
                 near_number = (i > 0 and tokens[i - 1].isdigit()) or (
                     i + 1 < len(tokens) and tokens[i + 1].isdigit()
                 )
-                words.extend(self._resolve(tok, near_number))
+                read = self._resolve(tok, near_number)
+                words.extend(read)
+                weights.extend([_REASON_WEIGHT if i >= reason else 1.0] * len(read))
             ends.add(len(words) - 1)
         stops = _mark_fillers([w for w, _, _ in words])
         slots: list[_Slot] = []
@@ -498,7 +607,7 @@ class SearchIndex:
             # "nhé" closes a sentence; mid-sentence the same letters are "nhẹ" ("nhẹ cân").
             stop = stop or term in _STOP or (term in _PARTICLES and k in ends)
             readings = [_Reading(term, conf, exact=True)] if exact or stop else self._fuzzy(term)
-            slots.append(_Slot(readings, stop, term))
+            slots.append(_Slot(readings, stop, term, weights[k]))
         self._settle_fuzzy(slots)
         for slot in slots:
             # "nhnug" read as "nhung" is a function word like any other
@@ -683,6 +792,10 @@ class SearchIndex:
             after = slots[i + 1].readings if i + 1 < len(slots) else []
             settled: list[_Reading] = []
             for r in slot.readings:
+                if shaped and not _plausible_slip(slot.surface, r.term):
+                    # A real syllable is read as another only for a slip of the fingers: "hoa
+                    # tro" is "hỗ trợ", but "mái nhà" is not "tại nhà".
+                    continue
                 support = any(
                     f"{a.term} {r.term}" in self._bigrams for a in before if a.exact
                 ) + any(f"{r.term} {b.term}" in self._bigrams for b in after if b.exact)
@@ -707,7 +820,7 @@ class SearchIndex:
             # Adjacent syllables usually make one word: when a syllable pairs with none of its
             # neighbours in the index ("thời tiết" → "thời", "tiết"), its matches are likely
             # parts of other words ("thời gian", "tiết kiệm") and count for less.
-            share = _ORPHAN_SHARE if self._orphan(slots, i) else 1.0
+            share = self._orphan_share(slot) if self._orphan(slots, i) else 1.0
             options = tuple(
                 (r.term, share * r.conf * self._idf[r.term])
                 for r in slot.readings
@@ -717,9 +830,11 @@ class SearchIndex:
                 # The slot weighs what its likeliest reading's word weighs, so a guess earns
                 # only its confidence's share.
                 term, _ = max(options, key=lambda option: option[1])
-                units.append(_Unit(self._idf[term], options))
+                w = slot.weight
+                options = tuple((t, v * w) for t, v in options)
+                units.append(_Unit(w * self._idf[term], options, self._bound(slots, i), True))
             elif len(slot.surface) >= 2:
-                units.append(_Unit(_UNKNOWN_WEIGHT, ()))
+                units.append(_Unit(slot.weight * _UNKNOWN_WEIGHT, (), word=True))
         units.extend(self._phrase_units(slots))
         for left, right in itertools.pairwise(slots):
             # Two question words ("cái gì", "hỏi ai", "năm nào") say nothing, unless a page
@@ -748,10 +863,31 @@ class SearchIndex:
                                 self._idf[key],
                                 self._idf.get(a.term, 0.0) + self._idf.get(b.term, 0.0),
                             )
-                        pairs.append((key, a.conf * b.conf * idf))
+                        pairs.append((key, a.conf * b.conf * idf * min(left.weight, right.weight)))
             if pairs:
                 units.append(_Unit(max(v for _, v in pairs), tuple(pairs)))
         return units
+
+    def _bound(self, slots: list[_Slot], i: int) -> frozenset[str]:
+        """Known bigrams slot i forms with its content neighbours: the word it is part of."""
+        keys: set[str] = set()
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(slots) or slots[j].stop:
+                continue
+            left, right = (slots[j], slots[i]) if j < i else (slots[i], slots[j])
+            keys.update(
+                key
+                for a in left.readings
+                for b in right.readings
+                if (key := f"{a.term} {b.term}") in self._bigrams
+            )
+        return frozenset(keys)
+
+    def _orphan_share(self, slot: _Slot) -> float:
+        """What an orphan syllable's matches are worth: rare words ("chiêng") stand alone."""
+        idf = max((self._idf.get(r.term, 0.0) for r in slot.readings), default=0.0)
+        rarity = min(1.0, max(0.0, (idf - _ORPHAN_COMMON_IDF) / _ORPHAN_RARE_SPAN))
+        return _ORPHAN_SHARE + (1.0 - _ORPHAN_SHARE) * rarity
 
     def _orphan(self, slots: list[_Slot], i: int) -> bool:
         """Tell whether slot i has content neighbours but forms a known bigram with none."""
@@ -776,7 +912,8 @@ class SearchIndex:
                 words = terms[start : start + size]
                 key = _phrase_key(words)
                 if key in self._postings:
-                    weight = _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
+                    share = min(slot.weight for slot in slots[start : start + size])
+                    weight = share * _PHRASE_WEIGHT * sum(self._idf.get(w, 0.0) for w in words)
                     yield _Unit(weight, ((key, weight),))
 
 
@@ -934,6 +1071,31 @@ def _edit_confidence(typed: str, word: str, dist: int) -> float:
 
 
 _RUN_OF_TWO = re.compile(r"(.)\1")
+# Neighbouring keys on a phone's QWERTY keyboard: a finger slips to these.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR_KEYS: dict[str, frozenset[str]] = {
+    key: frozenset(
+        other
+        for r2, row2 in enumerate(_KEY_ROWS)
+        for c2, other in enumerate(row2)
+        if abs(r - r2) <= 1 and abs(c - c2) <= 1 and other != key
+    )
+    for r, row in enumerate(_KEY_ROWS)
+    for c, key in enumerate(row)
+}
+
+
+def _plausible_slip(typed: str, word: str) -> bool:
+    """Tell whether `typed` is `word` with a letter missed, added, swapped or hit next to."""
+    if len(typed) != len(word):
+        return True  # a letter missed or added
+    diff = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(diff) != 1:
+        return sorted(typed) == sorted(word)  # two letters swapped
+    a, b = diff[0]
+    return b in _NEAR_KEYS.get(a, frozenset())
+
+
 _TONE_KEYS = frozenset("sfrxj")
 
 
@@ -949,6 +1111,31 @@ def _untelex(tok: str) -> str | None:
     if len(s) > 1 and s[-1] in _TONE_KEYS and set(s[:-1]) & _VOWELS:
         s = s[:-1]
     return s if s != tok and s else None
+
+
+# Words that open a clause giving the reason for an ask ("… vì mùa khô bà con phải đi xa"): in
+# a long message the ask is what to rank by, its reason is context that names other subjects.
+_REASON_OPENERS = frozenset(("vi", "boi", "do"))
+# "vì" folded is also a syllable of other words ("đơn vị", "vi phạm", "vì sao" is a question).
+_NOT_REASON_BEFORE = frozenset(("don", "pham", "hanh", "dia", "tu", "tuong", "ti"))
+_NOT_REASON_AFTER = frozenset(
+    ("pham", "tri", "du", "sao", "the", "vay", "tinh", "khuan", "mo", "sinh", "rut")
+)
+
+
+def _reason_starts(tokens: list[str]) -> int:
+    """Where a reason clause ("vì", "bởi vì", "do" first) starts in a phrase, else its end."""
+    for i, tok in enumerate(tokens):
+        if tok not in _REASON_OPENERS or i + 1 >= len(tokens):
+            continue
+        if tokens[i + 1] in _NOT_REASON_AFTER or (i and tokens[i - 1] in _NOT_REASON_BEFORE):
+            continue
+        if tok == "do" and i > 0:
+            continue  # "độ", "đó", "đỏ" mid-phrase; "do" opens a reason only at a clause start
+        if tok == "boi" and tokens[i + 1] != "vi" and i > 0:
+            continue
+        return i
+    return len(tokens)
 
 
 def _mark_fillers(words: list[str]) -> list[bool]:

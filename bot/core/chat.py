@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from html import escape as html_escape
 from pathlib import Path
+from typing import Any
 
 CHOICE_VERSION = "v1"
 MAX_CHOICE_BYTES = 64  # Telegram's callback_data limit, the strictest of our channels
@@ -306,3 +307,24 @@ def _hard_split(paragraph: str, limit: int) -> Iterator[str]:
             current += token
     if current.strip():
         yield current.strip()
+
+
+# Characters no database or platform takes: NUL (PostgreSQL text refuses it) and lone UTF-16
+# surrogates (a JSON "\ud800" escape decodes to one; UTF-8 cannot encode it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Real updates nest a few levels; anything deeper is dropped rather than walked.
+UPDATE_DEPTH = 32
+
+
+def clean_update(value: Any, depth: int = 0) -> Any:
+    """A platform's decoded JSON with every string storable: NUL removed, a lone surrogate
+    replaced by U+FFFD; subtrees nested deeper than UPDATE_DEPTH become None."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+    if depth >= UPDATE_DEPTH and isinstance(value, dict | list):
+        return None
+    if isinstance(value, dict):
+        return {clean_update(k, depth): clean_update(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_update(item, depth + 1) for item in value]
+    return value

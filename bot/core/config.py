@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = Field(default=30.0, ge=0)
     outbox_lease_seconds: int = Field(default=300, ge=10)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # Recovery after a kill: each process's outbox worker beats every quarter of this; a worker
+    # not seen for this long is dead and its messages "sending" go back to the queue. A process
+    # restarted under the same WORKER_NAME takes back its own at once (one SQLite process: all).
+    # Several processes on one host need a WORKER_NAME each.
+    outbox_worker_timeout_seconds: float = Field(default=60.0, ge=1)
+    worker_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=200)
     # Idempotency records of handled updates are kept this long (platforms redeliver in hours).
     processed_updates_keep_days: int = Field(default=7, ge=1)
     # Reporting deadlines (bot/deadlines.py, bot/scheduler.py): the plan's reporting calendar and
@@ -131,6 +138,9 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     zalo_webhook_url: str | None = None
     webhook_listen: str | None = None  # "host:port" of Loa's own web server
+    # The same server without webhooks, in polling mode: it serves the officers' web desk
+    # (bot/web/desk/). In webhook mode WEBHOOK_LISTEN serves the desk too.
+    web_listen: str | None = None
     public_base_url: str | None = None  # where that server is reachable (Zalo fetches media)
     # Signs expiring links (bot/core/signing.py); random per process unless set (set it, 32
     # characters or more, when several processes serve). Set but empty is refused.
@@ -138,6 +148,13 @@ class Settings(BaseSettings):
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32))
     )
     media_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    # GET /metrics (bot/web/metrics.py): with a token, for whoever sends it as a bearer token;
+    # without, only for a client on this host that connects directly (not through a proxy).
+    metrics_token: SecretStr | None = None
+    # The web desk: a sign-in link from /desk works once, for this long; a session then lasts
+    # DESK_SESSION_HOURS from sign-in (a revoked role ends it at once).
+    desk_link_minutes: int = Field(default=15, ge=1, le=60)
+    desk_session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     # Hosts users' files are fetched from on Zalo (a name and its subdomains), always over
     # https; a loopback host (127.0.0.1, localhost) may be listed for tests and uses http.
     zalo_media_hosts: Annotated[tuple[str, ...], NoDecode] = ("zdn.vn", "zalo.me", "zadn.vn")
@@ -151,6 +168,54 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = Field(default=25.0, ge=0)  # Telegram allows ~30/s
     zalo_rate_per_second: float = Field(default=5.0, ge=0)  # Zalo publishes no figure
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # Zalo Official Account (bot/channels/zalo_oa/; README "Zalo Official Account"). Enabled by
+    # the app id, the app secret and the OA secret key (which signs webhooks); the first token
+    # pair seeds the database once (refresh tokens are single-use: the database holds the live
+    # pair afterwards). Webhook mode only, at POST /webhook/zalo-oa. Items marked ⚠ in
+    # shared/zalo-oa-notes.md are settings here, to be checked against a live OA.
+    zalo_oa_app_id: str | None = None
+    zalo_oa_app_secret: SecretStr | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_access_token: SecretStr | None = None
+    zalo_oa_refresh_token: SecretStr | None = None
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_base: str = "https://oauth.zaloapp.com"
+    # Where Zalo sends the admin back after consent (`loa zalo-oa authorize`; must match the
+    # callback URL saved in the app's console).
+    zalo_oa_redirect_uri: str | None = None
+    # Access tokens live 25 h (⚠); refreshed this long before they expire, or after the
+    # lifetime below when the OAuth answer gives none.
+    zalo_oa_refresh_margin_minutes: int = Field(default=300, ge=1)
+    zalo_oa_token_seconds: int = Field(default=90_000, ge=60)
+    # The reply window (⚠): free for ZALO_OA_FREE_HOURS after the user's last interaction,
+    # billed after that until ZALO_OA_WINDOW_DAYS, refused beyond. Proactive messages
+    # (broadcasts, polls, reminders) use the billed part only when ZALO_OA_SEND_BILLED is true.
+    zalo_oa_free_hours: int = Field(default=48, ge=1)
+    zalo_oa_window_days: int = Field(default=7, ge=1)
+    zalo_oa_send_billed: bool = False
+    # Uploads (⚠): images up to 1 MB, files (PDF/DOC/DOCX) up to 5 MB; an uploaded image id
+    # is reused for this many days, then uploaded again (Zalo is said to expire them at 7).
+    zalo_oa_image_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    zalo_oa_file_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    zalo_oa_upload_days: float = Field(default=6.0, gt=0)
+    zalo_oa_text_limit: int = Field(default=2000, ge=100)  # ⚠ "at most 2,000 characters"
+    zalo_oa_rate_per_second: float = Field(default=10.0, ge=0)  # 4,000/min per app (⚠)
+    # Accept a webhook signed with the OA id in place of the app id (⚠ some write-ups say so);
+    # each such delivery is logged.
+    zalo_oa_signature_oa_id: bool = False
+    # A ZBS template (approved for this OA) that carries reminders outside the window: its id
+    # and a JSON object of template parameter -> value, where a value may use {text} (the
+    # reminder) and {date} (today, DD/MM/YYYY).
+    zalo_oa_template_id: str | None = None
+    zalo_oa_template_data: dict[str, str] = Field(default_factory=dict)
+    zalo_oa_template_value_max: int = Field(default=100, ge=10)  # ⚠ per-parameter length
+    # A stored webhook delivery is handled by one worker at a time for this long; unhandled
+    # ones (a crash, a failure) are looked for this often.
+    zalo_oa_delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    zalo_oa_redelivery_seconds: float = Field(default=30.0, gt=0)
+    # Stored deliveries handled at once by one process (the rest wait, already stored).
+    zalo_oa_handling_concurrency: int = Field(default=4, ge=1, le=100)
 
     # Unset: INFO while serving chat platforms, WARNING for the console and every other command
     # (a person at the terminal sees only the conversation or the command's output).
@@ -166,7 +231,16 @@ class Settings(BaseSettings):
         "zalo_webhook_secret",
         "zalo_webhook_url",
         "webhook_listen",
+        "web_listen",
         "public_base_url",
+        "metrics_token",
+        "zalo_oa_app_id",
+        "zalo_oa_app_secret",
+        "zalo_oa_secret_key",
+        "zalo_oa_access_token",
+        "zalo_oa_refresh_token",
+        "zalo_oa_redirect_uri",
+        "zalo_oa_template_id",
         mode="before",
     )
     @classmethod
@@ -184,6 +258,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MEDIA_URL_SECRET must be at least 32 characters (or unset: a random key)"
             )
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters (or unset)")
         return value
 
     @field_validator("zalo_media_hosts", mode="before")
@@ -237,6 +318,16 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def web_address(self) -> str | None:
+        """Where Loa's web server listens ("host:port"), if it runs at all."""
+        return self.webhook_listen or self.web_listen
+
+    @property
+    def desk_enabled(self) -> bool:
+        """Whether the web desk is served and its links have an address to point to."""
+        return bool(self.web_address and self.public_base_url)
+
+    @property
     def channels_configured(self) -> tuple[str, ...]:
         """Names of the chat platforms that have a token."""
         names = []
@@ -244,6 +335,8 @@ class Settings(BaseSettings):
             names.append("telegram")
         if self.zalo_token is not None and self.zalo_token.get_secret_value():
             names.append("zalo")
+        if self.zalo_oa_app_id and self.zalo_oa_app_secret and self.zalo_oa_secret_key:
+            names.append("zalo_oa")
         return tuple(names)
 
 

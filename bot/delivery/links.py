@@ -5,7 +5,7 @@ voice recorded on one platform may not play on another (Telegram's Ogg Opus on Z
 AAC on Telegram). Those go as a link `<PUBLIC_BASE_URL>/files/<expires>/<token>/<path>`:
 the token is the MAC of Loa's one signer (bot/core/signing.py, purpose "files",
 MEDIA_URL_SECRET) over the path and the expiry, so a link works for DATA_LINK_HOURS and for
-that file only. Links need the web server, which runs in webhook mode.
+that file only. Links need the web server (WEBHOOK_LISTEN, or WEB_LISTEN when polling).
 Private copies made for one person (`private/`) are deleted once their links have expired.
 """
 
@@ -26,7 +26,7 @@ PRIVATE_DIR = "private"
 
 def links_available(settings: Settings) -> bool:
     """Whether Loa serves links here (a public address and its own web server)."""
-    return bool(settings.public_base_url and settings.webhook_listen)
+    return bool(settings.public_base_url and settings.web_address)
 
 
 def _signer(settings: Settings) -> Signer:

@@ -4,10 +4,16 @@ Handlers call `Context.notify`, which renders the message in the recipient's lan
 inserts a row (unique dedupe key) in the handler's own transaction: nothing is announced that
 was not committed, and planning twice sends once. `OutboxWorker.flush` claims due rows (row
 locks with SKIP LOCKED on PostgreSQL, so several workers never take the same row), sends them,
-and records the outcome. A worker killed mid-send leaves its rows "sending"; after a lease they
-return to the queue flagged `possible_duplicate` — the only messages that can go out twice are
-the ones in flight at the kill, at most `outbox_concurrency` of them, since no Bot API takes an
-idempotency key.
+and records the outcome. A worker killed mid-send leaves its rows "sending"; they return to the
+queue flagged `possible_duplicate` as soon as the worker is known dead: at once when the process
+starts again under the same name (`WORKER_NAME`, the host's by default: on SQLite, one process on
+one host, that is every claim at start), when it stopped beating for
+`outbox_worker_timeout_seconds` (another worker on PostgreSQL takes them over), and after the
+lease in any case. A row of several platform messages (a text and its photos, a long text in
+parts) records each one sent (`parts_sent`), and a new attempt goes on from the next one: the
+only messages that can go out twice are the ones in flight at the kill, at most
+`outbox_concurrency` of them, since no Bot API takes an idempotency key. A recipient's messages
+go out one at a time, in order; one waiting to be retried holds back the ones behind it.
 
 Two lanes share each platform's one rate limit: interactive messages (a reply to what a person
 just sent, an officer's answer, a review result) and bulk ones (broadcasts, polls, reminders).
@@ -18,6 +24,7 @@ before any bulk send waiting for the same slot: a broadcast never makes a villag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import heapq
 import itertools
@@ -33,9 +40,9 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.core import i18n
+from bot.core import i18n, metrics
 from bot.core.chat import Attachment, AttachmentKind, Choice, Reply
-from bot.core.clock import Clock
+from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Catalogs
 from db.models import OutboxMessage, OutboxState, User
@@ -59,6 +66,52 @@ OPT_OUT_KINDS = frozenset({"broadcast", "poll"})
 _lane: contextvars.ContextVar[Lane] = contextvars.ContextVar(
     "outbox_lane", default=Lane.interactive
 )
+_kind: contextvars.ContextVar[str] = contextvars.ContextVar("outbox_kind", default="")
+
+
+def sending_kind() -> str:
+    """The kind of outbox row being sent ("reminder", "broadcast"…; "" for a direct reply)."""
+    return _kind.get()
+
+
+@dataclass
+class Progress:
+    """The platform messages of one outbox row as a channel sends them, one by one.
+
+    The first `done` went out in an earlier attempt (before a kill or a failure) and are
+    skipped; each one sent now is recorded, so the next attempt skips it too. Senders call
+    `send` for every platform message they make of a reply; `current_progress()` gives them the
+    outbox row's (a fresh one, recording nothing, for a direct reply).
+    """
+
+    done: int = 0
+    position: int = 0
+    record: Callable[[int], Awaitable[None]] | None = None
+    last_reply: bool = True  # whether the reply being sent is the row's last
+
+    async def send(self, call: Callable[[], Awaitable[object]], *, last: bool = False) -> bool:
+        """Send one platform message unless an earlier attempt did; False when skipped.
+
+        `last`: it is the reply's last message (after the row's last one, the row is settled as
+        sent anyway: no separate record).
+        """
+        self.position += 1
+        if self.position <= self.done:
+            return False
+        await call()
+        if self.record is not None and not (last and self.last_reply):
+            await self.record(self.position)
+        return True
+
+
+_progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+    "outbox_progress", default=None
+)
+
+
+def current_progress() -> Progress:
+    """The progress of the outbox row being sent, or a fresh one that records nothing."""
+    return _progress.get() or Progress()
 
 
 @contextmanager
@@ -78,6 +131,7 @@ class DeliveryStatus(StrEnum):
     blocked = "blocked"  # the user blocked the bot: stop, mark them unreachable
     retry = "retry"  # try again later (rate limit, server error, network)
     failed = "failed"  # will never work (bad request): give up
+    outside_window = "outside_window"  # the channel's reply window is closed for this user
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +264,7 @@ class FlushReport:
     failed: int = 0
     blocked: int = 0
     skipped: int = 0  # withheld at sending time (opted out meanwhile, or no longer true)
+    outside_window: int = 0  # the channel's reply window had closed for the user
     recovered: int = 0
     skipped_quiet: bool = False
     ids: list[int] = field(default_factory=list)
@@ -248,6 +303,7 @@ class OutboxWorker:
         clock: Clock,
         limiters: Mapping[str, RateLimiter] | None = None,
         worker_id: str | None = None,
+        liveness: Clock | None = None,
     ) -> None:
         # Run after a flush that settled messages (e.g. tell a broadcast's author it is done).
         self.after_flush: list[Callable[[FlushReport], Awaitable[object]]] = []
@@ -260,14 +316,79 @@ class OutboxWorker:
         self.clock = clock
         self.limiters = dict(limiters or {})
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
+        # Heartbeats are about processes, not the calendar: the machine's clock (tests freeze
+        # `clock`), unless a test passes its own.
+        self.liveness = liveness or SystemClock()
+        self._last_beat: datetime | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         """Ask the running loop to flush now (called after a transaction enqueued messages)."""
         self._wake.set()
 
+    @property
+    def _timeout(self) -> timedelta:
+        return timedelta(seconds=self.settings.outbox_worker_timeout_seconds)
+
+    async def beat(self) -> None:
+        """Tell the other workers this one is alive (registering it at the first beat)."""
+        now = self.liveness.now()
+        first = self._last_beat is None
+        async with self.db.session() as session:
+            repos = Repos.of(session)
+            earlier = await repos.outbox.beat(
+                self.worker_id, name=self.settings.worker_name, now=now
+            )
+            if first:
+                await repos.outbox.forget_workers(seen_before=now - timedelta(days=7))
+        self._last_beat = now
+        if earlier is not None and earlier.seen_at > now - self._timeout:
+            log.warning(
+                "outbox worker %s: the last start named %r was seen %.0f s ago and did not stop;"
+                " its unsent messages are taken back now (if it is still running, give each"
+                " process its own WORKER_NAME)",
+                self.worker_id,
+                self.settings.worker_name,
+                (now - earlier.seen_at).total_seconds(),
+            )
+
+    async def _beat_if_due(self) -> None:
+        last = self._last_beat
+        if last is None or self.liveness.now() - last >= self._timeout / 4:
+            await self.beat()
+
+    async def _beating(self) -> None:
+        """Beat through long flushes too (a broadcast takes minutes); a failed beat is retried."""
+        period = self.settings.outbox_worker_timeout_seconds / 4
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.beat()
+            except Exception as exc:  # the database is away: the flush loop says so
+                log.warning("outbox worker heartbeat failed: %s", type(exc).__name__)
+
+    async def retire(self) -> None:
+        """Tell the other workers this one stopped: what it still holds is theirs at once."""
+        if self._last_beat is None:
+            return
+        async with self.db.session() as session:
+            await Repos.of(session).outbox.retire(self.worker_id, now=self.liveness.now())
+
     async def run(self, stop: asyncio.Event, interval: float = 5.0) -> None:
         """Flush every `interval` seconds, or sooner when woken, until `stop` is set."""
+        beating = asyncio.create_task(self._beating())
+        try:
+            await self._run(stop, interval)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+            try:
+                await asyncio.wait_for(self.retire(), 5)
+            except Exception as exc:  # the lease and the next start recover them anyway
+                log.warning("outbox worker %s: could not record its stop: %s", self.worker_id, exc)
+
+    async def _run(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             try:
                 await self.flush()
@@ -287,8 +408,15 @@ class OutboxWorker:
         report = FlushReport()
         now = self.clock.now()
         lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+        await self._beat_if_due()
         async with self.db.session() as session:
-            report.recovered = await Repos.of(session).outbox.recover(stale_before=now - lease)
+            report.recovered = await Repos.of(session).outbox.recover(
+                stale_before=now - lease,
+                worker=self.worker_id,
+                dead_before=self.liveness.now() - self._timeout,
+            )
+        if report.recovered:
+            log.info("outbox: %d messages cut off mid-send are queued again", report.recovered)
         quiet = in_quiet_hours(self.settings, now)
         report.skipped_quiet = quiet
         for _ in range(max_batches):
@@ -301,7 +429,15 @@ class OutboxWorker:
                     lock=not self.db.is_sqlite,
                 )
                 batch = [
-                    (row.id, row.user_id, row.payload, row.attempts, row.kind, Lane(row.lane))
+                    (
+                        row.id,
+                        row.user_id,
+                        row.payload,
+                        row.attempts,
+                        row.kind,
+                        Lane(row.lane),
+                        row.parts_sent,
+                    )
                     for row in claimed
                 ]
             if not batch:
@@ -326,12 +462,32 @@ class OutboxWorker:
         attempts: int,
         kind: str = "",
         lane: Lane = Lane.interactive,
+        parts_sent: int = 0,
     ) -> str:
-        with sending_in(lane):
-            return await self._send_in_lane(message_id, user_id, payload, attempts, kind)
+        async def record(parts: int) -> None:
+            async with self.db.session() as session:
+                await Repos.of(session).outbox.record_parts(message_id, parts)
+
+        progress = Progress(done=parts_sent, record=record)
+        token = _progress.set(progress)
+        kind_token = _kind.set(kind)
+        try:
+            with sending_in(lane):
+                return await self._send_in_lane(
+                    message_id, user_id, payload, attempts, kind, progress
+                )
+        finally:
+            _kind.reset(kind_token)
+            _progress.reset(token)
 
     async def _send_in_lane(
-        self, message_id: int, user_id: int, payload: dict[str, Any], attempts: int, kind: str
+        self,
+        message_id: int,
+        user_id: int,
+        payload: dict[str, Any],
+        attempts: int,
+        kind: str,
+        progress: Progress,
     ) -> str:
         async with self.db.session() as session:
             user = await Repos.of(session).users.get(user_id)
@@ -360,16 +516,21 @@ class OutboxWorker:
             await self._settle(message_id, OutboxState.cancelled, STALE)
             return "skipped"
         limiter = self.limiters.get(user.channel)
-        for reply in replies:
+        for index, reply in enumerate(replies):
+            progress.last_reply = index == len(replies) - 1
             if limiter is not None:
                 await limiter.acquire(user.external_id)
+            raised = False
             try:
                 delivery = await sender.deliver(user.external_id, reply)
             except Exception as exc:  # a sender bug must not kill the worker
                 log.exception("outbox message %s: sender raised", message_id)
                 delivery = Delivery(DeliveryStatus.retry, type(exc).__name__)
+                raised = True
             if delivery.status is DeliveryStatus.sent:
                 continue
+            reason = "error" if raised else delivery.status.value
+            metrics.SEND_FAILURES.labels(user.channel, reason).inc()
             return await self._after_failure(message_id, user.id, attempts, delivery)
         await self._settle(message_id, OutboxState.sent, "", offered=replies, user_id=user.id)
         return "sent"
@@ -394,6 +555,10 @@ class OutboxWorker:
                     user.unreachable = True
             await self._settle(message_id, OutboxState.blocked, delivery.error)
             return "blocked"
+        if delivery.status is DeliveryStatus.outside_window:
+            # Not a failure to retry: the user has to write first (counted apart).
+            await self._settle(message_id, OutboxState.outside_window, delivery.error)
+            return "outside_window"
         if (
             delivery.status is DeliveryStatus.retry
             and attempts < self.settings.outbox_max_attempts

@@ -21,6 +21,8 @@ from bot.core.config import Settings
 from bot.reports.media import delete_media_if_unreferenced, open_store
 from db.models import (
     Conversation,
+    DeskLink,
+    DeskSession,
     Feedback,
     JoinFailure,
     OutboxMessage,
@@ -155,7 +157,7 @@ async def forget(repos: Repos, user: User, settings: Settings, now: datetime) ->
     if dropped:
         await session.execute(delete(ReportMedia).where(ReportMedia.report_id.in_(dropped)))
         await session.execute(delete(Report).where(Report.id.in_(dropped)))
-    for table in (SearchMiss, Feedback, JoinFailure, OutboxMessage):
+    for table in (SearchMiss, Feedback, JoinFailure, OutboxMessage, DeskLink, DeskSession):
         await session.execute(delete(table).where(table.user_id == user.id))
     await session.execute(
         update(ProcessedUpdate).where(ProcessedUpdate.user_id == user.id).values(user_id=None)
@@ -163,6 +165,7 @@ async def forget(repos: Repos, user: User, settings: Settings, now: datetime) ->
     conversation = await session.get(Conversation, user.id)
     if conversation is not None:
         await session.delete(conversation)
+    await _forget_linked(repos, user)
     kept = len(reports) - len(dropped)
     if kept:
         _anonymise(user, now)
@@ -172,6 +175,20 @@ async def forget(repos: Repos, user: User, settings: Settings, now: datetime) ->
     digests = {digest for key in files if (digest := digest_of(key)) is not None}
     removed = await delete_media_if_unreferenced(repos, open_store(settings), digests)
     return Forgotten(len(ticket_ids), len(dropped), kept, removed, not kept)
+
+
+async def _forget_linked(repos: Repos, user: User) -> None:
+    """Delete the person's other accounts joined by /link (their history is the person's)."""
+    session = repos.session
+    aliases = (await session.execute(select(User).where(User.linked_to == user.id))).scalars()
+    for alias in list(aliases):
+        conversation = await session.get(Conversation, alias.id)
+        if conversation is not None:
+            await session.delete(conversation)
+        await session.execute(
+            update(ProcessedUpdate).where(ProcessedUpdate.user_id == alias.id).values(user_id=None)
+        )
+        await session.delete(alias)
 
 
 def _anonymise(user: User, now: datetime) -> None:

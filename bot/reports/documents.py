@@ -97,7 +97,7 @@ def sniff(data: bytes) -> str:
                 raise MediaRejected(MediaProblem.unsupported)
             types = archive.read(info).decode("utf-8", "replace")
     except ArchiveTooLarge as exc:
-        raise MediaRejected(MediaProblem.too_large) from exc
+        raise MediaRejected(MediaProblem.too_much_inside) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise MediaRejected(MediaProblem.broken) from exc
     for extension, (folder, main_type) in _OOXML.items():
@@ -112,6 +112,9 @@ def clean_name(file_name: str, extension: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
     if not name:
         name = f"report.{extension}"
+    if not name.casefold().endswith(f".{extension}"):
+        # Named after what it is: a PDF called "x.exe" is sent back as "x.exe.pdf".
+        name = f"{name}.{extension}"
     if len(name) > _NAME_LIMIT:
         stem, dot, suffix = name.rpartition(".")
         name = (

@@ -66,6 +66,8 @@ class MediaProblem(StrEnum):
     unsupported = "unsupported"
     too_many_pixels = "too_many_pixels"
     broken = "broken"
+    too_much_inside = "too_much_inside"  # an archive (.docx, .xlsx): too many parts, or too big
+    no_space = "no_space"  # received, but the disk under MEDIA_DIR is full
 
 
 class MediaRejected(Exception):  # noqa: N818  (a verdict on the file, not a failure of ours)
@@ -322,8 +324,8 @@ class MediaChecks:
 
 def source_of(ref: MediaRef, max_bytes: int) -> Path:
     """The file a channel downloaded for `ref`; MediaRejected when there is none to take."""
-    if ref.problem == MediaProblem.too_large.value:
-        raise MediaRejected(MediaProblem.too_large)
+    if ref.problem in (MediaProblem.too_large.value, MediaProblem.no_space.value):
+        raise MediaRejected(MediaProblem(ref.problem))
     if ref.problem or ref.path is None:
         raise MediaRejected(MediaProblem.download_failed)
     if ref.size is not None and ref.size > max_bytes:

@@ -28,7 +28,12 @@ from bot.core.i18n import DOMAIN
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
 # Code comments starting with this tag reach translators (the .pot and the translator sheet).
 COMMENT_TAGS = ("Translators:",)
-METHOD_MAP = [("bot/**.py", "python"), ("handlers/**.py", "python")]
+METHOD_MAP = [
+    ("bot/**.py", "python"),
+    ("handlers/**.py", "python"),
+    # The web desk's pages (Jinja2's own extractor: `_("…")` calls in templates).
+    ("bot/web/desk/templates/**.html", "jinja2.ext:babel_extract"),
+]
 PROJECT = "Loa"
 # A fixed date keeps the template byte-identical when no string changed.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,20 +1,24 @@
 """Loa's own web server (webhook mode): both webhooks, a health check and signed media links.
 
-Routes: `POST /webhook/telegram`, `POST /webhook/zalo` (each only when that channel runs),
-`GET /healthz` (JSON; 200 when the database answers and a channel is configured, else 503) and
+Routes: `POST /webhook/telegram`, `POST /webhook/zalo`, `POST /webhook/zalo-oa` (each only when
+that channel runs), `GET /zalo-oa/callback` (where the OA's consent page returns: it says to paste
+its address into `loa zalo-oa authorize`), `GET /healthz` (JSON; 200 when the database answers
+and a channel is configured, else 503), `GET /metrics` (Prometheus text; bot/web/metrics.py says
+who may read it) and
 `GET /media/{token}/{path}` (a file under MEDIA_DIR, only with an unexpired token signed for
 that exact path, bot/core/signing.py; images as EXIF-free copies; no listing, no way out of the
 directory), and
 `GET /files/{expires}/{token}/{path}` (expiring links, bot/delivery/links.py: voice an officer's
-channel cannot play, /mydata copies).
+channel cannot play, /mydata copies), and, given the running Loa, the officers' web desk under
+`/desk/` (bot/web/desk/). In polling mode WEB_LISTEN starts the same server without webhooks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from sqlalchemy import text
@@ -23,7 +27,11 @@ from bot.channels.files import PublicFiles
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.delivery.links import resolve_link
+from bot.web.metrics import MetricsPage
 from db.session import Database
+
+if TYPE_CHECKING:
+    from bot.app import Loa
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +70,13 @@ class WebServer:
         shutdown_grace: float = 20.0,
         settings: Settings | None = None,
         clock: Clock | None = None,
+        loa: Loa | None = None,
+        running: Sequence[str] = (),
     ) -> None:
         self.host, self.port = parse_listen(listen)
+        self.loa = loa
+        # The channels Loa runs (for /healthz): in polling mode none of them is a webhook.
+        self.running = tuple(running) or tuple(channels)
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = db
@@ -76,10 +89,19 @@ class WebServer:
         """The routes, ready to serve."""
         app = web.Application()
         for name, channel in self.channels.items():
-            app.router.add_post(f"/webhook/{name}", _guarded(name, channel.webhook))
+            # A channel may name its own path (the Zalo OA's is /webhook/zalo-oa).
+            route = getattr(channel, "route", name)
+            app.router.add_post(f"/webhook/{route}", _guarded(name, channel.webhook))
+        if "zalo_oa" in self.channels:
+            app.router.add_get("/zalo-oa/callback", oa_callback)
         app.router.add_get("/healthz", self.health)
+        app.router.add_get("/metrics", MetricsPage(self.db, self.settings, self.clock).handle)
         app.router.add_get("/media/{token}/{path:.+}", self.media)
         app.router.add_get("/files/{expires}/{token}/{path:.+}", self.private)
+        if self.loa is not None:
+            from bot.web import desk  # Jinja2 and the desk's pages load only when served
+
+            desk.setup(app, self.loa)
         return app
 
     async def start(self) -> None:
@@ -107,11 +129,11 @@ class WebServer:
     async def health(self, request: web.Request) -> web.Response:
         """GET /healthz: is the database reachable, which channels are configured."""
         database = await self._database_ok()
-        healthy = database and bool(self.channels)
+        healthy = database and bool(self.running)
         body = {
             "ok": healthy,
             "database": database,
-            "channels": sorted(self.channels),
+            "channels": sorted(self.running),
         }
         return web.json_response(body, status=200 if healthy else 503)
 
@@ -141,6 +163,24 @@ class WebServer:
         if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
+
+
+OA_CALLBACK_PAGE = """<!doctype html><meta charset="utf-8"><title>Loa</title>
+<p>Zalo đã cho phép Loa. Hãy sao chép <b>toàn bộ địa chỉ của trang này</b> (có mã
+<code>code=…</code>) và dán vào lệnh <code>loa zalo-oa authorize</code> trong vòng 10 phút.</p>
+<p>Zalo allowed Loa. Copy <b>this page's whole address</b> (it holds the <code>code=…</code>)
+into <code>loa zalo-oa authorize</code> within 10 minutes.</p>
+"""
+
+
+async def oa_callback(request: web.Request) -> web.Response:
+    """GET /zalo-oa/callback: where Zalo's consent page sends the OA admin back. The code stays
+    in the address only (no access log, nothing stored): `loa zalo-oa authorize` takes it."""
+    return web.Response(
+        text=OA_CALLBACK_PAGE,
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def _guarded(

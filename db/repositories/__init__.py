@@ -10,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.audit import AuditRepository
 from db.repositories.broadcasts import BroadcastRepository
+from db.repositories.channels import DeliveryRepository, TokenRepository, WindowRepository
 from db.repositories.conversations import ConversationRepository
 from db.repositories.deadlines import DeadlineRepository
+from db.repositories.desk import DeskRepository
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.invites import InviteRepository
+from db.repositories.links import LinkRepository
 from db.repositories.media import MediaRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.reports import ReportRepository
@@ -41,6 +44,11 @@ class Repos:
     media: MediaRepository
     tickets: TicketRepository
     broadcasts: BroadcastRepository
+    desk: DeskRepository
+    tokens: TokenRepository
+    deliveries: DeliveryRepository
+    windows: WindowRepository
+    links: LinkRepository
 
     @classmethod
     def of(cls, session: AsyncSession) -> Repos:

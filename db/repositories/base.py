@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import Base
@@ -20,6 +22,11 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    def _insert(self) -> Any:
+        """This dialect's INSERT (both have ON CONFLICT: PostgreSQL's and SQLite's)."""
+        dialect = self.session.get_bind().dialect.name
+        return pg_insert if dialect == "postgresql" else sqlite_insert
 
     async def _store(self, row: Row) -> Row:
         """Add `row` and flush, so its id and defaults are known."""

@@ -6,12 +6,14 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import OutboxMessage, OutboxState
+from db.models import OutboxWorker as WorkerRow
 
 
 class OutboxRepository:
@@ -59,51 +61,135 @@ class OutboxRepository:
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def recover(self, *, stale_before: datetime) -> int:
-        """Requeue rows whose sender vanished mid-send; they may have gone out already."""
+    async def recover(
+        self,
+        *,
+        stale_before: datetime,
+        worker: str | None = None,
+        dead_before: datetime | None = None,
+    ) -> int:
+        """Requeue rows whose sender vanished mid-send; they may have gone out already.
+
+        A row is dead when claimed before `stale_before` (the lease), or — given the `worker`
+        asking — claimed by a worker that stopped, was last seen before `dead_before`, has no
+        record (an older version's, or one long gone), or was an earlier start under the asking
+        worker's name: the same process, restarted (on SQLite, one process on one host, that is
+        every claim at start).
+        """
+        dead = OutboxMessage.claimed_at < stale_before
+        if worker is not None:
+            name = select(WorkerRow.name).where(WorkerRow.id == worker).scalar_subquery()
+            gone = [WorkerRow.stopped_at.is_not(None), WorkerRow.name == name]
+            if dead_before is not None:
+                gone.append(WorkerRow.seen_at < dead_before)
+            dead_workers = select(WorkerRow.id).where(WorkerRow.id != worker, or_(*gone))
+            dead = or_(
+                dead,
+                OutboxMessage.claimed_by.is_(None),
+                OutboxMessage.claimed_by.in_(dead_workers),
+                OutboxMessage.claimed_by.not_in(select(WorkerRow.id)),
+            )
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.state == OutboxState.sending.value,
-                OutboxMessage.claimed_at < stale_before,
-            )
+            .where(OutboxMessage.state == OutboxState.sending.value, dead)
             .values(
                 state=OutboxState.pending.value,
                 possible_duplicate=True,
                 claimed_at=None,
                 claimed_by=None,
             )
+            .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def beat(self, worker: str, *, name: str, now: datetime) -> WorkerRow | None:
+        """Record that `worker` is alive; at its first beat, the last earlier start of the same
+        name that was not stopped (seen recently, it may be a second process sharing the name)."""
+        row = await self.session.get(WorkerRow, worker)
+        if row is not None:
+            row.seen_at = now
+            return None
+        self.session.add(WorkerRow(id=worker, name=name, started_at=now, seen_at=now))
+        stmt = (
+            select(WorkerRow)
+            .where(WorkerRow.name == name, WorkerRow.id != worker, WorkerRow.stopped_at.is_(None))
+            .order_by(WorkerRow.seen_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def retire(self, worker: str, *, now: datetime) -> None:
+        """`worker` stopped: whatever it still holds is free for the others at once."""
+        await self.session.execute(
+            update(WorkerRow).where(WorkerRow.id == worker).values(stopped_at=now)
+        )
+
+    async def forget_workers(self, *, seen_before: datetime) -> int:
+        """Delete the records of workers gone for long (their claims fall back to the lease)."""
+        result = await self.session.execute(
+            delete(WorkerRow).where(WorkerRow.seen_at < seen_before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_parts(self, message_id: int, parts_sent: int) -> None:
+        """How many of a message's platform messages went out so far."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(parts_sent=parts_sent)
+        )
 
     async def claim(
         self, *, now: datetime, limit: int, worker: str, quiet: bool, lock: bool
     ) -> list[OutboxMessage]:
         """Take up to `limit` due rows for this worker (only urgent ones during quiet hours),
-        the interactive lane first.
+        the interactive lane first, and of each recipient only the first in their line.
 
-        With `lock` (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim
-        concurrently without taking the same row twice.
+        A recipient's messages go out one at a time, in order (lane, due time, id): a row that
+        is being sent, or waits to be retried, holds back the ones behind it. With `lock`
+        (PostgreSQL), `FOR UPDATE SKIP LOCKED` lets any number of workers claim concurrently
+        without taking the same row twice.
         """
-        due = and_(OutboxMessage.state == OutboxState.pending.value, OutboxMessage.due_at <= now)
-        if quiet:
-            due = and_(due, OutboxMessage.urgent.is_(True))
+        row, ahead = OutboxMessage, aliased(OutboxMessage)
+
+        def sendable(message: Any) -> ColumnElement[bool]:  # the table or its alias
+            due = and_(message.state == OutboxState.pending.value, message.due_at <= now)
+            return and_(due, message.urgent.is_(True)) if quiet else due
+
+        in_front = or_(
+            ahead.lane < row.lane,
+            and_(ahead.lane == row.lane, ahead.due_at < row.due_at),
+            and_(ahead.lane == row.lane, ahead.due_at == row.due_at, ahead.id < row.id),
+        )
+        held_back = (
+            select(ahead.id)
+            .where(
+                ahead.user_id == row.user_id,
+                ahead.id != row.id,
+                or_(
+                    ahead.state == OutboxState.sending.value,
+                    and_(sendable(ahead), in_front),
+                ),
+            )
+            .exists()
+        )
+        retry_due = or_(row.retry_at.is_(None), row.retry_at <= now)
         stmt = (
-            select(OutboxMessage)
-            .where(due)
-            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
+            select(row)
+            .where(sendable(row), retry_due, ~held_back)
+            .order_by(row.lane, row.due_at, row.id)
         )
         stmt = stmt.limit(limit)
         if lock:
             stmt = stmt.with_for_update(skip_locked=True)
-        rows = list((await self.session.execute(stmt)).scalars())
-        for row in rows:
-            row.state = OutboxState.sending.value
-            row.claimed_at = now
-            row.claimed_by = worker
-            row.attempts += 1
+        claimed = list((await self.session.execute(stmt)).scalars())
+        for message in claimed:
+            message.state = OutboxState.sending.value
+            message.claimed_at = now
+            message.claimed_by = worker
+            message.attempts += 1
         await self.session.flush()
-        return rows
+        return claimed
 
     async def settle(
         self,
@@ -121,7 +207,7 @@ class OutboxRepository:
             "claimed_by": None,
         }
         if retry_at is not None:
-            values.update(state=OutboxState.pending.value, due_at=retry_at)
+            values.update(state=OutboxState.pending.value, retry_at=retry_at)
         else:
             values["state"] = state.value
             if state is OutboxState.sent:
@@ -164,6 +250,15 @@ class OutboxRepository:
             )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def sent_keys(self, key_prefix: str, kinds: Collection[str]) -> list[str]:
+        """The dedupe keys of messages of `kinds` sent whose key starts with `key_prefix`."""
+        stmt = select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.state == OutboxState.sent.value,
+            OutboxMessage.kind.in_(list(kinds)),
+            _keyed(key_prefix),
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def for_user(self, user_id: int) -> list[OutboxMessage]:
         """Every message for one user, oldest first."""

@@ -164,6 +164,9 @@ class ReportRepository(Repository):
         limit: int | None = None,
         oldest_first: bool = False,
         not_by: int | None = None,
+        activities: Collection[str] | None = None,
+        until: date | None = None,
+        offset: int = 0,
     ) -> tuple[list[Report], int]:
         """Reports matching the filters (None: any) and how many there are in all.
 
@@ -181,13 +184,17 @@ class ReportRepository(Repository):
             conditions.append(Report.activity_date >= since)
         if not_by is not None:
             conditions.append(Report.reporter_id != not_by)
+        if activities is not None:
+            conditions.append(Report.activity.in_(list(activities)))
+        if until is not None:
+            conditions.append(Report.activity_date <= until)
         total = (
             await self.session.execute(select(func.count()).select_from(Report).where(*conditions))
         ).scalar_one()
         order = Report.id.asc() if oldest_first else Report.id.desc()
         stmt = select(Report).where(*conditions).order_by(order)
         if limit is not None:
-            stmt = stmt.limit(limit)
+            stmt = stmt.limit(limit).offset(offset)
         return await self._rows(stmt), int(total)
 
     async def approved_between(

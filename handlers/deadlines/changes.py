@@ -132,7 +132,7 @@ async def take_change(event: Incoming, ctx: Context) -> Reply | None:
             now=ctx.now,
         )
     except DeadlineChangeError as error:
-        raise BadInput(_problem(error)) from error
+        raise BadInput(change_problem(error)) from error
     return _done(ctx, change, _("✅ Changed: **{title}**, due {due}."))
 
 
@@ -152,7 +152,7 @@ async def confirm_cancel(event: Incoming, ctx: Context) -> Reply:
         )
     except DeadlineChangeError as error:
         ctx.state.clear()
-        raise BadInput(_problem(error)) from error
+        raise BadInput(change_problem(error)) from error
     return _done(ctx, change, _("❎ Cancelled: **{title}** (was due {due})."))
 
 
@@ -168,7 +168,8 @@ def _done(ctx: Context, change: Change, template: str) -> Reply:
     )
 
 
-def _problem(error: DeadlineChangeError) -> str:
+def change_problem(error: DeadlineChangeError) -> str:
+    """Why a change was refused (the desk says it too, bot/web/desk/deadlines.py)."""
     if error.reason == "title":
         return _("Please type a title of {low} to {high} characters.").format(
             low=TITLE_MIN, high=TITLE_MAX

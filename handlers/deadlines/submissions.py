@@ -160,8 +160,18 @@ def _document_problem(ctx: Context, problem: MediaProblem) -> str:
         ).format(size=ctx.services.settings.max_document_bytes // (1024 * 1024))
     if problem is MediaProblem.download_failed:
         return _("I could not receive that file. Please send it again.")
+    if problem is MediaProblem.no_space:
+        return _(
+            "I could not store that file just now because of a problem on our side. Please "
+            "send it again in a few minutes."
+        )
     if problem is MediaProblem.broken:
         return _("That file seems damaged or incomplete. Please send it again.")
+    if problem is MediaProblem.too_much_inside:
+        return _(
+            "That file holds too much once unpacked (too many parts, or too large inside). "
+            "Please save it as a PDF and send that, or type a note."
+        )
     return _(
         "I can only take PDF, Word (.docx) or Excel (.xlsx) files. Send one of those, or "
         "type a note."

@@ -19,7 +19,7 @@ from bot.reports.media import (
 )
 from db.models import MediaKind, Report
 from handlers.report.flow import MAX_PHOTOS
-from handlers.report.views import problem_text
+from handlers.report.views import problem_text, voice_problem_text
 
 
 def _media_label(ref: MediaRef, number: int, count: int) -> str:
@@ -106,7 +106,7 @@ async def attach_voice(
     try:
         stored = await take_voice(open_store(settings), ref, limits)
     except MediaRejected as rejected:
-        reason = problem_text(rejected.problem, limits.max_bytes)
+        reason = voice_problem_text(rejected.problem, limits.max_bytes)
         return _("The voice message was not kept: {reason}").format(reason=reason), False
     await ctx.repos.reports.add_media(attachment_row(stored, report.id, at=ctx.now))
     report.updated_at = ctx.now

@@ -358,6 +358,21 @@ def review_replies(view: ReportView, lead: str) -> list[Reply]:
     return replies
 
 
+def voice_problem_text(problem: MediaProblem, limit_bytes: int) -> str:
+    """Why a voice message was refused, in the user's language (not in a photo's words)."""
+    if problem is MediaProblem.download_failed:
+        return _("it did not arrive. Please send it again.")
+    if problem is not MediaProblem.too_large:
+        return _(
+            "it is not a voice recording Loa can keep. Please record a voice message in the "
+            "chat app."
+        )
+    size = format_number(round(limit_bytes / 1024 / 1024, 1))
+    return _("it is larger than {limit} MB. Please send a shorter voice message.").format(
+        limit=size
+    )
+
+
 def problem_text(problem: MediaProblem, limit_bytes: int) -> str:
     """Why a file was refused, in the user's language."""
     if problem is MediaProblem.too_large:
@@ -366,6 +381,11 @@ def problem_text(problem: MediaProblem, limit_bytes: int) -> str:
         )
     if problem is MediaProblem.download_failed:
         return _("it could not be received. Please send it again.")
+    if problem is MediaProblem.no_space:
+        return _(
+            "it could not be stored just now because of a problem on our side. Please send it "
+            "again in a few minutes."
+        )
     if problem is MediaProblem.not_image:
         return _("it is not a photo.")
     if problem is MediaProblem.unsupported:

@@ -13,7 +13,7 @@ from bot.tickets.notices import ANSWER_ROUTE, officer_notice, quote, responders,
 from bot.tickets.reminders import reminder_prefix
 from db.models import Role
 from handlers.admin import unit_name
-from handlers.report.views import problem_text
+from handlers.report.views import problem_text, voice_problem_text
 from handlers.start import main_menu_choices
 from handlers.tickets.common import NEW_QUESTION, TEXT_MIN, TicketStep, router
 
@@ -140,7 +140,8 @@ async def _store(ctx: Context, kind: Kind, media: tuple[MediaRef, ...]) -> Store
             return await checks.photo(ref)  # decoded before the transaction (bot/engine.py)
         return await take_voice(checks.store, ref, limits)
     except MediaRejected as rejected:
-        reason = problem_text(rejected.problem, limits.max_bytes)
+        explain = problem_text if kind is Kind.photo else voice_problem_text
+        reason = explain(rejected.problem, limits.max_bytes)
         raise BadInput(_("It was not kept: {reason}").format(reason=reason)) from rejected
 
 

@@ -17,9 +17,10 @@ from tests.channels.console import ConsoleDriver
 from tests.channels.driver import Driver, Mode
 from tests.channels.telegram import TelegramDriver
 from tests.channels.zalo import ZaloDriver
+from tests.channels.zalo_oa import ZaloOADriver
 from tests.fakes.runtime import Seen, capture, jpeg
 
-DRIVERS: tuple[type[Driver], ...] = (TelegramDriver, ZaloDriver, ConsoleDriver)
+DRIVERS: tuple[type[Driver], ...] = (TelegramDriver, ZaloDriver, ZaloOADriver, ConsoleDriver)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

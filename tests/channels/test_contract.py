@@ -241,6 +241,7 @@ async def test_a_send_that_times_out_is_not_repeated(driver: Driver, loa: Loa) -
 
 
 async def test_polling_survives_server_errors(driver: Driver, loa: Loa) -> None:
+    driver.need("polling")
     api = driver.api()
     api.fail("getUpdates", 500, times=2)
     async with api.running(loa, mode="polling"):

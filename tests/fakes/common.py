@@ -44,6 +44,7 @@ class Failure:
     delay: float = 0.0  # sleep first (a timeout, when longer than the client waits)
     body: str | None = None  # a raw body instead of the JSON envelope (a proxy's page)
     http_status: int | None = None  # the HTTP status, when it differs from error_code
+    until: asyncio.Event | None = None  # hold the call (arrived, unanswered) until it is set
 
 
 class ApiError(Exception):
@@ -152,8 +153,8 @@ class FakeServer(abc.ABC):
         return update
 
     @abc.abstractmethod
-    def webhook_post(self, update: Json) -> tuple[Json, dict[str, str]]:
-        """The body and headers `update` is POSTed with."""
+    def webhook_post(self, update: Json) -> tuple[Json | bytes, dict[str, str]]:
+        """The body (JSON, or the exact bytes) and headers `update` is POSTed with."""
 
     @abc.abstractmethod
     def update_key(self, update: Json) -> object:
@@ -164,10 +165,11 @@ class FakeServer(abc.ABC):
         while True:
             update = await self._webhook_queue.get()
             body, headers = self.webhook_post(update)
+            payload: dict[str, Any] = {"data": body} if isinstance(body, bytes) else {"json": body}
             for attempt in range(self.webhook_attempts):
                 try:
                     async with self.client.post(
-                        self.webhook_url, json=body, headers=headers
+                        self.webhook_url, headers=headers, **payload
                     ) as response:
                         status = response.status
                 except aiohttp.ClientError:
@@ -189,6 +191,8 @@ class FakeServer(abc.ABC):
             return self.answer(call, ApiError(401, "Unauthorized"))
         failure = self.next_failure(method)
         if failure is not None:
+            if failure.until is not None:
+                await failure.until.wait()
             if failure.delay:
                 await asyncio.sleep(failure.delay)
             if failure.body is not None:
@@ -265,6 +269,16 @@ class FakeServer(abc.ABC):
         queue = self._failures.setdefault(method, deque())
         for _ in range(times):
             queue.append(Failure(status, text, retry_after, delay, body, http_status))
+
+    def hold(self, method: str, *, after: int = 0) -> asyncio.Event:
+        """Let `after` more calls of `method` through, then keep the next one in flight — it
+        has arrived, its answer waits — until the returned event is set (then it is handled,
+        as a request the platform received is, whoever still listens for the answer)."""
+        queue = self._failures.setdefault(method, deque())
+        queue.extend(Failure(200) for _ in range(after))
+        release = asyncio.Event()
+        queue.append(Failure(200, until=release))
+        return release
 
     def next_failure(self, method: str) -> Failure | None:
         """The injected failure for this call, if any."""
