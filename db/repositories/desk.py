@@ -5,25 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DeskLink, DeskSession, User
+from db.repositories.base import Repository
 
 
-class DeskRepository:
+class DeskRepository(Repository):
     """Issue and redeem sign-in links; open, find and end sessions."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def add_link(
         self, token_hash: str, user_id: int, *, now: datetime, expires_at: datetime
     ) -> None:
         """Keep a new link (its hash) for `user_id` until `expires_at`."""
-        self.session.add(
+        await self._store(
             DeskLink(token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at)
         )
-        await self.session.flush()
 
     async def usable_link(self, token_hash: str, now: datetime) -> int | None:
         """The user id of an unused, unexpired link (it stays unused)."""
@@ -55,7 +51,7 @@ class DeskRepository:
         self, token_hash: str, user: User, *, now: datetime, expires_at: datetime
     ) -> None:
         """Keep a new session (its hash) for `user` in their current role."""
-        self.session.add(
+        await self._store(
             DeskSession(
                 token_hash=token_hash,
                 user_id=user.id,
@@ -64,7 +60,6 @@ class DeskRepository:
                 expires_at=expires_at,
             )
         )
-        await self.session.flush()
 
     async def find_session(
         self, token_hash: str, now: datetime
