@@ -8,6 +8,12 @@ from bot.core.chat import to_plain
 from tests.helpers import Chat
 
 
+async def answer_from_the_menu(chat: Chat, text: str) -> str:
+    """What Loa says to `text` sent from the main menu."""
+    await chat.script("/menu", text)
+    return chat.text
+
+
 async def test_question_without_accents_opens_the_right_page(chat: Chat) -> None:
     await chat.script("/start", "1", "nha toi duoc ho tro bao nhieu tien lam nha?")
     assert "Dự án 1" in chat.text or "Tín dụng" in chat.text or "Bạn hỏi" in chat.text
@@ -64,9 +70,7 @@ async def test_gibberish_is_told_plainly_it_was_not_understood(chat: Chat, gibbe
 async def test_greetings_and_thanks_are_answered_like_a_person(
     chat: Chat, message: str, expected: str
 ) -> None:
-    await chat.send("/menu")
-    await chat.send(message)
-    assert chat.text.startswith(expected)
+    assert (await answer_from_the_menu(chat, message)).startswith(expected)
     assert "Bạn hỏi" not in chat.text and "chưa tìm được" not in chat.text
     assert chat.choice("Chương trình MTQG và 10 dự án")
 
@@ -86,9 +90,7 @@ async def test_greetings_and_thanks_are_answered_like_a_person(
 async def test_out_of_scope_questions_are_told_plainly_and_whom_to_ask(
     chat: Chat, question: str, said: str
 ) -> None:
-    await chat.send("/menu")
-    await chat.send(question)
-    assert chat.text.startswith(said)
+    assert (await answer_from_the_menu(chat, question)).startswith(said)
     assert "Bạn hỏi:" not in chat.text and "Đây là thông tin" not in chat.text
     assert [c.label for c in chat.choices] == ["Hỏi ai", "Hỏi câu khác", "🏠 Menu chính"]
     await chat.then("[Hỏi ai]", "Liên hệ cơ quan phụ trách")

@@ -268,12 +268,9 @@ async def test_language_can_be_switched_anywhere_and_stays_chosen(
         await again.close()
 
 
+@pytest.mark.usefixtures("loa")  # the test database, ready and empty
 async def test_languages_below_the_minimum_coverage_are_not_offered(
-    xtest_tree: tuple[Path, Path],
-    database_url: str,
-    tmp_media: Path,
-    clock: FrozenClock,
-    loa: Loa,
+    xtest_tree: tuple[Path, Path], database_url: str, tmp_media: Path, clock: FrozenClock
 ) -> None:
     locales, _content = xtest_tree
     # xtest: every UI string translated (a copy of the Vietnamese will do), one topic

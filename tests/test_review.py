@@ -506,16 +506,13 @@ async def test_messages_that_waited_are_checked_again_when_they_go(
     # is dropped; the officers hear of the answer.
     await reporter.send("/myreports")
     await reporter.press(f"#{report.id}")
-    await reporter.press("Trả lời cán bộ")
-    await reporter.send("Có 7 phụ nữ.")
-    await reporter.send("xong")
+    await reporter.script("[Trả lời cán bộ]", "Có 7 phụ nữ.", "xong")
     second = _last_message(await outbox_replies(loa.engine, "test", "officer"))
     await _press_in(first, second, "bổ sung")
     await first.send("Xin gửi thêm ảnh của buổi họp.")
     await reporter.send("/myreports")
     await reporter.press(f"#{report.id}")
-    await reporter.press("Trả lời cán bộ")
-    await reporter.send("Ảnh đã gửi trong báo cáo, không có ảnh khác.")
+    await reporter.script("[Trả lời cán bộ]", "Ảnh đã gửi trong báo cáo, không có ảnh khác.")
     await reporter.send("xong")
     sender.sent.clear()
     await worker.flush()
@@ -528,13 +525,9 @@ async def test_messages_that_waited_are_checked_again_when_they_go(
 async def test_an_answer_given_in_quiet_hours_says_when_it_will_go(
     loa: Loa, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    officer = await joined(loa, "officer", Role.officer, "ia-toi")
-    reporter = await joined(loa, "reporter", Role.reporter, "ia-toi")
-    await _submit(reporter, tmp_path)
+    officer, reporter, _report = await submitted(loa, tmp_path)
     clock.set(datetime(2026, 11, 25, 16, 30, tzinfo=UTC))  # 23:30 in Vietnam
-    await officer.send("/pending")
-    await officer.press("#")
-    await officer.press("Duyệt")
+    await officer.script("/pending", "[#]", "[Duyệt]")
     assert "Đã duyệt báo cáo" in officer.text
     assert "giờ yên lặng (21:00–07:00)" in officer.text and "lúc 07:00" in officer.text
     sender = RecordingSender()
@@ -546,7 +539,5 @@ async def test_an_answer_given_in_quiet_hours_says_when_it_will_go(
     assert any("duyệt" in t for t in sender.texts("reporter"))
     # In the daytime nothing is added.
     await _submit(reporter, tmp_path, "second")
-    await officer.send("/pending")
-    await officer.press("#")
-    await officer.press("Duyệt")
+    await officer.script("/pending", "[#]", "[Duyệt]")
     assert "Đã duyệt báo cáo" in officer.text and "yên lặng" not in officer.text

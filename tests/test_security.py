@@ -52,6 +52,12 @@ from tests.test_review import _last_message, _press_in, _submit, outbox_replies
 from tests.test_tickets import ask, at_the_question, tickets, villager
 
 
+def field_photo(tmp_path: Path, update_id: str) -> Incoming:
+    """The reporter's photo of the activity, as the update `update_id` brings it."""
+    photo = ref(jpeg(tmp_path / "field.jpg"))
+    return Incoming("test", "reporter", update_id, Kind.photo, media=(photo,))
+
+
 async def reporter_on(loa: Loa, channel: str, user: str) -> Chat:
     """A reporter of Ia Tơi on `channel`, at the photos step of a new report."""
     chat = Chat(loa.engine, user=user, channel=channel)
@@ -145,8 +151,7 @@ async def test_a_full_disk_mid_photo_is_apologised_and_the_redelivery_is_handled
     loa: Loa, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reporter = await reporter_on(loa, "test", "reporter")
-    photo = ref(jpeg(tmp_path / "field.jpg"))
-    event = Incoming("test", "reporter", "photo-update-1", Kind.photo, media=(photo,))
+    event = field_photo(tmp_path, "photo-update-1")
     real_write = Path.write_bytes
 
     def full_disk(self: Path, data: bytes) -> int:
@@ -445,8 +450,7 @@ async def test_an_update_failing_again_and_again_is_given_up_after_three_tries(
     loa: Loa, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reporter = await reporter_on(loa, "test", "reporter")
-    photo = ref(jpeg(tmp_path / "field.jpg"))
-    event = Incoming("test", "reporter", "photo-update-9", Kind.photo, media=(photo,))
+    event = field_photo(tmp_path, "photo-update-9")
 
     def broken_disk(self: Path, data: bytes) -> int:
         raise OSError(errno.EIO, "Input/output error")

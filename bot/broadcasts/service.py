@@ -12,7 +12,7 @@ gone out to everyone, and sends a poll's results when it closes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,33 @@ class Reach:
         return len(self.users) + self.opted_out + self.unreachable
 
 
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """How a broadcast's sending went; the counts add up to `recipients`."""
+
+    recipients: int
+    sent: int
+    pending: int
+    failed: int
+    unreachable: int
+    skipped_opted_out: int
+    outside_window: int = 0  # channels with a reply window only (the Zalo OA)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The figures as `loa broadcast status --json` prints them."""
+        return {
+            "recipients": self.recipients,
+            "sent": self.sent,
+            "pending": self.pending,
+            "failed": self.failed,
+            "unreachable": self.unreachable,
+            "skipped_opted_out": self.skipped_opted_out,
+            "outside_window": self.outside_window,
+            **self.extra,
+        }
+
+
 async def reach(repos: Repos, draft: Draft, org: OrgMap, settings: Settings) -> Reach:
     """The people a draft would be sent to; opted-out and unreachable ones counted apart."""
     units: set[str] | None = None
@@ -246,33 +273,6 @@ async def create(
     return broadcast
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """How a broadcast's sending went; the counts add up to `recipients`."""
-
-    recipients: int
-    sent: int
-    pending: int
-    failed: int
-    unreachable: int
-    skipped_opted_out: int
-    outside_window: int = 0  # channels with a reply window only (the Zalo OA)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        """The figures as `loa broadcast status --json` prints them."""
-        return {
-            "recipients": self.recipients,
-            "sent": self.sent,
-            "pending": self.pending,
-            "failed": self.failed,
-            "unreachable": self.unreachable,
-            "skipped_opted_out": self.skipped_opted_out,
-            "outside_window": self.outside_window,
-            **self.extra,
-        }
-
-
 async def figures(repos: Repos, broadcast: Broadcast) -> Figures:
     """The broadcast's figures, from its recipients' outbox rows."""
     states = await repos.broadcasts.states(broadcast.id)
@@ -298,14 +298,7 @@ def figures_text(broadcast: Broadcast, numbers: Figures) -> str:
     text = _(
         "Recipients: {recipients} · sent: {sent} · waiting: {pending} · unreachable: "
         "{unreachable} · failed: {failed} · skipped (opted out): {skipped}"
-    ).format(
-        recipients=numbers.recipients,
-        sent=numbers.sent,
-        pending=numbers.pending,
-        unreachable=numbers.unreachable,
-        failed=numbers.failed,
-        skipped=numbers.skipped_opted_out,
-    )
+    ).format(skipped=numbers.skipped_opted_out, **asdict(numbers))
     if numbers.outside_window:
         text += " · " + _(
             "not sent, outside the Zalo OA's reply window (they have not written for too "

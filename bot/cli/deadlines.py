@@ -131,16 +131,7 @@ async def list_deadlines(settings: Settings, clock: Clock | None = None) -> list
         for rule, year, calendar in upcoming(rules, now, tz):
             if rule.key(year) in keys:
                 continue
-            view = DeadlineView(
-                key=rule.key(year),
-                id=None,
-                rule_id=rule.id,
-                title=rule.title_for(year),
-                due_date=rule.due_date(year),
-                schedule=rule.schedule,
-                calendar=calendar,
-                units=tuple(rule_units(rule, units)),
-            )
+            view = DeadlineView.of_rule(rule, year, calendar, rule_units(rule, units))
             rows.append(_row(view, "upcoming", names, today))
     return sorted(rows, key=lambda row: (row["due_before"], row["key"]))
 
@@ -378,9 +369,7 @@ reminders_app = typer.Typer(
 
 
 @app.command("list")
-def deadlines_list(
-    as_json: JsonOption = False,
-) -> None:
+def deadlines_list(as_json: JsonOption = False) -> None:
     """Every deadline: stored ones with their counts, and the next ones from the rules."""
 
     settings = load_settings()

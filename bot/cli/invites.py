@@ -167,9 +167,7 @@ async def list_invites(settings: Settings) -> list[dict[str, Any]]:
 
 
 @app.command("list")
-def invite_list(
-    as_json: JsonOption = False,
-) -> None:
+def invite_list(as_json: JsonOption = False) -> None:
     """List invites with their status (active, used, expired, revoked), newest first."""
     settings = load_settings()
     rows = asyncio.run(list_invites(settings))

@@ -49,9 +49,7 @@ async def list_users(settings: Settings) -> list[dict[str, Any]]:
 
 
 @app.command("list")
-def users_list(
-    as_json: JsonOption = False,
-) -> None:
+def users_list(as_json: JsonOption = False) -> None:
     """List users with their USER_ID (for `loa privacy export|forget`)."""
 
     settings = load_settings()

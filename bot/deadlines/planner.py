@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -299,6 +299,22 @@ class DeadlineView:
     submissions: Mapping[str, Submission] = field(default_factory=dict)
     cancelled: bool = False
 
+    @classmethod
+    def of_rule(
+        cls, rule: Rule, year: int, calendar: Calendar, units: Iterable[str]
+    ) -> DeadlineView:
+        """The deadline `rule` makes for `year`, not materialised yet (no id, no submissions)."""
+        return cls(
+            key=rule.key(year),
+            id=None,
+            rule_id=rule.id,
+            title=rule.title_for(year),
+            due_date=rule.due_date(year),
+            schedule=rule.schedule,
+            calendar=calendar,
+            units=tuple(units),
+        )
+
     @property
     def last_day(self) -> date:
         """The last day to submit."""
@@ -419,18 +435,7 @@ async def open_deadlines(
                 now=at,
             )
         elif await repos.deadlines.by_key(key) is None:
-            virtual.append(
-                DeadlineView(
-                    key=key,
-                    id=None,
-                    rule_id=rule.id,
-                    title=rule.title_for(year),
-                    due_date=rule.due_date(year),
-                    schedule=rule.schedule,
-                    calendar=calendar,
-                    units=tuple(unit_ids),
-                )
-            )
+            virtual.append(DeadlineView.of_rule(rule, year, calendar, unit_ids))
     # Nothing closes later than a year after it is due, so older rows need not be read.
     rows = await repos.deadlines.due_since(at.astimezone(tz).date() - timedelta(days=400))
     if lock:
@@ -571,22 +576,15 @@ def _recipient(user: User) -> str:
     return f"{user.channel}:{user.external_id}{name}"
 
 
+@dataclass(eq=False)
 class Planner:
     """Turns open deadlines into outbox rows; the scheduler runs it every few minutes."""
 
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        catalogs: Catalogs,
-        rules: RuleBook,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.catalogs = catalogs
-        self.rules = rules
-        self.clock = clock
+    db: Database
+    settings: Settings
+    catalogs: Catalogs
+    rules: RuleBook
+    clock: Clock
 
     async def run(self) -> list[PlannedMessage]:
         """Plan at the clock's now and queue what is new (the scheduler's job)."""

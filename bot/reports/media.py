@@ -118,6 +118,21 @@ class StoredMedia:
     gps: tuple[float, float] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedPhoto:
+    """A photo that decoded within the limits: what was read from it, not yet stored."""
+
+    source: str
+    sha256: str
+    extension: str
+    size: int
+    width: int
+    height: int
+    thumbnail: bytes
+    taken_at: datetime | None
+    gps: tuple[float, float] | None
+
+
 class MediaStore(Protocol):
     """Where media files live, addressed by key ("ab/cd/<sha256>.jpg")."""
 
@@ -230,26 +245,26 @@ async def check_photo_of(ref: MediaRef, limits: MediaLimits) -> CheckedPhoto:
         return await asyncio.to_thread(check_photo, source, limits)
 
 
+# What a stored file and its report_media row both call the same.
+_SAME_NAMES = ("sha256", "size", "mime", "width", "height", "taken_at")
+
+
 def attachment_row(
     stored: StoredMedia, report_id: int, *, at: datetime, duplicate: bool = False
 ) -> ReportMedia:
     """The database row attaching a stored file to a report."""
     latitude, longitude = stored.gps if stored.gps else (None, None)
+    alike = {name: getattr(stored, name) for name in _SAME_NAMES}  # copied as they are
     return ReportMedia(
         report_id=report_id,
         kind=stored.kind.value,
         path=stored.key,
         thumb_path=stored.thumb_key,
-        sha256=stored.sha256,
-        size=stored.size,
-        mime=stored.mime,
-        width=stored.width,
-        height=stored.height,
         gps_lat=latitude,
         gps_lon=longitude,
-        taken_at=stored.taken_at,
         duplicate=duplicate,
         created_at=at,
+        **alike,
     )
 
 
@@ -345,21 +360,6 @@ def _read(source: Path, limits: MediaLimits) -> bytes:
     if not data:
         raise MediaRejected(MediaProblem.not_image)
     return data
-
-
-@dataclass(frozen=True, slots=True)
-class CheckedPhoto:
-    """A photo that decoded within the limits: what was read from it, not yet stored."""
-
-    source: str
-    sha256: str
-    extension: str
-    size: int
-    width: int
-    height: int
-    thumbnail: bytes
-    taken_at: datetime | None
-    gps: tuple[float, float] | None
 
 
 def check_photo(source: Path, limits: MediaLimits) -> CheckedPhoto:

@@ -42,17 +42,15 @@ class TicketReminder:
     user_id: int
 
 
+@dataclass(eq=False)
 class TicketPlanner:
     """Queues reminders and escalations of unanswered tickets."""
 
-    def __init__(
-        self, db: Database, settings: Settings, catalogs: Catalogs, org: OrgMap, clock: Clock
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.catalogs = catalogs
-        self.org = org
-        self.clock = clock
+    db: Database
+    settings: Settings
+    catalogs: Catalogs
+    org: OrgMap
+    clock: Clock
 
     async def run(self) -> list[TicketReminder]:
         """Plan at the clock's now; what was newly queued."""

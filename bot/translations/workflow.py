@@ -134,6 +134,41 @@ class Unit:
         return self.key.split("#", 1)[1]
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of Loa a language has: UI strings, topics, recordings."""
+
+    code: str
+    name: str
+    label: str
+    ui_translated: int
+    ui_total: int
+    ui_stale: int
+    topics_translated: int
+    topics_partial: int
+    topics_total: int
+    recordings: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready data."""
+        return {
+            "language": self.code,
+            "name": self.name,
+            "label": self.label,
+            "ui": {
+                "translated": self.ui_translated,
+                "total": self.ui_total,
+                "stale": self.ui_stale,
+            },
+            "topics": {
+                "translated": self.topics_translated,
+                "partial": self.topics_partial,
+                "total": self.topics_total,
+            },
+            "audio": {"recordings": self.recordings, "topics": self.topics_total},
+        }
+
+
 # --- reading the current state ------------------------------------------------------------
 
 
@@ -705,41 +740,6 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 
 # --- coverage -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """How much of Loa a language has: UI strings, topics, recordings."""
-
-    code: str
-    name: str
-    label: str
-    ui_translated: int
-    ui_total: int
-    ui_stale: int
-    topics_translated: int
-    topics_partial: int
-    topics_total: int
-    recordings: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """The figures as JSON-ready data."""
-        return {
-            "language": self.code,
-            "name": self.name,
-            "label": self.label,
-            "ui": {
-                "translated": self.ui_translated,
-                "total": self.ui_total,
-                "stale": self.ui_stale,
-            },
-            "topics": {
-                "translated": self.topics_translated,
-                "partial": self.topics_partial,
-                "total": self.topics_total,
-            },
-            "audio": {"recordings": self.recordings, "topics": self.topics_total},
-        }
 
 
 def coverage(

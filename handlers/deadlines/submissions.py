@@ -153,29 +153,34 @@ async def take_attachment(event: Incoming, ctx: Context) -> Reply | None:
     return await _confirmation(ctx)
 
 
+# Why a document was refused, by problem ({size}: the size limit in MB); anything else: its
+# kind is not taken.
+_DOCUMENT_PROBLEMS = {
+    MediaProblem.too_large: N_(
+        "The file is too large: at most {size} MB. Send a smaller file or type a note."
+    ),
+    MediaProblem.download_failed: N_("I could not receive that file. Please send it again."),
+    MediaProblem.no_space: N_(
+        "I could not store that file just now because of a problem on our side. Please "
+        "send it again in a few minutes."
+    ),
+    MediaProblem.broken: N_("That file seems damaged or incomplete. Please send it again."),
+    MediaProblem.too_much_inside: N_(
+        "That file holds too much once unpacked (too many parts, or too large inside). "
+        "Please save it as a PDF and send that, or type a note."
+    ),
+}
+
+
 def _document_problem(ctx: Context, problem: MediaProblem) -> str:
-    if problem is MediaProblem.too_large:
-        return _(
-            "The file is too large: at most {size} MB. Send a smaller file or type a note."
-        ).format(size=ctx.services.settings.max_document_bytes // (1024 * 1024))
-    if problem is MediaProblem.download_failed:
-        return _("I could not receive that file. Please send it again.")
-    if problem is MediaProblem.no_space:
-        return _(
-            "I could not store that file just now because of a problem on our side. Please "
-            "send it again in a few minutes."
-        )
-    if problem is MediaProblem.broken:
-        return _("That file seems damaged or incomplete. Please send it again.")
-    if problem is MediaProblem.too_much_inside:
-        return _(
-            "That file holds too much once unpacked (too many parts, or too large inside). "
-            "Please save it as a PDF and send that, or type a note."
-        )
-    return _(
-        "I can only take PDF, Word (.docx) or Excel (.xlsx) files. Send one of those, or "
-        "type a note."
+    text = _DOCUMENT_PROBLEMS.get(
+        problem,
+        N_(
+            "I can only take PDF, Word (.docx) or Excel (.xlsx) files. Send one of those, or "
+            "type a note."
+        ),
     )
+    return _(text).format(size=ctx.services.settings.max_document_bytes // (1024 * 1024))
 
 
 @router.choice("dlnf", roles=OFFICERS)

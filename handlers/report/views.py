@@ -373,23 +373,25 @@ def voice_problem_text(problem: MediaProblem, limit_bytes: int) -> str:
     )
 
 
+# Why a photo was refused, by problem ({limit}: the size limit in MB); anything else: damaged.
+_PHOTO_PROBLEMS = {
+    MediaProblem.too_large: N_("it is larger than {limit} MB. Please send a smaller photo."),
+    MediaProblem.download_failed: N_("it could not be received. Please send it again."),
+    MediaProblem.no_space: N_(
+        "it could not be stored just now because of a problem on our side. Please send it "
+        "again in a few minutes."
+    ),
+    MediaProblem.not_image: N_("it is not a photo."),
+    MediaProblem.unsupported: N_(
+        "this kind of picture file is not accepted. Please send a JPEG or PNG photo."
+    ),
+    MediaProblem.too_many_pixels: N_(
+        "the picture has too many pixels. Please send a smaller photo."
+    ),
+}
+
+
 def problem_text(problem: MediaProblem, limit_bytes: int) -> str:
     """Why a file was refused, in the user's language."""
-    if problem is MediaProblem.too_large:
-        return _("it is larger than {limit} MB. Please send a smaller photo.").format(
-            limit=format_number(round(limit_bytes / 1024 / 1024, 1))
-        )
-    if problem is MediaProblem.download_failed:
-        return _("it could not be received. Please send it again.")
-    if problem is MediaProblem.no_space:
-        return _(
-            "it could not be stored just now because of a problem on our side. Please send it "
-            "again in a few minutes."
-        )
-    if problem is MediaProblem.not_image:
-        return _("it is not a photo.")
-    if problem is MediaProblem.unsupported:
-        return _("this kind of picture file is not accepted. Please send a JPEG or PNG photo.")
-    if problem is MediaProblem.too_many_pixels:
-        return _("the picture has too many pixels. Please send a smaller photo.")
-    return _("the file is damaged. Please send it again.")
+    text = _PHOTO_PROBLEMS.get(problem, N_("the file is damaged. Please send it again."))
+    return _(text).format(limit=format_number(round(limit_bytes / 1024 / 1024, 1)))

@@ -67,10 +67,7 @@ async def walk(fake: FakeTelegram | FakeZalo, user: int | str, first: int, *step
 
 async def onboard_telegram(tg: FakeTelegram, user: int, commune: str) -> None:
     """/start, Vietnamese, then the commune, as a villager presses the buttons."""
-    tg.text(user, "/start")
-    await tg.wait_sent(user, 1)
-    tg.press(user, tg.button(user, "Tiếng Việt"))
-    await tg.wait_sent(user, 2)
+    await walk(tg, user, 1, "/start", "[Tiếng Việt]")
     assert "Dữ liệu của bạn" in tg.texts(user)[-1]
     tg.press(user, tg.button(user, commune))
     await tg.wait_sent(user, 3)
@@ -128,10 +125,7 @@ async def test_telegram_voice_question_reaches_the_officer_as_voice(
     recording = b"OggS\x00\x02 a villager's voice"
     async with running(telegram_polling(settings, tg), loa):  # type: ignore[arg-type]
         await onboard_telegram(tg, VILLAGER, "Xã Ia Tơi")
-        tg.text(VILLAGER, "/question")
-        await tg.wait_sent(VILLAGER, 4)
-        tg.press(VILLAGER, tg.button(VILLAGER, "Gửi không kèm tên"))
-        await tg.wait_sent(VILLAGER, 5)
+        await walk(tg, VILLAGER, 4, "/question", "[Gửi không kèm tên]")
         tg.voice(VILLAGER, recording)
         await tg.wait_sent(VILLAGER, 6)
         assert "Cán bộ sẽ không thấy tên bạn" in tg.texts(VILLAGER)[-1]
@@ -223,17 +217,11 @@ async def test_telegram_mydata_sends_a_file_and_forgetme_leaves_nothing(
     await staff(loa, "telegram", str(OFFICER_TOI), Role.officer, "ia-toi")
     async with running(telegram_polling(settings, tg), loa):  # type: ignore[arg-type]
         await onboard_telegram(tg, VILLAGER, "Xã Ia Tơi")
-        tg.text(VILLAGER, "con meo nha hang xom bi lac")
-        await tg.wait_sent(VILLAGER, 4)
-        tg.press(VILLAGER, tg.button(VILLAGER, "Hỏi cán bộ"))
-        await tg.wait_sent(VILLAGER, 5)
+        await walk(tg, VILLAGER, 4, "con meo nha hang xom bi lac", "[Hỏi cán bộ]")
         tg.press(VILLAGER, tg.button(VILLAGER, "Gửi kèm tên tôi"))
         await tg.wait_sent(OFFICER_TOI, 1)
         tg.voice(VILLAGER, b"OggS voice for the second question")
-        tg.text(VILLAGER, "/question")
-        await tg.wait_sent(VILLAGER, 8)
-        tg.press(VILLAGER, tg.button(VILLAGER, "Gửi kèm tên tôi"))
-        await tg.wait_sent(VILLAGER, 9)
+        await walk(tg, VILLAGER, 8, "/question", "[Gửi kèm tên tôi]")
         tg.voice(VILLAGER, b"OggS voice for the second question")
         await tg.wait_sent(VILLAGER, 10)
         (first, second) = await stored_tickets(loa)
@@ -329,10 +317,7 @@ async def test_forgetting_keeps_approved_reports_anonymised(
                 )
             )
     async with running(telegram_polling(settings, tg), loa):  # type: ignore[arg-type]
-        tg.text(VILLAGER, "/forgetme")
-        await tg.wait_sent(VILLAGER, 1)
-        tg.press(VILLAGER, tg.button(VILLAGER, "Có, xóa dữ liệu"))
-        await tg.wait_sent(VILLAGER, 2)
+        await walk(tg, VILLAGER, 1, "/forgetme", "[Có, xóa dữ liệu]")
         assert "1 báo cáo đã duyệt được giữ lại" in tg.texts(VILLAGER)[-1]
         await eventually(lambda: _gone(loa))
     async with loa.db.session() as session:
