@@ -489,8 +489,12 @@ class OutboxWorker:
         kind: str,
         progress: Progress,
     ) -> str:
+        replies = from_payload(payload)
         async with self.db.session() as session:
-            user = await Repos.of(session).users.get(user_id)
+            repos = Repos.of(session)
+            user = await repos.users.get(user_id)
+            # Read in the same transaction as the recipient: no extra round trip per message.
+            stale = user is not None and await self._stale(repos, replies)
         if user is None:
             await self._settle(message_id, OutboxState.failed, "user deleted")
             return "failed"
@@ -511,8 +515,7 @@ class OutboxWorker:
             # They sent /stop after this was queued: their choice holds at sending time.
             await self._settle(message_id, OutboxState.cancelled, OPTED_OUT)
             return "skipped"
-        replies = from_payload(payload)
-        if await self._stale(replies):
+        if stale:
             await self._settle(message_id, OutboxState.cancelled, STALE)
             return "skipped"
         limiter = self.limiters.get(user.channel)
@@ -535,14 +538,13 @@ class OutboxWorker:
         await self._settle(message_id, OutboxState.sent, "", offered=replies, user_id=user.id)
         return "sent"
 
-    async def _stale(self, replies: Sequence[Reply]) -> bool:
+    async def _stale(self, repos: Repos, replies: Sequence[Reply]) -> bool:
+        """Whether a registered check finds the message no longer true (only buttons can be)."""
         if not self.stale_checks or not any(reply.choices for reply in replies):
             return False
-        async with self.db.session() as session:
-            repos = Repos.of(session)
-            for check in self.stale_checks:
-                if await check(repos, replies):
-                    return True
+        for check in self.stale_checks:
+            if await check(repos, replies):
+                return True
         return False
 
     async def _after_failure(
